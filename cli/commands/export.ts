@@ -1,0 +1,27 @@
+/**
+ * `faaso export FOLDER [DEST]`: a standalone folder plain Docker can build.
+ *
+ * @module
+ */
+import type { Command } from "@commander-js/extra-typings";
+import { exportFunko } from "../../core/export.ts";
+import type { CliContext } from "../context.ts";
+
+/** Adds `export` to the program. */
+export function exportCommand(program: Command, ctx: CliContext): void {
+  program.command("export")
+    .summary("write a funko as a folder that plain docker can build")
+    .description(
+      "Write the funko in FOLDER, its runtime merged in and templates rendered, to DEST (default " +
+        "NAME-export): a plain Dockerfile and a compose.yaml. `docker build .` and " +
+        "`docker compose up` work there without FaaSO. DEST must not exist or be empty.",
+    )
+    .argument("<folder>", "the funko folder")
+    .argument("[dest]", "the folder to write")
+    .option("-l, --local", "accepted for symmetry: export always works on this machine")
+    .action(async (folder, dest) => {
+      const result = await exportFunko(folder, dest);
+      ctx.output.print(`Exported ${result.funko} to ${result.dest} (${result.files.length} files)`);
+      ctx.output.print(`Build it with: docker build -t faaso-${result.funko} ${result.dest}`);
+    });
+}

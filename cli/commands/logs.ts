@@ -1,0 +1,46 @@
+/**
+ * `faaso logs NAME`: every instance's output, each line marked with its instance.
+ *
+ * @module
+ */
+import type { Command } from "@commander-js/extra-typings";
+import { FaasoError } from "../../core/errors.ts";
+import type { CliContext } from "../context.ts";
+
+const PALETTE = ["cyan", "magenta", "green", "blue", "yellow"] as const;
+
+/** Adds `logs` to the program. */
+export function logsCommand(program: Command, ctx: CliContext): void {
+  program.command("logs")
+    .summary("show the output of a funko's instances")
+    .argument("<name>", "the funko")
+    .option("-f, --follow", "keep showing new output")
+    .option("--tail <lines>", "only the last N lines of each instance")
+    .option("-l, --local", "ask this machine's engine even when a server is configured")
+    .action(async (name, options) => {
+      if (options.tail !== undefined && !/^\d+$/.test(options.tail)) {
+        throw new FaasoError(`--tail ${options.tail}: use a whole number of lines`);
+      }
+      const backend = await ctx.backend(options);
+      const abort = new AbortController();
+      const stop = () => abort.abort();
+      Deno.addSignalListener("SIGINT", stop);
+      try {
+        const lines = await backend.logs(name, {
+          follow: options.follow,
+          tail: options.tail === undefined ? undefined : Number(options.tail),
+          signal: abort.signal,
+        });
+        const colors = new Map<string, (text: string) => string>();
+        const c = ctx.output.colors;
+        for await (const line of lines) {
+          if (!colors.has(line.instance)) colors.set(line.instance, c[PALETTE[colors.size % PALETTE.length]!]);
+          ctx.output.print(`${colors.get(line.instance)!(line.instance)} | ${line.text}`);
+        }
+      } catch (error) {
+        if (!abort.signal.aborted) throw error;
+      } finally {
+        Deno.removeSignalListener("SIGINT", stop);
+      }
+    });
+}

@@ -1,0 +1,52 @@
+/**
+ * `faaso up`, `down` and `scale`.
+ *
+ * @module
+ */
+import type { Command } from "@commander-js/extra-typings";
+import { FaasoError } from "../../core/errors.ts";
+import type { ScaleResult } from "../../core/scale.ts";
+import type { CliContext } from "../context.ts";
+import type { Output } from "../output.ts";
+
+/** Adds `up`, `down` and `scale` to the program. */
+export function scaleCommands(program: Command, ctx: CliContext): void {
+  program.command("up")
+    .summary("make sure a funko has a running instance")
+    .argument("<name>", "the funko")
+    .option("-l, --local", "work on this machine even when a server is configured")
+    .action(async (name, options) => {
+      const backend = await ctx.backend(options);
+      report(ctx.output, await ctx.output.task((progress) => backend.up(name, progress)));
+    });
+
+  program.command("down")
+    .summary("stop and remove every instance of a funko")
+    .argument("<name>", "the funko")
+    .option("-l, --local", "work on this machine even when a server is configured")
+    .action(async (name, options) => {
+      const backend = await ctx.backend(options);
+      report(ctx.output, await ctx.output.task((progress) => backend.down(name, progress)));
+    });
+
+  program.command("scale")
+    .summary("show or set how many instances of a funko run")
+    .argument("<name>", "the funko")
+    .argument("[count]", "the number of instances to run")
+    .option("-l, --local", "work on this machine even when a server is configured")
+    .action(async (name, count, options) => {
+      const backend = await ctx.backend(options);
+      if (count === undefined) {
+        ctx.output.print(String(await backend.currentScale(name)));
+        return;
+      }
+      if (!/^\d+$/.test(count)) throw new FaasoError(`Cannot scale ${name} to ${count}: use a whole number, 0 or more`);
+      report(ctx.output, await ctx.output.task((progress) => backend.scale(name, Number(count), progress)));
+    });
+}
+
+function report(output: Output, result: ScaleResult): void {
+  const plural = (n: number) => `${n} instance${n === 1 ? "" : "s"}`;
+  const change = result.before === result.after ? "" : ` (was ${result.before})`;
+  output.print(`${result.funko}: ${plural(result.after)} running${change}`);
+}

@@ -1,0 +1,72 @@
+/**
+ * `faaso status [NAME]`: funkos, their instances and images.
+ *
+ * @module
+ */
+import type { Command } from "@commander-js/extra-typings";
+import type { FunkoStatus } from "../../core/status.ts";
+import type { CliContext } from "../context.ts";
+import type { Output } from "../output.ts";
+
+/** Adds `status` to the program. */
+export function statusCommand(program: Command, ctx: CliContext): void {
+  program.command("status")
+    .summary("show funkos, their instances and images")
+    .description(
+      "Show every funko (or only NAME): its instances with state, health and whether they run the " +
+        "latest image, and its images. --json prints the same as JSON.",
+    )
+    .argument("[name]", "only this funko")
+    .option("--json", "print JSON")
+    .option("-l, --local", "ask this machine's engine even when a server is configured")
+    .action(async (name, options) => {
+      const backend = await ctx.backend(options);
+      const funkos = await backend.status(name);
+      if (options.json) ctx.output.json(name ? funkos[0] : funkos);
+      else if (funkos.length === 0) ctx.output.print("No funkos yet: create one with faaso new -r deno hello");
+      else printStatus(ctx.output, funkos, name !== undefined);
+    });
+}
+
+/** Prints funkos as a table, with instance and image lines under each. */
+export function printStatus(output: Output, funkos: FunkoStatus[], detailed: boolean): void {
+  const c = output.colors;
+  for (const funko of funkos) {
+    const latest = funko.latest ? `${funko.latest.tags.find((t) => t !== "latest") ?? "latest"}` : "no image";
+    output.print(
+      `${c.bold(funko.name)}  runtime ${funko.runtime || "-"}  scale ${funko.scale}  latest ${latest}` +
+        (funko.latest ? ` (${ago(funko.latest.created)})` : ""),
+    );
+    if (funko.instances.length === 0) output.print("  no instances");
+    for (const instance of funko.instances) {
+      const health = instance.health === "none" ? "" : ` ${instance.health}`;
+      const date = instance.outOfDate ? c.yellow(" out of date") : "";
+      output.print(`  ${instance.name}  ${instance.state}${health}  ${instance.address ?? "-"}${date}`);
+    }
+    if (detailed) {
+      output.print("  images:");
+      for (const image of funko.images) {
+        output.print(
+          `    ${image.tags.join(", ") || "<untagged>"}  ${image.id.slice(7, 19)}  ${megabytes(image.size)}`,
+        );
+      }
+    }
+  }
+}
+
+/** "5 minutes ago" for an ISO date. */
+export function ago(iso: string, now = Date.now()): string {
+  const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  const units: [number, string][] = [[86400, "day"], [3600, "hour"], [60, "minute"], [1, "second"]];
+  for (const [size, unit] of units) {
+    if (seconds >= size) {
+      const n = Math.floor(seconds / size);
+      return `${n} ${unit}${n === 1 ? "" : "s"} ago`;
+    }
+  }
+  return "just now";
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}

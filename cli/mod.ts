@@ -1,0 +1,105 @@
+/**
+ * The `faaso` command line: parses arguments, runs one command, turns errors
+ * into messages and an exit code. Only main.ts exits the process.
+ *
+ * @module
+ */
+import { Command, CommanderError } from "@commander-js/extra-typings";
+import { DockerApiError, DockerUnreachableError } from "../docker/mod.ts";
+import { FaasoError } from "../core/errors.ts";
+import { VERSION } from "../core/version.ts";
+import { type Backend, LocalBackend } from "./backend.ts";
+import { buildCommand } from "./commands/build.ts";
+import { exportCommand } from "./commands/export.ts";
+import { logsCommand } from "./commands/logs.ts";
+import { newCommand } from "./commands/new.ts";
+import { rmCommand } from "./commands/rm.ts";
+import { scaleCommands } from "./commands/scale.ts";
+import { statusCommand } from "./commands/status.ts";
+import { versionCommand } from "./commands/version.ts";
+import type { CliContext, WhereOptions } from "./context.ts";
+import { Output } from "./output.ts";
+
+/** Dependencies of {@linkcode runCli}, replaceable in tests. */
+export interface CliOptions {
+  /** Where to print. Default: the process's stdout and stderr. */
+  output?: Output;
+  /** Standard input. Default: the process's. */
+  stdin?: ReadableStream<Uint8Array>;
+  /** Makes the backend for a command's options. Default: local. */
+  backend?: (options: WhereOptions) => Promise<Backend>;
+}
+
+/** Runs the CLI with `args` (without the program name) and returns the exit code. */
+export async function runCli(args: string[], options: CliOptions = {}): Promise<number> {
+  const output = options.output ?? Output.console();
+  const backends: Backend[] = [];
+  const ctx: CliContext = {
+    output,
+    backend: async (where) => {
+      const backend = await (options.backend ?? (() => Promise.resolve(new LocalBackend())))(where);
+      backends.push(backend);
+      return backend;
+    },
+    stdin: options.stdin ?? Deno.stdin.readable,
+    stdinIsTerminal: options.stdin ? false : Deno.stdin.isTerminal(),
+    exitCode: 0,
+  };
+  const program = createProgram(ctx);
+  try {
+    await program.parseAsync(args, { from: "user" });
+    return ctx.exitCode;
+  } catch (error) {
+    return reportError(output, error);
+  } finally {
+    for (const backend of backends) backend.close();
+  }
+}
+
+/** Builds the commander program with every command. */
+export function createProgram(ctx: CliContext): Command {
+  const program = new Command("faaso")
+    .description(
+      "FaaSO: functions as a service on your own Docker host. " +
+        "Funkos are folders with a funko.yml; runtimes supply the rest. Everything FaaSO makes is a " +
+        "plain Docker image or container named faaso-NAME..., visible with docker ps.",
+    )
+    .version(VERSION, "-V, --version", "print FaaSO's version")
+    .showHelpAfterError("(add --help for usage)")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => ctx.output.stdout.write(text),
+      writeErr: (text) => ctx.output.stderr.write(text),
+      outputError: (text, write) => write(ctx.output.colors.red(text)),
+    });
+  newCommand(program, ctx);
+  buildCommand(program, ctx);
+  scaleCommands(program, ctx);
+  statusCommand(program, ctx);
+  logsCommand(program, ctx);
+  exportCommand(program, ctx);
+  rmCommand(program, ctx);
+  versionCommand(program, ctx);
+  return program;
+}
+
+/** Prints an error as a sentence and returns the exit code for it. */
+export function reportError(output: Output, error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Commander already printed usage errors; help and --version end here with 0.
+    return error.exitCode === 0 ? 0 : 2;
+  }
+  if (error instanceof FaasoError) {
+    output.error(error.message, error.details);
+  } else if (error instanceof DockerApiError) {
+    output.error(`${error.engineMessage} (Docker engine: ${error.method} ${error.path} answered ${error.status})`);
+  } else if (error instanceof DockerUnreachableError) {
+    output.error(error.message);
+  } else if (error instanceof Deno.errors.NotCapable) {
+    output.error(`${error.message.split("\n")[0]} (run faaso with the permissions its deno task grants)`);
+  } else {
+    output.error(error instanceof Error ? error.message : String(error));
+    if (Deno.env.get("FAASO_DEBUG") && error instanceof Error) output.stderr.write(`${error.stack}\n`);
+  }
+  return 1;
+}

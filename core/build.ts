@@ -1,0 +1,132 @@
+/**
+ * `faaso build`: a funko folder becomes the image `faaso-NAME`, tagged with
+ * its UTC build time and, only once the build succeeded, `latest`.
+ *
+ * @module
+ */
+import { type Docker, DockerStreamError } from "../docker/mod.ts";
+import { tarFiles } from "./archive.ts";
+import { writeContext } from "./context.ts";
+import { FaasoError } from "./errors.ts";
+import { FunkoName, loadFunko } from "./funko.ts";
+import { imageRepo, LABELS, LATEST, timestampTag } from "./names.ts";
+import { type Progress, silent } from "./progress.ts";
+
+/** Options for {@linkcode buildFunko} and {@linkcode buildImage}. */
+export interface BuildOptions {
+  /** Ignore Docker's layer cache. */
+  noCache?: boolean;
+  /** `--build-arg` values. */
+  buildArgs?: Record<string, string>;
+  /** Build under this name instead of the one in funko.yml. */
+  name?: string;
+  /** Build the folder as it is, without merging its runtime. */
+  noRuntime?: boolean;
+  /** Aborts the build. */
+  signal?: AbortSignal;
+}
+
+/** What a build made. */
+export interface BuildResult {
+  /** The funko's name. */
+  funko: string;
+  /** The image ID (`sha256:...`). */
+  imageId: string;
+  /** The tags given: `faaso-NAME:<timestamp>` and `faaso-NAME:latest`. */
+  tags: string[];
+  /** SHA-256 of the build context. */
+  sourceHash: string;
+}
+
+/** What a build context is, for labels and tags. */
+export interface ContextInfo {
+  /** The funko's name. */
+  name: string;
+  /** The runtime it was merged with (empty when none). */
+  runtime: string;
+  /** SHA-256 of the context. */
+  sourceHash: string;
+}
+
+/**
+ * Builds the funko in `folder`: merges its runtime into a temporary folder,
+ * streams that to the engine and tags the result. The temporary folder is
+ * removed whatever happens.
+ */
+export async function buildFunko(
+  docker: Docker,
+  folder: string,
+  options: BuildOptions = {},
+  progress: Progress = silent,
+): Promise<BuildResult> {
+  const funko = await loadFunko(folder);
+  if (options.name !== undefined) {
+    const parsed = FunkoName.safeParse(options.name);
+    if (!parsed.success) throw new FaasoError(`--name ${options.name}: ${parsed.error.issues[0]?.message}`);
+    funko.name = parsed.data;
+  }
+  const temp = await Deno.makeTempDir({ prefix: `faaso-build-${funko.name}-` });
+  try {
+    const context = await writeContext(funko, temp, { noRuntime: options.noRuntime });
+    const info = { name: funko.name, runtime: context.runtime?.name ?? "", sourceHash: context.hash };
+    return await buildImage(docker, tarFiles(context.files), info, options, progress);
+  } finally {
+    await Deno.remove(temp, { recursive: true });
+  }
+}
+
+/**
+ * Builds an image from a ready tar context (what a remote client uploads) and
+ * tags it. `latest` moves only when the build succeeded.
+ */
+export async function buildImage(
+  docker: Docker,
+  context: ReadableStream<Uint8Array>,
+  info: ContextInfo,
+  options: BuildOptions = {},
+  progress: Progress = silent,
+): Promise<BuildResult> {
+  const repo = imageRepo(info.name);
+  const stamp = timestampTag();
+  progress({ kind: "step", text: `Building ${repo}:${stamp}` });
+  let imageId = "";
+  let pending = "";
+  try {
+    const messages = docker.images.build(context, {
+      tags: [`${repo}:${stamp}`],
+      labels: {
+        [LABELS.funko]: info.name,
+        [LABELS.runtime]: info.runtime,
+        [LABELS.sourceHash]: info.sourceHash,
+      },
+      buildArgs: options.buildArgs,
+      noCache: options.noCache,
+      signal: options.signal,
+    });
+    for await (const message of messages) {
+      if (message.aux?.ID) imageId = message.aux.ID;
+      const text = message.stream ?? message.status;
+      if (!text) continue;
+      const lines = (pending + text).split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) if (line.trim()) progress({ kind: "output", text: line.trimEnd() });
+    }
+  } catch (error) {
+    if (pending.trim()) progress({ kind: "output", text: pending.trimEnd() });
+    if (error instanceof DockerStreamError) {
+      throw new FaasoError(`Cannot build ${info.name}: ${error.message}`, { code: "build_failed", cause: error });
+    }
+    throw error;
+  }
+  if (pending.trim()) progress({ kind: "output", text: pending.trimEnd() });
+  const built = await docker.images.inspectOrNull(`${repo}:${stamp}`);
+  if (!built) throw new FaasoError(`Cannot build ${info.name}: the engine reported success but made no image`);
+  await docker.images.tag(built.Id, repo, LATEST);
+  progress({ kind: "step", text: `Built ${repo}:${stamp} and tagged it ${LATEST}` });
+  return {
+    funko: info.name,
+    imageId: imageId || built.Id,
+    tags: [`${repo}:${stamp}`, `${repo}:${LATEST}`],
+    sourceHash: info.sourceHash,
+  };
+}

@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { durationToNanos, parseManifest } from "./funko.ts";
+import { FaasoError } from "./errors.ts";
+
+Deno.test("parseManifest fills defaults", () => {
+  const funko = parseManifest("name: hello\nruntime: deno\n");
+  assert.equal(funko.name, "hello");
+  assert.equal(funko.runtime, "deno");
+  assert.deepEqual(funko.options, {});
+  assert.deepEqual(funko.healthcheck, { interval: "5s", timeout: "3s", start_period: "30s", retries: 3 });
+});
+
+Deno.test("parseManifest accepts a funko without a runtime", () => {
+  assert.equal(parseManifest("name: own-dockerfile").runtime, undefined);
+});
+
+Deno.test("parseManifest names the file and field of a bad name", () => {
+  for (const name of ["Hello", "hello_world", "-hello", "hello-", "a".repeat(64), "", "héllo"]) {
+    assert.throws(
+      () => parseManifest(`name: "${name}"\nruntime: deno\n`, "hello/funko.yml"),
+      (error: Error) => {
+        assert.ok(error instanceof FaasoError);
+        assert.match(
+          error.message,
+          /^hello\/funko\.yml: name: use lowercase letters, digits and '-' \(1-63 characters/,
+        );
+        return true;
+      },
+      name,
+    );
+  }
+  for (const name of ["a", "hello", "hello-world-2", "a".repeat(63), "0day"]) {
+    assert.equal(parseManifest(`name: "${name}"`).name, name);
+  }
+});
+
+Deno.test("parseManifest says a required field is missing", () => {
+  assert.throws(
+    () => parseManifest("runtime: deno\n", "x/funko.yml"),
+    /^FaasoError: x\/funko\.yml: name: is required$/,
+  );
+});
+
+Deno.test("parseManifest names unknown fields", () => {
+  assert.throws(() => parseManifest("name: a\nruntim: deno\n", "a/funko.yml"), /a\/funko\.yml: unknown field runtim/);
+  assert.throws(
+    () => parseManifest("name: a\nhealthcheck:\n  intervall: 5s\n", "a/funko.yml"),
+    /a\/funko\.yml: healthcheck: unknown field intervall/,
+  );
+});
+
+Deno.test("parseManifest reports YAML syntax errors with a line", () => {
+  assert.throws(() => parseManifest("name: [a\n", "a/funko.yml"), /a\/funko\.yml: line \d+, column \d+: /);
+});
+
+Deno.test("parseManifest refuses a file that is not a mapping", () => {
+  assert.throws(() => parseManifest("", "a/funko.yml"), /a\/funko\.yml: expected fields .* found an empty file/);
+  assert.throws(() => parseManifest("- a\n", "a/funko.yml"), /found a list/);
+});
+
+Deno.test("parseManifest validates healthcheck durations and retries", () => {
+  assert.throws(
+    () => parseManifest("name: a\nhealthcheck:\n  interval: 5 seconds\n"),
+    /healthcheck\.interval: use a duration/,
+  );
+  assert.throws(() => parseManifest("name: a\nhealthcheck:\n  retries: 0\n"), /healthcheck\.retries/);
+  assert.equal(parseManifest("name: a\nhealthcheck:\n  interval: 1m30s\n").healthcheck.interval, "1m30s");
+});
+
+Deno.test("durationToNanos converts Docker durations", () => {
+  assert.equal(durationToNanos("500ms"), 500e6);
+  assert.equal(durationToNanos("5s"), 5e9);
+  assert.equal(durationToNanos("1m30s"), 90e9);
+  assert.equal(durationToNanos("1h"), 3600e9);
+});

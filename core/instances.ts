@@ -1,0 +1,164 @@
+/**
+ * Instances: the running copies of a funko. Today an instance is a plain
+ * container; {@linkcode InstanceBackend} is the seam where swarm service tasks
+ * will plug in, so that scaling, status, logs and the proxy's routing table
+ * never touch containers directly.
+ *
+ * @module
+ */
+import type { ContainerSummary, Docker, LogLine } from "../docker/mod.ts";
+import { LogLineStream } from "../docker/mod.ts";
+import { instanceName, LABELS, latestImage, NETWORK } from "./names.ts";
+
+/** What an instance is doing, in Docker's words. */
+export type InstanceState = "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
+
+/** An instance's health as its healthcheck reports it; `none` without a healthcheck. */
+export type InstanceHealth = "none" | "starting" | "healthy" | "unhealthy";
+
+/** One running (or stopped) copy of a funko. */
+export interface Instance {
+  /** Engine ID (a container ID today). */
+  id: string;
+  /** Name as `docker ps` shows it: `faaso-NAME-xxxxxx`. */
+  name: string;
+  /** The funko it belongs to. */
+  funko: string;
+  /** What it is doing. */
+  state: InstanceState;
+  /** What its healthcheck says. */
+  health: InstanceHealth;
+  /** Its address on faaso-net, when it has one. */
+  address?: string;
+  /** ID of the image it runs. */
+  imageId: string;
+  /** When it was created. */
+  created: Date;
+}
+
+/** Options for {@linkcode InstanceBackend.logs}. */
+export interface InstanceLogsOptions {
+  /** Keep streaming new output. */
+  follow?: boolean;
+  /** Only the last N lines. */
+  tail?: number;
+  /** Ends the stream. */
+  signal?: AbortSignal;
+}
+
+/** Where instances come from: containers today, swarm tasks next. */
+export interface InstanceBackend {
+  /** The instances of one funko, or of all funkos; newest first. */
+  list(funko?: string, signal?: AbortSignal): Promise<Instance[]>;
+  /** Creates and starts a new instance of `funko` running its latest image. */
+  create(funko: string, signal?: AbortSignal): Promise<Instance>;
+  /** Starts a stopped instance. */
+  start(instance: Instance, signal?: AbortSignal): Promise<void>;
+  /** Stops an instance, giving it `timeoutSeconds` to finish, and removes it. */
+  remove(instance: Instance, timeoutSeconds?: number, signal?: AbortSignal): Promise<void>;
+  /** The instance's output, line by line. */
+  logs(instance: Instance, options?: InstanceLogsOptions): Promise<ReadableStream<LogLine>>;
+}
+
+/** Instances as plain containers on faaso-net, labelled `faaso.funko=NAME`. */
+export class ContainerInstances implements InstanceBackend {
+  #docker: Docker;
+  #network: Promise<unknown> | undefined;
+
+  constructor(docker: Docker) {
+    this.#docker = docker;
+  }
+
+  /** Lists the funko's instance containers (all funkos' without a name), newest first. */
+  async list(funko?: string, signal?: AbortSignal): Promise<Instance[]> {
+    const label = funko ? `${LABELS.funko}=${funko}` : LABELS.funko;
+    const containers = await this.#docker.containers.list(
+      { label: [label, `${LABELS.role}=instance`] },
+      { signal },
+    );
+    return containers.map(toInstance).sort((a, b) => b.created.getTime() - a.created.getTime());
+  }
+
+  /**
+   * Creates `faaso-NAME-xxxxxx` from `faaso-NAME:latest` on faaso-net (with the
+   * network alias NAME, so other containers can reach `http://NAME:3000`),
+   * restart policy `unless-stopped`, and starts it. A container that cannot
+   * start is removed again.
+   */
+  async create(funko: string, signal?: AbortSignal): Promise<Instance> {
+    await (this.#network ??= this.#docker.networks.ensure(NETWORK, { labels: { [LABELS.role]: "network" } }))
+      .catch((error) => {
+        this.#network = undefined;
+        throw error;
+      });
+    const name = instanceName(funko);
+    const id = await this.#docker.containers.create(name, {
+      Image: latestImage(funko),
+      Hostname: funko,
+      Env: [`FAASO_FUNKO=${funko}`, `FAASO_INSTANCE=${name}`],
+      Labels: { [LABELS.funko]: funko, [LABELS.role]: "instance" },
+      HostConfig: { NetworkMode: NETWORK, RestartPolicy: { Name: "unless-stopped" } },
+      NetworkingConfig: { EndpointsConfig: { [NETWORK]: { Aliases: [funko] } } },
+    }, signal);
+    try {
+      await this.#docker.containers.start(id, signal);
+    } catch (error) {
+      await this.#docker.containers.remove(id, { force: true });
+      throw error;
+    }
+    const created = (await this.list(funko, signal)).find((instance) => instance.id === id);
+    if (!created) throw new Error(`Cannot find the instance ${name}: it vanished right after it started`);
+    return created;
+  }
+
+  /** Starts a stopped instance container. */
+  async start(instance: Instance, signal?: AbortSignal): Promise<void> {
+    await this.#docker.containers.start(instance.id, signal);
+  }
+
+  /** Stops the container (SIGTERM, then SIGKILL after the timeout) and removes it. */
+  async remove(instance: Instance, timeoutSeconds = 10, signal?: AbortSignal): Promise<void> {
+    if (instance.state === "running" || instance.state === "restarting" || instance.state === "paused") {
+      try {
+        await this.#docker.containers.stop(instance.id, timeoutSeconds, signal);
+      } catch {
+        // Stopping is a courtesy; removal with force below is what counts.
+      }
+    }
+    await this.#docker.containers.remove(instance.id, { force: true, signal });
+  }
+
+  /** The container's output, line by line. */
+  async logs(instance: Instance, options: InstanceLogsOptions = {}): Promise<ReadableStream<LogLine>> {
+    const inspect = await this.#docker.containers.inspectOrNull(instance.id, options.signal);
+    const chunks = await this.#docker.containers.logs(instance.id, {
+      follow: options.follow,
+      tail: options.tail,
+      tty: inspect?.Config.Tty ?? false,
+      signal: options.signal,
+    });
+    return chunks.pipeThrough(new LogLineStream());
+  }
+}
+
+/** Reads an instance from a container listing. */
+export function toInstance(container: ContainerSummary): Instance {
+  return {
+    id: container.Id,
+    name: container.Names[0]?.replace(/^\//, "") ?? container.Id.slice(0, 12),
+    funko: container.Labels[LABELS.funko] ?? "",
+    state: container.State as InstanceState,
+    health: healthFromStatus(container.Status),
+    address: container.NetworkSettings?.Networks?.[NETWORK]?.IPAddress || undefined,
+    imageId: container.ImageID,
+    created: new Date(container.Created * 1000),
+  };
+}
+
+/** Reads the health out of a listing's status text: "Up 2 minutes (healthy)". */
+export function healthFromStatus(status: string): InstanceHealth {
+  if (status.includes("(healthy)")) return "healthy";
+  if (status.includes("(unhealthy)")) return "unhealthy";
+  if (status.includes("(health: starting)")) return "starting";
+  return "none";
+}

@@ -1,0 +1,119 @@
+/**
+ * `faaso up`, `down` and `scale`: bring a funko to a number of running
+ * instances. Docker is the source of truth: the count is whatever containers
+ * exist when we look.
+ *
+ * @module
+ */
+import type { Docker } from "../docker/mod.ts";
+import { FaasoError, notFound } from "./errors.ts";
+import type { Instance, InstanceBackend } from "./instances.ts";
+import { latestImage } from "./names.ts";
+import { type Progress, silent } from "./progress.ts";
+
+/** What a scale operation did. */
+export interface ScaleResult {
+  /** The funko. */
+  funko: string;
+  /** Running instances before. */
+  before: number;
+  /** Running instances after. */
+  after: number;
+  /** Instances created or started. */
+  started: string[];
+  /** Instances stopped and removed. */
+  removed: string[];
+}
+
+/** The lifecycle core's dependencies. */
+export interface LifecycleDeps {
+  /** The engine. */
+  docker: Docker;
+  /** Where instances come from. */
+  instances: InstanceBackend;
+}
+
+/** Whether an instance counts towards the funko's scale. */
+export function isLive(instance: Instance): boolean {
+  return instance.state === "running" || instance.state === "restarting" || instance.state === "created" ||
+    instance.state === "paused";
+}
+
+/** The number of live instances of a funko. */
+export async function currentScale(deps: LifecycleDeps, funko: string): Promise<number> {
+  return (await deps.instances.list(funko)).filter(isLive).length;
+}
+
+/**
+ * Brings `funko` to exactly `target` running instances. Stopped instances of
+ * the latest image are started again before new ones are created; when
+ * shrinking, out-of-date and unhealthy instances go first. Stopped leftovers
+ * are removed, so afterwards every instance is running.
+ */
+export async function scale(
+  deps: LifecycleDeps,
+  funko: string,
+  target: number,
+  progress: Progress = silent,
+): Promise<ScaleResult> {
+  if (!Number.isInteger(target) || target < 0) {
+    throw new FaasoError(`Cannot scale ${funko} to ${target}: use a whole number, 0 or more`);
+  }
+  const instances = await deps.instances.list(funko);
+  const image = await deps.docker.images.inspectOrNull(latestImage(funko));
+  if (!image && (target > 0 || instances.length === 0)) {
+    throw notFound(`Cannot scale ${funko}: there is no image ${latestImage(funko)} (build it with faaso build FOLDER)`);
+  }
+  const live = instances.filter(isLive);
+  const stopped = instances.filter((instance) => !isLive(instance));
+  const result: ScaleResult = { funko, before: live.length, after: live.length, started: [], removed: [] };
+
+  const missing = target - live.length;
+  const restartable = stopped.filter((instance) => instance.imageId === image?.Id).slice(0, Math.max(missing, 0));
+  for (const instance of restartable) {
+    progress({ kind: "step", text: `Starting ${instance.name}` });
+    await deps.instances.start(instance);
+    result.started.push(instance.name);
+  }
+  const toCreate = Math.max(missing - restartable.length, 0);
+  if (toCreate > 0) {
+    progress({ kind: "step", text: `Creating ${toCreate} instance${toCreate > 1 ? "s" : ""} of ${funko}` });
+    const created = await Promise.allSettled(Array.from({ length: toCreate }, () => deps.instances.create(funko)));
+    for (const outcome of created) {
+      if (outcome.status === "fulfilled") {
+        progress({ kind: "step", text: `Started ${outcome.value.name}` });
+        result.started.push(outcome.value.name);
+      }
+    }
+    const failure = created.find((outcome) => outcome.status === "rejected");
+    if (failure) throw (failure as PromiseRejectedResult).reason;
+  }
+
+  const surplus = [...live].sort(removalOrder(image?.Id)).slice(0, Math.max(live.length - target, 0));
+  const leftovers = stopped.filter((instance) => !restartable.includes(instance));
+  await Promise.all([...surplus, ...leftovers].map(async (instance) => {
+    progress({ kind: "step", text: `Removing ${instance.name}` });
+    await deps.instances.remove(instance);
+    result.removed.push(instance.name);
+  }));
+  result.after = live.length + result.started.length - surplus.length;
+  return result;
+}
+
+/** `faaso up`: at least one running instance. */
+export async function up(deps: LifecycleDeps, funko: string, progress: Progress = silent): Promise<ScaleResult> {
+  const running = await currentScale(deps, funko);
+  return await scale(deps, funko, Math.max(running, 1), progress);
+}
+
+/** `faaso down`: no instances. */
+export function down(deps: LifecycleDeps, funko: string, progress: Progress = silent): Promise<ScaleResult> {
+  return scale(deps, funko, 0, progress);
+}
+
+/** Which instances to remove first: out of date, then not healthy, then the newest. */
+function removalOrder(latestId: string | undefined): (a: Instance, b: Instance) => number {
+  const rank = (instance: Instance) =>
+    (instance.imageId !== latestId ? 0 : 2) + (instance.health === "healthy" || instance.health === "none" ? 1 : 0);
+  return (a, b) => rank(a) - rank(b) || b.created.getTime() - a.created.getTime();
+}

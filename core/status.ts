@@ -1,0 +1,98 @@
+/**
+ * `faaso status`: what Docker says about each funko, its images and its
+ * instances, and whether the instances run the latest image.
+ *
+ * @module
+ */
+import type { ImageSummary } from "../docker/mod.ts";
+import { notFound } from "./errors.ts";
+import type { Instance } from "./instances.ts";
+import { imageRepo, LABELS, LATEST } from "./names.ts";
+import { isLive, type LifecycleDeps } from "./scale.ts";
+
+/** One build of a funko. */
+export interface ImageStatus {
+  /** Image ID. */
+  id: string;
+  /** Its tags without the repository: the timestamp, and `latest` for the newest. */
+  tags: string[];
+  /** When it was built. */
+  created: string;
+  /** Its size in bytes. */
+  size: number;
+}
+
+/** An instance, and whether it runs the funko's latest image. */
+export interface InstanceStatus extends Omit<Instance, "created"> {
+  /** When it was created (ISO 8601). */
+  created: string;
+  /** True when it runs an image older than `latest`. */
+  outOfDate: boolean;
+}
+
+/** The state of one funko. */
+export interface FunkoStatus {
+  /** The funko's name. */
+  name: string;
+  /** The runtime its latest image was built from. */
+  runtime: string;
+  /** Running instances. */
+  scale: number;
+  /** The latest image, if there is one. */
+  latest: ImageStatus | null;
+  /** Every build still present, newest first. */
+  images: ImageStatus[];
+  /** Instances, newest first. */
+  instances: InstanceStatus[];
+}
+
+/**
+ * Reports every funko (those with images or instances), or only `name`, in
+ * which case an unknown name is an error.
+ */
+export async function status(deps: LifecycleDeps, name?: string): Promise<FunkoStatus[]> {
+  const [images, instances] = await Promise.all([
+    deps.docker.images.list({ label: [name ? `${LABELS.funko}=${name}` : LABELS.funko] }),
+    deps.instances.list(name),
+  ]);
+  const names = new Set<string>();
+  for (const image of images) names.add(image.Labels?.[LABELS.funko] ?? "");
+  for (const instance of instances) names.add(instance.funko);
+  names.delete("");
+  if (name && !names.has(name)) {
+    throw notFound(`No funko named ${name}: there is no image ${imageRepo(name)} and no instance of it`);
+  }
+  return [...names].sort().map((funko) => {
+    const own = images.filter((image) => image.Labels?.[LABELS.funko] === funko && hasRepo(image, funko))
+      .sort((a, b) => b.Created - a.Created);
+    const latestImage = own.find((image) => image.RepoTags?.includes(`${imageRepo(funko)}:${LATEST}`));
+    const funkoInstances = instances.filter((instance) => instance.funko === funko);
+    return {
+      name: funko,
+      runtime: latestImage?.Labels?.[LABELS.runtime] ?? "",
+      scale: funkoInstances.filter(isLive).length,
+      latest: latestImage ? toImageStatus(latestImage, funko) : null,
+      images: own.map((image) => toImageStatus(image, funko)),
+      instances: funkoInstances.map((instance) => ({
+        ...instance,
+        created: instance.created.toISOString(),
+        outOfDate: latestImage !== undefined && instance.imageId !== latestImage.Id,
+      })),
+    };
+  });
+}
+
+function hasRepo(image: ImageSummary, funko: string): boolean {
+  return (image.RepoTags ?? []).some((tag) => tag.startsWith(`${imageRepo(funko)}:`));
+}
+
+function toImageStatus(image: ImageSummary, funko: string): ImageStatus {
+  const prefix = `${imageRepo(funko)}:`;
+  return {
+    id: image.Id,
+    tags: (image.RepoTags ?? []).filter((tag) => tag.startsWith(prefix)).map((tag) => tag.slice(prefix.length)).sort()
+      .reverse(),
+    created: new Date(image.Created * 1000).toISOString(),
+    size: image.Size,
+  };
+}

@@ -1,0 +1,212 @@
+/**
+ * Containers: create, start, stop, remove, list, inspect, logs, wait.
+ *
+ * @see https://docs.docker.com/engine/api/v1.41/#tag/Container
+ * @module
+ */
+import { type LogChunk, LogDemuxStream } from "./streams.ts";
+import type { DockerTransport } from "./transport.ts";
+
+/** The health of a container with a healthcheck. */
+export type HealthStatus = "starting" | "healthy" | "unhealthy";
+
+/** A container as `GET /containers/json` lists it. */
+export interface ContainerSummary {
+  Id: string;
+  Names: string[];
+  Image: string;
+  ImageID: string;
+  Created: number;
+  /** `created`, `running`, `paused`, `restarting`, `removing`, `exited` or `dead`. */
+  State: string;
+  /** Human status, e.g. "Up 5 minutes (healthy)". */
+  Status: string;
+  Labels: Record<string, string>;
+  NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> };
+}
+
+/** The parts of `GET /containers/{id}/json` FaaSO reads. */
+export interface ContainerInspect {
+  Id: string;
+  Name: string;
+  Created: string;
+  Image: string;
+  RestartCount: number;
+  State: {
+    Status: string;
+    Running: boolean;
+    Paused: boolean;
+    Restarting: boolean;
+    ExitCode: number;
+    StartedAt: string;
+    FinishedAt: string;
+    Error?: string;
+    Health?: { Status: HealthStatus | "none"; FailingStreak: number; Log?: { Output: string }[] };
+  };
+  Config: {
+    Hostname: string;
+    Image: string;
+    Tty: boolean;
+    Env: string[] | null;
+    Labels: Record<string, string> | null;
+  };
+  HostConfig: Record<string, unknown>;
+  NetworkSettings: { Networks: Record<string, { IPAddress: string; Aliases: string[] | null }> };
+}
+
+/** The body of `POST /containers/create`, as much of it as FaaSO uses. */
+export interface ContainerCreateBody {
+  Image: string;
+  Hostname?: string;
+  Env?: string[];
+  Labels?: Record<string, string>;
+  Cmd?: string[];
+  Tty?: boolean;
+  ExposedPorts?: Record<string, Record<string, never>>;
+  Healthcheck?: {
+    Test?: string[];
+    Interval?: number;
+    Timeout?: number;
+    Retries?: number;
+    StartPeriod?: number;
+  };
+  HostConfig?: {
+    NetworkMode?: string;
+    RestartPolicy?: { Name: "no" | "always" | "unless-stopped" | "on-failure"; MaximumRetryCount?: number };
+    Binds?: string[];
+    Memory?: number;
+    NanoCpus?: number;
+    PortBindings?: Record<string, { HostIp?: string; HostPort?: string }[]>;
+    AutoRemove?: boolean;
+    Privileged?: boolean;
+  };
+  NetworkingConfig?: {
+    EndpointsConfig?: Record<string, { Aliases?: string[] }>;
+  };
+}
+
+/** Options for {@linkcode Containers.logs}. */
+export interface LogsOptions {
+  /** Keep the stream open and send new output as it comes. */
+  follow?: boolean;
+  /** Only the last N lines (per container). */
+  tail?: number;
+  /** Prefix each line with an RFC 3339 timestamp. */
+  timestamps?: boolean;
+  /** Whether the container has a TTY (raw, unframed output). */
+  tty?: boolean;
+  /** Aborts the stream. */
+  signal?: AbortSignal;
+}
+
+/** Container endpoints. */
+export class Containers {
+  #transport: DockerTransport;
+
+  constructor(transport: DockerTransport) {
+    this.#transport = transport;
+  }
+
+  /** Creates a container and returns its ID. */
+  async create(name: string, body: ContainerCreateBody, signal?: AbortSignal): Promise<string> {
+    const created = await this.#transport.json<{ Id: string }>("POST", "/containers/create", {
+      query: { name },
+      body,
+      expect: [201],
+      signal,
+    });
+    return created.Id;
+  }
+
+  /** Starts a container (already running is fine). */
+  async start(id: string, signal?: AbortSignal): Promise<void> {
+    await this.#transport.call("POST", `/containers/${id}/start`, { expect: [204, 304], signal });
+  }
+
+  /** Stops a container, killing it after `timeoutSeconds` (already stopped is fine). */
+  async stop(id: string, timeoutSeconds = 10, signal?: AbortSignal): Promise<void> {
+    await this.#transport.call("POST", `/containers/${id}/stop`, {
+      query: { t: timeoutSeconds },
+      expect: [204, 304],
+      signal,
+    });
+  }
+
+  /** Sends a signal to a running container. */
+  async kill(id: string, killSignal = "SIGKILL", signal?: AbortSignal): Promise<void> {
+    await this.#transport.call("POST", `/containers/${id}/kill`, {
+      query: { signal: killSignal },
+      expect: [204],
+      signal,
+    });
+  }
+
+  /**
+   * Removes a container. Returns false when there was no such container.
+   * `force` kills a running one first.
+   */
+  async remove(id: string, options: { force?: boolean; signal?: AbortSignal } = {}): Promise<boolean> {
+    const status = await this.#transport.call("DELETE", `/containers/${id}`, {
+      query: { force: options.force ? "1" : undefined, v: "1" },
+      // 409: removal already in progress, which is what we want anyway.
+      expect: [204, 404, 409],
+      signal: options.signal,
+    });
+    return status === 204;
+  }
+
+  /** Lists containers, all of them (not only running) by default. */
+  list(
+    filters: Record<string, string[]> = {},
+    options: { all?: boolean; signal?: AbortSignal } = {},
+  ): Promise<ContainerSummary[]> {
+    return this.#transport.json("GET", "/containers/json", {
+      query: { all: options.all ?? true ? "1" : "0", filters },
+      signal: options.signal,
+    });
+  }
+
+  /** Inspects a container, or returns null when there is no such container. */
+  async inspectOrNull(id: string, signal?: AbortSignal): Promise<ContainerInspect | null> {
+    const response = await this.#transport.request("GET", `/containers/${id}/json`, {
+      expect: [200, 404],
+      signal,
+    });
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return null;
+    }
+    return await response.json() as ContainerInspect;
+  }
+
+  /** Streams a container's output, demultiplexed into stdout and stderr chunks. */
+  async logs(id: string, options: LogsOptions = {}): Promise<ReadableStream<LogChunk>> {
+    const response = await this.#transport.request("GET", `/containers/${id}/logs`, {
+      query: {
+        stdout: "1",
+        stderr: "1",
+        follow: options.follow ? "1" : undefined,
+        tail: options.tail !== undefined ? String(options.tail) : undefined,
+        timestamps: options.timestamps ? "1" : undefined,
+      },
+      expect: [200],
+      signal: options.signal,
+    });
+    const body = response.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+    return body.pipeThrough(new LogDemuxStream(options.tty ?? false));
+  }
+
+  /** Waits until a container stops and returns its exit code. */
+  async wait(
+    id: string,
+    condition: "not-running" | "next-exit" | "removed" = "not-running",
+    signal?: AbortSignal,
+  ): Promise<number> {
+    const result = await this.#transport.json<{ StatusCode: number }>("POST", `/containers/${id}/wait`, {
+      query: { condition },
+      expect: [200],
+      signal,
+    });
+    return result.StatusCode;
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * Images: build from a streamed context, list, inspect, tag, remove.
+ *
+ * @see https://docs.docker.com/engine/api/v1.41/#tag/Image
+ * @module
+ */
+import { DockerStreamError } from "./errors.ts";
+import { jsonLines } from "./streams.ts";
+import type { DockerTransport } from "./transport.ts";
+
+/** An image as `GET /images/json` lists it. */
+export interface ImageSummary {
+  Id: string;
+  RepoTags: string[] | null;
+  Created: number;
+  Size: number;
+  Labels: Record<string, string> | null;
+}
+
+/** The parts of `GET /images/{name}/json` FaaSO reads. */
+export interface ImageInspect {
+  Id: string;
+  RepoTags: string[];
+  Created: string;
+  Size: number;
+  Config: {
+    Labels: Record<string, string> | null;
+    Env: string[] | null;
+    User?: string;
+    ExposedPorts?: Record<string, unknown> | null;
+    Healthcheck?: { Test?: string[] } | null;
+  };
+}
+
+/** One line of build progress, as the engine streams it. */
+export interface BuildMessage {
+  /** Output of the Dockerfile step being run. */
+  stream?: string;
+  /** Status lines (pulls). */
+  status?: string;
+  /** Auxiliary data: the built image's ID. */
+  aux?: { ID?: string };
+  /** Set when the build failed. */
+  error?: string;
+  /** Details of the failure. */
+  errorDetail?: { message?: string; code?: number };
+}
+
+/**
+ * Returns the failure message a progress line carries (`errorDetail`, or
+ * `error`), or undefined when the line is not a failure. The engine reports a
+ * failed build with HTTP 200 and such a line, so every line must be checked.
+ */
+export function buildFailure(message: BuildMessage): string | undefined {
+  if (message.errorDetail || message.error) {
+    return (message.errorDetail?.message ?? message.error ?? "the build failed").trim();
+  }
+  return undefined;
+}
+
+/** Options for {@linkcode Images.build}. */
+export interface BuildOptions {
+  /** Tags to give the image (`name:tag`). */
+  tags?: string[];
+  /** Labels to put on the image. */
+  labels?: Record<string, string>;
+  /** `--build-arg` values. */
+  buildArgs?: Record<string, string>;
+  /** Ignore the layer cache. */
+  noCache?: boolean;
+  /** Path of the Dockerfile inside the context. Default `Dockerfile`. */
+  dockerfile?: string;
+  /** Aborts the build. */
+  signal?: AbortSignal;
+}
+
+/** Image endpoints. */
+export class Images {
+  #transport: DockerTransport;
+
+  constructor(transport: DockerTransport) {
+    this.#transport = transport;
+  }
+
+  /**
+   * Builds an image from a tar (optionally gzipped) context stream and yields
+   * the engine's progress lines as they come. Throws {@linkcode DockerStreamError}
+   * when a line reports failure. Intermediate containers are always removed,
+   * even when a step fails (`forcerm`).
+   *
+   * @see https://docs.docker.com/engine/api/v1.41/#operation/ImageBuild
+   */
+  async *build(
+    context: ReadableStream<Uint8Array>,
+    options: BuildOptions = {},
+  ): AsyncGenerator<BuildMessage, void> {
+    const query = new URLSearchParams({ rm: "1", forcerm: "1" });
+    for (const tag of options.tags ?? []) query.append("t", tag);
+    if (options.labels) query.set("labels", JSON.stringify(options.labels));
+    if (options.buildArgs) query.set("buildargs", JSON.stringify(options.buildArgs));
+    if (options.noCache) query.set("nocache", "1");
+    if (options.dockerfile) query.set("dockerfile", options.dockerfile);
+    const response = await this.#transport.request("POST", `/build?${query}`, {
+      body: context,
+      headers: { "content-type": "application/x-tar" },
+      signal: options.signal,
+      expect: [200],
+    });
+    if (!response.body) return;
+    for await (const message of jsonLines<BuildMessage>(response.body)) {
+      const failure = buildFailure(message);
+      if (failure !== undefined) throw new DockerStreamError(failure);
+      yield message;
+    }
+  }
+
+  /** Lists images, optionally filtered (`{ reference: ["faaso-*"], label: [...] }`). */
+  list(filters: Record<string, string[]> = {}, signal?: AbortSignal): Promise<ImageSummary[]> {
+    return this.#transport.json("GET", "/images/json", { query: { filters }, signal });
+  }
+
+  /** Inspects an image, or returns null when there is no such image. */
+  async inspectOrNull(name: string, signal?: AbortSignal): Promise<ImageInspect | null> {
+    const response = await this.#transport.request("GET", `/images/${encodeURIComponent(name)}/json`, {
+      expect: [200, 404],
+      signal,
+    });
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return null;
+    }
+    return await response.json() as ImageInspect;
+  }
+
+  /** Tags an existing image as `repo:tag`. */
+  async tag(name: string, repo: string, tag: string, signal?: AbortSignal): Promise<void> {
+    await this.#transport.call("POST", `/images/${encodeURIComponent(name)}/tag`, {
+      query: { repo, tag },
+      expect: [201],
+      signal,
+    });
+  }
+
+  /**
+   * Removes an image or one of its tags. Returns false when there was no such image.
+   * `force` also removes an image that several tags or stopped containers use.
+   */
+  async remove(name: string, options: { force?: boolean; signal?: AbortSignal } = {}): Promise<boolean> {
+    const status = await this.#transport.call("DELETE", `/images/${encodeURIComponent(name)}`, {
+      query: { force: options.force ? "1" : undefined },
+      expect: [200, 404],
+      signal: options.signal,
+    });
+    return status === 200;
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Networks: inspect, create, and make sure one exists.
+ *
+ * @see https://docs.docker.com/engine/api/v1.41/#tag/Network
+ * @module
+ */
+import { DockerApiError } from "./errors.ts";
+import type { DockerTransport } from "./transport.ts";
+
+/** The parts of `GET /networks/{id}` FaaSO reads. */
+export interface NetworkInspect {
+  Id: string;
+  Name: string;
+  Driver: string;
+  Scope: string;
+  Attachable: boolean;
+  Labels: Record<string, string> | null;
+  Containers?: Record<string, { Name: string; IPv4Address: string }>;
+}
+
+/** Options for {@linkcode Networks.create}. */
+export interface NetworkCreateOptions {
+  /** `bridge` (default) or `overlay` (swarm). */
+  driver?: string;
+  /** Let plain containers join an overlay network. */
+  attachable?: boolean;
+  /** Labels to put on the network. */
+  labels?: Record<string, string>;
+}
+
+/** Network endpoints. */
+export class Networks {
+  #transport: DockerTransport;
+
+  constructor(transport: DockerTransport) {
+    this.#transport = transport;
+  }
+
+  /** Inspects a network, or returns null when there is no such network. */
+  async inspectOrNull(name: string, signal?: AbortSignal): Promise<NetworkInspect | null> {
+    const response = await this.#transport.request("GET", `/networks/${encodeURIComponent(name)}`, {
+      expect: [200, 404],
+      signal,
+    });
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return null;
+    }
+    return await response.json() as NetworkInspect;
+  }
+
+  /** Creates a network and returns its ID. */
+  async create(name: string, options: NetworkCreateOptions = {}, signal?: AbortSignal): Promise<string> {
+    const created = await this.#transport.json<{ Id: string }>("POST", "/networks/create", {
+      body: {
+        Name: name,
+        Driver: options.driver ?? "bridge",
+        Attachable: options.attachable ?? false,
+        Labels: options.labels ?? {},
+        CheckDuplicate: true,
+      },
+      expect: [201],
+      signal,
+    });
+    return created.Id;
+  }
+
+  /**
+   * Returns the network, creating it first when it does not exist. Safe when
+   * another process creates it at the same moment.
+   */
+  async ensure(name: string, options: NetworkCreateOptions = {}, signal?: AbortSignal): Promise<NetworkInspect> {
+    const existing = await this.inspectOrNull(name, signal);
+    if (existing) return existing;
+    try {
+      await this.create(name, options, signal);
+    } catch (error) {
+      // 409: created by someone else in between, which is just as good.
+      if (!(error instanceof DockerApiError && error.status === 409)) throw error;
+    }
+    const created = await this.inspectOrNull(name, signal);
+    if (!created) throw new Error(`Cannot create the network ${name}: it vanished right after creation`);
+    return created;
+  }
+
+  /** Removes a network. Returns false when there was no such network. */
+  async remove(name: string, signal?: AbortSignal): Promise<boolean> {
+    const status = await this.#transport.call("DELETE", `/networks/${encodeURIComponent(name)}`, {
+      expect: [204, 404],
+      signal,
+    });
+    return status === 204;
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * Bad input: a clear message naming what is wrong and where, a non-zero exit,
+ * and nothing lost or left behind.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { cleanupFunko, faaso, faasoOk, tempFolder, testDocker, uniqueName } from "./helpers.ts";
+
+/** Temporary build folders FaaSO made and has not removed. */
+async function buildFolders(): Promise<string[]> {
+  const tmp = Deno.env.get("TMPDIR") ?? "/tmp";
+  const found: string[] = [];
+  for await (const entry of Deno.readDir(tmp)) if (entry.name.startsWith("faaso-build-")) found.push(entry.name);
+  return found.sort();
+}
+
+Deno.test("build of a folder without funko.yml says so and exits 1", async () => {
+  await using folder = await tempFolder();
+  await Deno.mkdir(join(folder.path, "empty"));
+  const run = await faaso(["build", "empty"], { cwd: folder.path });
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /empty\/funko\.yml not found: a funko is a folder with a funko\.yml/);
+  assert.doesNotMatch(run.stderr, /at .*\.ts:\d+/, "no stack trace");
+});
+
+Deno.test("build of a funko with an invalid name names the file and the field", async () => {
+  await using folder = await tempFolder();
+  await Deno.mkdir(join(folder.path, "hello"));
+  await Deno.writeTextFile(join(folder.path, "hello", "funko.yml"), "name: Hello_World\nruntime: deno\n");
+  const run = await faaso(["build", "hello"], { cwd: folder.path });
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /hello\/funko\.yml: name: use lowercase letters, digits and '-' \(1-63 characters/);
+});
+
+Deno.test("build of a funko.yml with a typo in a field name names the field", async () => {
+  await using folder = await tempFolder();
+  await Deno.mkdir(join(folder.path, "hello"));
+  await Deno.writeTextFile(join(folder.path, "hello", "funko.yml"), "name: hello\nruntim: deno\n");
+  const run = await faaso(["build", "hello"], { cwd: folder.path });
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /hello\/funko\.yml: unknown field runtim/);
+});
+
+Deno.test("new with an invalid name creates nothing", async () => {
+  await using folder = await tempFolder();
+  const run = await faaso(["new", "-r", "deno", "Bad_Name"], { cwd: folder.path });
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /Cannot create the funko Bad_Name: name: use lowercase letters/);
+  assert.deepEqual([...Deno.readDirSync(folder.path)], []);
+});
+
+Deno.test("an unknown runtime is named with the ones that exist", async () => {
+  await using folder = await tempFolder();
+  const created = await faaso(["new", "-r", "cobol", "hello"], { cwd: folder.path });
+  assert.equal(created.code, 1);
+  assert.match(created.stderr, /Unknown runtime cobol: the runtimes are .*deno.*node.*python/);
+  assert.deepEqual([...Deno.readDirSync(folder.path)], [], "no folder left behind");
+
+  await Deno.mkdir(join(folder.path, "hello"));
+  await Deno.writeTextFile(join(folder.path, "hello", "funko.yml"), "name: hello\nruntime: cobol\n");
+  const built = await faaso(["build", "hello"], { cwd: folder.path });
+  assert.equal(built.code, 1);
+  assert.match(built.stderr, /Unknown runtime cobol/);
+});
+
+Deno.test("new refuses a folder that exists and keeps its content", async () => {
+  await using folder = await tempFolder();
+  await Deno.mkdir(join(folder.path, "hello"));
+  await Deno.writeTextFile(join(folder.path, "hello", "mine.txt"), "keep me");
+  const run = await faaso(["new", "-r", "deno", "hello"], { cwd: folder.path });
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /hello already exists/);
+  assert.equal(await Deno.readTextFile(join(folder.path, "hello", "mine.txt")), "keep me");
+});
+
+Deno.test("build keeps latest when the Dockerfile fails, and leaves nothing behind", async () => {
+  await using folder = await tempFolder();
+  using docker = testDocker();
+  const name = uniqueName("it-broken");
+  try {
+    await faasoOk(["new", "-r", "deno", name], { cwd: folder.path });
+    await faasoOk(["build", name], { cwd: folder.path });
+    const before = await docker.images.inspectOrNull(`faaso-${name}:latest`);
+    assert.ok(before);
+    const tagsBefore = (await docker.images.list({ reference: [`faaso-${name}`] })).flatMap((i) => i.RepoTags ?? []);
+    const containersBefore = (await docker.containers.list()).map((c) => c.Id).sort();
+    const foldersBefore = await buildFolders();
+
+    // A funko that brings a Dockerfile whose RUN step fails.
+    await Deno.writeTextFile(
+      join(folder.path, name, "Dockerfile"),
+      "FROM debian:bookworm-slim\nRUN echo about to fail && exit 3\n",
+    );
+    const run = await faaso(["build", name], { cwd: folder.path });
+    assert.equal(run.code, 1);
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `Cannot build ${name}: The command '/bin/sh -c echo about to fail && exit 3' returned a non-zero code: 3`,
+      ),
+    );
+    assert.match(run.stderr, /about to fail/, "the engine's output reaches the user");
+
+    const after = await docker.images.inspectOrNull(`faaso-${name}:latest`);
+    assert.equal(after?.Id, before.Id, "latest still points at the good image");
+    const tagsAfter = (await docker.images.list({ reference: [`faaso-${name}`] })).flatMap((i) => i.RepoTags ?? []);
+    assert.deepEqual(tagsAfter.sort(), tagsBefore.sort(), "no new tag");
+    assert.deepEqual((await docker.containers.list()).map((c) => c.Id).sort(), containersBefore, "no container left");
+    assert.deepEqual(await buildFolders(), foldersBefore, "the temporary build folder is gone");
+  } finally {
+    await cleanupFunko(docker, name);
+  }
+});
+
+Deno.test("up of a funko never built says to build it", async () => {
+  using docker = testDocker();
+  const name = uniqueName("it-unbuilt");
+  const run = await faaso(["up", name]);
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, new RegExp(`there is no image faaso-${name}:latest \\(build it with faaso build FOLDER\\)`));
+  assert.equal((await docker.containers.list({ label: [`faaso.funko=${name}`] })).length, 0);
+});
+
+Deno.test("scale with a count that is not a number is refused", async () => {
+  const run = await faaso(["scale", "hello", "three"]);
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /Cannot scale hello to three: use a whole number/);
+});
+
+Deno.test("rm without --yes and without a yes on stdin removes nothing", async () => {
+  await using folder = await tempFolder();
+  using docker = testDocker();
+  const name = uniqueName("it-keep");
+  try {
+    await faasoOk(["new", "-r", "deno", name], { cwd: folder.path });
+    await faasoOk(["build", name, "-q"], { cwd: folder.path });
+    const refused = await faaso(["rm", name], { stdin: "n\n" });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /Did not remove/);
+    assert.ok(await docker.images.inspectOrNull(`faaso-${name}:latest`), "the image is still there");
+    const closed = await faaso(["rm", name]);
+    assert.equal(closed.code, 1, "no stdin counts as no");
+    const confirmed = await faaso(["rm", name], { stdin: "y\n" });
+    assert.equal(confirmed.code, 0, confirmed.stderr);
+    assert.equal(await docker.images.inspectOrNull(`faaso-${name}:latest`), null);
+  } finally {
+    await cleanupFunko(docker, name);
+  }
+});
+
+Deno.test("an unreachable engine gets a message saying what to check", async () => {
+  const run = await faaso(["status"], { env: { DOCKER_HOST: "unix:///nonexistent/docker.sock" } });
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /Cannot reach the Docker engine at unix:\/\/\/nonexistent\/docker\.sock/);
+  assert.match(run.stderr, /Check that dockerd is running/);
+  assert.doesNotMatch(run.stderr, /at .*\.ts:\d+/, "no stack trace");
+});
+
+Deno.test("an unknown command or option exits 2 with usage", async () => {
+  const unknown = await faaso(["frobnicate"]);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown command 'frobnicate'/);
+  const option = await faaso(["build", "--frob", "x"]);
+  assert.equal(option.code, 2);
+  assert.match(option.stderr, /unknown option '--frob'/);
+});

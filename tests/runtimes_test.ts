@@ -1,0 +1,140 @@
+/**
+ * The whole local lifecycle, for each runtime that can be built here: new,
+ * build, up, HTTP at the instance, scale 1 -> 3 -> 1, logs, rm.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  cleanupFunko,
+  faaso,
+  faasoOk,
+  instancesOf,
+  tempFolder,
+  testDocker,
+  uniqueName,
+  waitForHttp,
+  waitUntil,
+} from "./helpers.ts";
+
+const RUNTIMES = [
+  { runtime: "deno", hello: "Hello World Deno!" },
+  { runtime: "node", hello: "Hello World Node!" },
+  { runtime: "python", hello: "Hello World Python!" },
+];
+
+for (const { runtime, hello } of RUNTIMES) {
+  Deno.test(`${runtime} funko: new, build, up, answer, scale, logs, rm`, async (t) => {
+    await using folder = await tempFolder();
+    using docker = testDocker();
+    const name = uniqueName(`it-${runtime}`);
+    try {
+      await t.step("new writes a funko folder", async () => {
+        const run = await faasoOk(["new", "-r", runtime, name], { cwd: folder.path });
+        assert.match(run.stdout, new RegExp(`Created ${name}/`));
+        const manifest = await Deno.readTextFile(join(folder.path, name, "funko.yml"));
+        assert.match(manifest, new RegExp(`name: ${name}`));
+        assert.match(manifest, new RegExp(`runtime: ${runtime}`));
+      });
+
+      await t.step("build tags latest and a timestamp, with labels", async () => {
+        const run = await faasoOk(["build", name], { cwd: folder.path });
+        assert.match(run.stdout, new RegExp(`Built faaso-${name}:\\d{8}T\\d{6}Z and faaso-${name}:latest`));
+        const image = await docker.images.inspectOrNull(`faaso-${name}:latest`);
+        assert.ok(image, "faaso-NAME:latest exists");
+        assert.equal(image.Config.Labels?.["faaso.funko"], name);
+        assert.equal(image.Config.Labels?.["faaso.runtime"], runtime);
+        assert.match(image.Config.Labels?.["faaso.source-hash"] ?? "", /^[0-9a-f]{64}$/);
+        assert.ok(image.RepoTags.some((tag) => /:\d{8}T\d{6}Z$/.test(tag)), `timestamp tag in ${image.RepoTags}`);
+        assert.ok(image.Config.Healthcheck?.Test?.length, "the image declares a HEALTHCHECK");
+      });
+
+      await t.step("up starts one instance that answers / and /ping", async () => {
+        await faasoOk(["up", name]);
+        const instances = await instancesOf(docker, name);
+        assert.equal(instances.length, 1);
+        const [instance] = instances;
+        assert.equal(instance?.state, "running");
+        assert.match(instance?.name ?? "", new RegExp(`^faaso-${name}-[a-z0-9]{6}$`));
+        const inspect = await docker.containers.inspectOrNull(instance!.id);
+        assert.equal(inspect?.Config.Hostname, name);
+        assert.equal(
+          inspect?.HostConfig.RestartPolicy && (inspect.HostConfig.RestartPolicy as { Name: string }).Name,
+          "unless-stopped",
+        );
+        const image = await docker.images.inspectOrNull(`faaso-${name}:latest`);
+        assert.ok(image?.Config.User && image.Config.User !== "root" && image.Config.User !== "0", "runs as non-root");
+        const base = `http://${instance!.address}:3000`;
+        assert.equal(await waitForHttp(`${base}/`), hello);
+        assert.equal(await waitForHttp(`${base}/ping`), "OK");
+      });
+
+      await t.step("up again keeps the one instance", async () => {
+        await faasoOk(["up", name]);
+        assert.equal((await instancesOf(docker, name)).length, 1);
+      });
+
+      await t.step("scale 3 then 1: the containers follow", async () => {
+        await faasoOk(["scale", name, "3"]);
+        const three = await instancesOf(docker, name);
+        assert.equal(three.filter((i) => i.state === "running").length, 3);
+        assert.equal((await faasoOk(["scale", name])).stdout.trim(), "3");
+        for (const instance of three) {
+          assert.equal(await waitForHttp(`http://${instance.address}:3000/`), hello);
+        }
+        await faasoOk(["scale", name, "1"]);
+        const one = await instancesOf(docker, name);
+        assert.equal(one.length, 1);
+        assert.equal(one[0]?.state, "running");
+      });
+
+      await t.step("logs shows the startup line of each instance", async () => {
+        await faasoOk(["scale", name, "2"]);
+        const instances = await instancesOf(docker, name);
+        for (const instance of instances) await waitForHttp(`http://${instance.address}:3000/ping`);
+        const run = await faasoOk(["logs", name]);
+        for (const instance of instances) {
+          assert.match(
+            run.stdout,
+            new RegExp(`^${instance.name} \\| .*${name} \\(${runtime}\\) listening on port 3000`, "m"),
+          );
+        }
+        const tail = await faasoOk(["logs", name, "--tail", "1"]);
+        assert.equal(tail.stdout.trim().split("\n").length, 2, "one line per instance");
+      });
+
+      await t.step("the healthcheck turns the instance healthy", async () => {
+        await waitUntil(
+          async () => (await instancesOf(docker, name)).every((i) => i.health === "healthy"),
+          `${name}'s instances to become healthy`,
+          60_000,
+        );
+        const run = await faasoOk(["status", name, "--json"]);
+        const status = JSON.parse(run.stdout);
+        assert.equal(status.name, name);
+        assert.equal(status.scale, 2);
+        assert.ok(
+          status.instances.every((i: { health: string; outOfDate: boolean }) => i.health === "healthy" && !i.outOfDate),
+        );
+      });
+
+      await t.step("down removes every instance", async () => {
+        await faasoOk(["down", name]);
+        assert.equal((await instancesOf(docker, name)).length, 0);
+      });
+
+      await t.step("rm --yes leaves no container or image of the funko", async () => {
+        await faasoOk(["up", name]);
+        const run = await faasoOk(["rm", name, "--yes"]);
+        assert.match(run.stdout, new RegExp(`Removed ${name}`));
+        assert.equal((await docker.containers.list({ label: [`faaso.funko=${name}`] })).length, 0);
+        assert.equal((await docker.images.list({ reference: [`faaso-${name}`] })).length, 0);
+        assert.equal((await docker.images.list({ label: [`faaso.funko=${name}`] })).length, 0);
+        const again = await faaso(["status", name]);
+        assert.equal(again.code, 1);
+        assert.match(again.stderr, new RegExp(`No funko named ${name}`));
+      });
+    } finally {
+      await cleanupFunko(docker, name);
+    }
+  });
+}
