@@ -9,6 +9,10 @@ import { DockerApiError, DockerUnreachableError } from "../docker/mod.ts";
 import { FaasoError } from "../core/errors.ts";
 import { VERSION } from "../core/version.ts";
 import { type Backend, LocalBackend } from "./backend.ts";
+import { loginCommands } from "./commands/login.ts";
+import { serveCommand } from "./commands/serve.ts";
+import { serverTarget } from "./config.ts";
+import { RemoteBackend } from "./remote.ts";
 import { buildCommand } from "./commands/build.ts";
 import { exportCommand } from "./commands/export.ts";
 import { logsCommand } from "./commands/logs.ts";
@@ -37,7 +41,7 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
   const ctx: CliContext = {
     output,
     backend: async (where) => {
-      const backend = await (options.backend ?? (() => Promise.resolve(new LocalBackend())))(where);
+      const backend = await (options.backend ?? defaultBackend(output))(where);
       backends.push(backend);
       return backend;
     },
@@ -46,6 +50,9 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
     exitCode: 0,
   };
   const program = createProgram(ctx);
+  const backendFor = ctx.backend;
+  // `faaso -l status` and `faaso status -l` mean the same.
+  ctx.backend = (where) => backendFor({ local: where.local || program.opts().local === true });
   try {
     await program.parseAsync(args, { from: "user" });
     return ctx.exitCode;
@@ -57,7 +64,7 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
 }
 
 /** Builds the commander program with every command. */
-export function createProgram(ctx: CliContext): Command {
+export function createProgram(ctx: CliContext) {
   const program = new Command("faaso")
     .description(
       "FaaSO: functions as a service on your own Docker host. " +
@@ -65,6 +72,7 @@ export function createProgram(ctx: CliContext): Command {
         "plain Docker image or container named faaso-NAME..., visible with docker ps.",
     )
     .version(VERSION, "-V, --version", "print FaaSO's version")
+    .option("-l, --local", "work on this machine even when a server is configured")
     .showHelpAfterError("(add --help for usage)")
     .exitOverride()
     .configureOutput({
@@ -80,7 +88,17 @@ export function createProgram(ctx: CliContext): Command {
   exportCommand(program, ctx);
   rmCommand(program, ctx);
   versionCommand(program, ctx);
+  serveCommand(program, ctx);
+  loginCommands(program, ctx);
   return program;
+}
+
+/** Local mode with -l or when no server is configured; else the server FAASO_SERVER or the saved login names. */
+function defaultBackend(output: Output): (where: WhereOptions) => Promise<Backend> {
+  return async (where) => {
+    const target = where.local ? undefined : await serverTarget();
+    return target ? new RemoteBackend(target, (text) => output.warn(text)) : new LocalBackend();
+  };
 }
 
 /** Prints an error as a sentence and returns the exit code for it. */

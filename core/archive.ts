@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import { join, relative } from "node:path";
 import { createTarPacker } from "modern-tar";
 
@@ -59,7 +60,7 @@ export async function walkFiles(root: string, options: WalkOptions = {}): Promis
  * asks for it. Modification times are fixed so that equal sources give equal
  * archives.
  */
-export function tarFiles(files: WalkedFile[]): ReadableStream<Uint8Array> {
+export function tarFiles(files: WalkedFile[]): ReadableStream<Uint8Array<ArrayBuffer>> {
   const { readable, controller } = createTarPacker();
   (async () => {
     for (const file of files) {
@@ -76,4 +77,28 @@ export function tarFiles(files: WalkedFile[]): ReadableStream<Uint8Array> {
     controller.finalize();
   })().catch((error) => controller.error(error));
   return readable;
+}
+
+/**
+ * SHA-256 of a build context: each file's path, mode and size, then its
+ * bytes, in archive order. The CLI computes it from files on disk and the
+ * server from an uploaded archive, and both get the same value.
+ */
+export class ContextHash {
+  #hash = createHash("sha256");
+
+  /** Starts a file; its bytes follow through {@linkcode ContextHash.update}. */
+  file(path: string, mode: number, size: number): void {
+    this.#hash.update(`${path}\0${(mode & 0o777).toString(8)}\0${size}\0`);
+  }
+
+  /** Adds bytes of the current file. */
+  update(chunk: Uint8Array): void {
+    this.#hash.update(chunk);
+  }
+
+  /** The hash, in hex. */
+  digest(): string {
+    return this.#hash.digest("hex");
+  }
 }

@@ -5,10 +5,9 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import { dirname, join, relative, resolve } from "node:path";
 import nunjucks from "nunjucks";
-import { type WalkedFile, walkFiles } from "./archive.ts";
+import { ContextHash, type WalkedFile, walkFiles } from "./archive.ts";
 import { FaasoError } from "./errors.ts";
 import { displayPath, type Funko, MANIFEST } from "./funko.ts";
 import { resolveRuntime, type Runtime } from "./runtime.ts";
@@ -137,15 +136,15 @@ export async function writeTemplate(runtime: Runtime, dest: string, variables: T
   return written;
 }
 
-/** SHA-256 over paths, modes and contents, in order. */
+/** The {@linkcode ContextHash} of files on disk, in order. */
 export async function hashFiles(files: WalkedFile[]): Promise<string> {
-  const hash = createHash("sha256");
+  const hash = new ContextHash();
   for (const file of files) {
-    hash.update(`${file.relative}\0${file.mode.toString(8)}\0${file.size}\0`);
+    hash.file(file.relative, file.mode, file.size);
     const source = await Deno.open(file.path);
     for await (const chunk of source.readable) hash.update(chunk);
   }
-  return hash.digest("hex");
+  return hash.digest();
 }
 
 let cachedEnvironment: nunjucks.Environment | undefined;

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { ContainerSummary, Docker, LogLine } from "../docker/mod.ts";
+import type { ContainerSummary, Docker, DockerEvent, LogLine } from "../docker/mod.ts";
 import { LogLineStream } from "../docker/mod.ts";
 import { instanceName, LABELS, latestImage, NETWORK } from "./names.ts";
 
@@ -46,10 +46,33 @@ export interface InstanceLogsOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * A change to an instance: `start` (it runs now, or again), `health` (its
+ * healthcheck changed its verdict), `stop` (it is stopping or stopped: send
+ * it nothing new), `destroy` (it is gone).
+ */
+export interface InstanceEvent {
+  /** What happened. */
+  action: "start" | "health" | "stop" | "destroy";
+  /** The instance's ID. */
+  id: string;
+  /** The funko it belongs to. */
+  funko: string;
+  /** The new health, for `health` events. */
+  health?: InstanceHealth;
+}
+
 /** Where instances come from: containers today, swarm tasks next. */
 export interface InstanceBackend {
   /** The instances of one funko, or of all funkos; newest first. */
   list(funko?: string, signal?: AbortSignal): Promise<Instance[]>;
+  /** One instance by ID, or null when it is gone. */
+  get(id: string, signal?: AbortSignal): Promise<Instance | null>;
+  /**
+   * Changes to any funko's instances, as they happen. The promise settles once
+   * the subscription is in place, so a listing made afterwards misses nothing.
+   */
+  events(signal?: AbortSignal): Promise<ReadableStream<InstanceEvent>>;
   /** Creates and starts a new instance of `funko` running its latest image. */
   create(funko: string, signal?: AbortSignal): Promise<Instance>;
   /** Starts a stopped instance. */
@@ -77,6 +100,39 @@ export class ContainerInstances implements InstanceBackend {
       { signal },
     );
     return containers.map(toInstance).sort((a, b) => b.created.getTime() - a.created.getTime());
+  }
+
+  /** Inspects one instance container; null when it is gone. */
+  async get(id: string, signal?: AbortSignal): Promise<Instance | null> {
+    const container = await this.#docker.containers.inspectOrNull(id, signal);
+    if (!container?.Config.Labels?.[LABELS.funko]) return null;
+    const health = container.State.Health?.Status;
+    return {
+      id: container.Id,
+      name: container.Name.replace(/^\//, ""),
+      funko: container.Config.Labels[LABELS.funko] ?? "",
+      state: container.State.Status as InstanceState,
+      health: health && health !== "none" ? health : "none",
+      address: container.NetworkSettings.Networks[NETWORK]?.IPAddress || undefined,
+      imageId: container.Image,
+      created: new Date(container.Created),
+    };
+  }
+
+  /** Container events of instances, as {@linkcode InstanceEvent}s. */
+  async events(signal?: AbortSignal): Promise<ReadableStream<InstanceEvent>> {
+    const events = await this.#docker.events.stream({
+      filters: { type: ["container"], label: [`${LABELS.role}=instance`] },
+      signal,
+    });
+    return events.pipeThrough(
+      new TransformStream<DockerEvent, InstanceEvent>({
+        transform(event, controller) {
+          const change = toInstanceEvent(event);
+          if (change) controller.enqueue(change);
+        },
+      }),
+    );
   }
 
   /**
@@ -139,6 +195,29 @@ export class ContainerInstances implements InstanceBackend {
     });
     return chunks.pipeThrough(new LogLineStream());
   }
+}
+
+/** Signals after which a container is on its way out: KILL, TERM, INT, QUIT. */
+const STOPPING_SIGNALS = new Set(["9", "15", "2", "3", "SIGKILL", "SIGTERM", "SIGINT", "SIGQUIT"]);
+
+/** Maps an engine container event to an instance change (null: not one that matters). */
+export function toInstanceEvent(event: DockerEvent): InstanceEvent | null {
+  const id = event.Actor.ID;
+  const funko = event.Actor.Attributes[LABELS.funko] ?? "";
+  const action = event.Action;
+  if (action === "start" || action === "unpause" || action === "restart") return { action: "start", id, funko };
+  if (action.startsWith("health_status")) {
+    const health = action.slice(action.indexOf(":") + 1).trim() as InstanceHealth;
+    return { action: "health", id, funko, health };
+  }
+  if (action === "kill") {
+    return STOPPING_SIGNALS.has(event.Actor.Attributes.signal ?? "") ? { action: "stop", id, funko } : null;
+  }
+  if (action === "die" || action === "stop" || action === "pause" || action === "oom") {
+    return { action: "stop", id, funko };
+  }
+  if (action === "destroy") return { action: "destroy", id, funko };
+  return null;
 }
 
 /** Reads an instance from a container listing. */

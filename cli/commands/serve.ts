@@ -1,0 +1,68 @@
+/**
+ * `faaso serve`: the proxy, the admin API and (later) the web UI.
+ *
+ * @module
+ */
+import type { Command } from "@commander-js/extra-typings";
+import { FaasoError } from "../../core/errors.ts";
+import { DataFolder } from "../../server/data_folder.ts";
+import { startServer } from "../../server/mod.ts";
+import type { CliContext } from "../context.ts";
+
+/** Adds `serve` to the program. */
+export function serveCommand(program: Command, ctx: CliContext): void {
+  program.command("serve")
+    .summary("run the proxy and the admin API")
+    .description(
+      "Reverse-proxy http://HOST:PORT/funko/NAME/ to NAME's healthy instances and serve the admin API " +
+        "at /admin/api/. The admin password comes from FAASO_PASSWORD, else DATA/config.yml, else it is " +
+        "generated on the first start and printed once.",
+    )
+    .option("-p, --port <port>", "port to listen on (env FAASO_PORT)", Deno.env.get("FAASO_PORT") ?? "8888")
+    .option("--host <address>", "address to listen on (env FAASO_HOST)", Deno.env.get("FAASO_HOST") ?? "0.0.0.0")
+    .option("--data <folder>", "the data folder (env FAASO_DATA; default ~/.local/share/faaso)")
+    .option(
+      "--upstream-timeout <seconds>",
+      "how long to wait for a funko's answer (env FAASO_UPSTREAM_TIMEOUT)",
+      Deno.env.get("FAASO_UPSTREAM_TIMEOUT") ?? "60",
+    )
+    .option("-l, --local", "accepted for symmetry: serve always runs on this machine")
+    .action(async (options) => {
+      const port = wholeNumber("--port", options.port, 0, 65535);
+      const timeout = Number(options.upstreamTimeout);
+      if (!(timeout > 0)) {
+        throw new FaasoError(`--upstream-timeout ${options.upstreamTimeout}: use a number of seconds`);
+      }
+      const progress = (event: { kind: string; text: string }) =>
+        event.kind === "warning" ? ctx.output.warn(event.text) : ctx.output.print(event.text);
+      const server = await startServer({
+        port,
+        hostname: options.host,
+        data: options.data ? new DataFolder(options.data) : DataFolder.fromEnv(),
+        password: Deno.env.get("FAASO_PASSWORD") || undefined,
+        upstreamTimeoutMs: timeout * 1000,
+        progress,
+      });
+      if (server.generatedPassword) {
+        ctx.output.print(`Generated the admin password: ${server.generatedPassword}`);
+        ctx.output.print("It is stored only as a hash and will not be shown again; set FAASO_PASSWORD to choose one.");
+      }
+      const stop = () => server.shutdown();
+      Deno.addSignalListener("SIGINT", stop);
+      Deno.addSignalListener("SIGTERM", stop);
+      try {
+        await server.finished;
+      } finally {
+        Deno.removeSignalListener("SIGINT", stop);
+        Deno.removeSignalListener("SIGTERM", stop);
+      }
+    });
+}
+
+function wholeNumber(flag: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max) {
+    throw new FaasoError(`${flag} ${text}: use a whole number from ${min} to ${max}`);
+  }
+  return value;
+}

@@ -1,0 +1,179 @@
+/**
+ * Remote mode: the same operations as local mode, done by a FaaSO server
+ * through its admin API. A build is merged and rendered here, exactly as in
+ * local mode, and uploaded as a tar.gz.
+ *
+ * @module
+ */
+import { jsonLines } from "../docker/mod.ts";
+import { tarFiles } from "../core/archive.ts";
+import type { BuildOptions, BuildResult } from "../core/build.ts";
+import { writeContext } from "../core/context.ts";
+import { FaasoError } from "../core/errors.ts";
+import { FunkoName, loadFunko } from "../core/funko.ts";
+import type { FunkoLogLine, FunkoLogsOptions } from "../core/logs.ts";
+import type { Progress } from "../core/progress.ts";
+import type { RemoveResult } from "../core/remove.ts";
+import type { ScaleResult } from "../core/scale.ts";
+import type { FunkoStatus } from "../core/status.ts";
+import { VERSION } from "../core/version.ts";
+import type { Backend, VersionInfo } from "./backend.ts";
+import type { ServerTarget } from "./config.ts";
+
+/** One line of a server's operation stream. */
+type OperationLine =
+  | { kind: "step" | "output" | "warning"; text: string }
+  | { kind: "result"; result: unknown }
+  | { kind: "error"; error: { status: number; code: string; message: string; details?: string[] } };
+
+/** Options for one admin API request. */
+interface ApiRequest {
+  body?: BodyInit | null;
+  json?: unknown;
+  query?: Record<string, string | undefined>;
+  signal?: AbortSignal;
+}
+
+/** The backend that asks a FaaSO server. */
+export class RemoteBackend implements Backend {
+  readonly where: string;
+  #target: ServerTarget;
+  #warn: (text: string) => void;
+  #versionChecked = false;
+
+  constructor(target: ServerTarget, warn: (text: string) => void) {
+    this.#target = target;
+    this.where = target.url;
+    this.#warn = warn;
+  }
+
+  async build(folder: string, options: BuildOptions, progress: Progress): Promise<BuildResult> {
+    const funko = await loadFunko(folder);
+    if (options.name !== undefined) {
+      const parsed = FunkoName.safeParse(options.name);
+      if (!parsed.success) throw new FaasoError(`--name ${options.name}: ${parsed.error.issues[0]?.message}`);
+      funko.name = parsed.data;
+    }
+    const temp = await Deno.makeTempDir({ prefix: `faaso-build-${funko.name}-` });
+    try {
+      const context = await writeContext(funko, temp, { noRuntime: options.noRuntime });
+      progress({ kind: "step", text: `Uploading ${context.files.length} files to ${this.where}` });
+      return await this.#operation<BuildResult>("POST", `/funkos/${funko.name}/build`, progress, {
+        body: tarFiles(context.files).pipeThrough(new CompressionStream("gzip")),
+        query: {
+          runtime: context.runtime?.name ?? "",
+          no_cache: options.noCache ? "1" : undefined,
+          build_args: options.buildArgs ? JSON.stringify(options.buildArgs) : undefined,
+        },
+      });
+    } finally {
+      await Deno.remove(temp, { recursive: true });
+    }
+  }
+
+  async currentScale(funko: string): Promise<number> {
+    return (await (await this.#request("GET", `/funkos/${funko}/scale`)).json()).scale;
+  }
+
+  scale(funko: string, target: number, progress: Progress): Promise<ScaleResult> {
+    return this.#operation("POST", `/funkos/${funko}/scale`, progress, { json: { count: target } });
+  }
+
+  up(funko: string, progress: Progress): Promise<ScaleResult> {
+    return this.#operation("POST", `/funkos/${funko}/up`, progress);
+  }
+
+  down(funko: string, progress: Progress): Promise<ScaleResult> {
+    return this.#operation("POST", `/funkos/${funko}/down`, progress);
+  }
+
+  async status(funko?: string): Promise<FunkoStatus[]> {
+    const response = await this.#request("GET", funko ? `/funkos/${funko}` : "/funkos");
+    const body = await response.json();
+    return funko ? [body] : body;
+  }
+
+  async logs(funko: string, options: FunkoLogsOptions): Promise<ReadableStream<FunkoLogLine>> {
+    const response = await this.#request("GET", `/funkos/${funko}/logs`, {
+      query: { follow: options.follow ? "1" : undefined, tail: options.tail?.toString() },
+      signal: options.signal,
+    });
+    return jsonLines<FunkoLogLine>(response.body!);
+  }
+
+  remove(funko: string, progress: Progress): Promise<RemoveResult> {
+    return this.#operation("DELETE", `/funkos/${funko}`, progress);
+  }
+
+  async version(): Promise<VersionInfo> {
+    return await (await this.#request("GET", "/version")).json();
+  }
+
+  close(): void {}
+
+  async #request(method: string, path: string, request: ApiRequest = {}): Promise<Response> {
+    const url = new URL(`${this.#target.url}/admin/api${path}`);
+    for (const [key, value] of Object.entries(request.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, value);
+    }
+    const headers = new Headers();
+    if (this.#target.token) headers.set("authorization", `Bearer ${this.#target.token}`);
+    let body = request.body;
+    if (request.json !== undefined) {
+      headers.set("content-type", "application/json");
+      body = JSON.stringify(request.json);
+    }
+    let response: Response;
+    try {
+      response = await fetch(url, { method, headers, body, signal: request.signal });
+    } catch (error) {
+      if (request.signal?.aborted) throw error;
+      throw new FaasoError(
+        `Cannot reach the FaaSO server at ${this.where}: ${(error as Error).message.split("\n")[0]}. ` +
+          "Is faaso serve running there, and is FAASO_SERVER (or your faaso login) right? Use -l to work locally",
+        { status: 503, code: "server_unreachable", cause: error },
+      );
+    }
+    this.#checkVersion(response);
+    if (!response.ok) throw await serverError(response, this.where);
+    return response;
+  }
+
+  async #operation<T>(method: string, path: string, progress: Progress, request: ApiRequest = {}): Promise<T> {
+    const response = await this.#request(method, path, request);
+    for await (const line of jsonLines<OperationLine>(response.body!)) {
+      if (line.kind === "result") return line.result as T;
+      if (line.kind === "error") {
+        throw new FaasoError(line.error.message, {
+          status: line.error.status,
+          code: line.error.code,
+          details: line.error.details,
+        });
+      }
+      progress(line);
+    }
+    throw new FaasoError(`The FaaSO server at ${this.where} ended the answer before saying how it went`);
+  }
+
+  #checkVersion(response: Response): void {
+    const version = response.headers.get("x-faaso-version");
+    if (this.#versionChecked || !version) return;
+    this.#versionChecked = true;
+    if (version !== VERSION) this.#warn(`this faaso is ${VERSION}, the server at ${this.where} is ${version}`);
+  }
+}
+
+async function serverError(response: Response, where: string): Promise<FaasoError> {
+  const text = await response.text();
+  let message = text.trim() || response.statusText;
+  let code = "server_error";
+  try {
+    const body = JSON.parse(text) as { error?: { message?: string; code?: string } };
+    if (body.error?.message) message = body.error.message;
+    if (body.error?.code) code = body.error.code;
+  } catch {
+    // Not JSON: keep the text.
+  }
+  if (response.status === 401) message = `Not logged in to ${where}: run faaso login (${message})`;
+  return new FaasoError(message, { status: response.status, code });
+}

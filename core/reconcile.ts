@@ -1,0 +1,43 @@
+/**
+ * Bringing funkos back to their desired scale. A funko's desired scale is the
+ * number of its instance containers: FaaSO removes an instance when it scales
+ * down and never merely stops one, so any instance found not running (the
+ * engine restarted, someone ran docker stop, it crashed and Docker gave up)
+ * is started again.
+ *
+ * @module
+ */
+import type { Instance } from "./instances.ts";
+import { type Progress, silent } from "./progress.ts";
+import type { LifecycleDeps } from "./scale.ts";
+
+/** What a reconciliation did. */
+export interface ReconcileResult {
+  /** Instances started again. */
+  started: string[];
+  /** Instances that could not be started, with the reason. */
+  failed: { instance: string; reason: string }[];
+}
+
+/** Whether an instance should be started again. */
+export function needsStart(instance: Instance): boolean {
+  return instance.state === "exited" || instance.state === "created";
+}
+
+/** Starts every instance (of every funko) that is not running. */
+export async function reconcile(deps: LifecycleDeps, progress: Progress = silent): Promise<ReconcileResult> {
+  const result: ReconcileResult = { started: [], failed: [] };
+  const stopped = (await deps.instances.list()).filter(needsStart);
+  await Promise.all(stopped.map(async (instance) => {
+    try {
+      await deps.instances.start(instance);
+      progress({ kind: "step", text: `Started ${instance.name} again` });
+      result.started.push(instance.name);
+    } catch (error) {
+      const reason = (error as Error).message;
+      progress({ kind: "warning", text: `Cannot start ${instance.name}: ${reason}` });
+      result.failed.push({ instance: instance.name, reason });
+    }
+  }));
+  return result;
+}

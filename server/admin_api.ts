@@ -1,0 +1,142 @@
+/**
+ * The admin JSON API under `/admin/api/`: what the CLI's remote mode (and the
+ * web UI) call. Long operations answer with an operation stream
+ * (newline-delimited JSON); everything else with plain JSON.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { buildImage } from "../core/build.ts";
+import { FaasoError } from "../core/errors.ts";
+import { FunkoName } from "../core/funko.ts";
+import { funkoLogs } from "../core/logs.ts";
+import { removeFunko } from "../core/remove.ts";
+import { currentScale, down, scale, up } from "../core/scale.ts";
+import { status } from "../core/status.ts";
+import { VERSION } from "../core/version.ts";
+import type { ServerDeps } from "./app.ts";
+import { requireToken } from "./auth_middleware.ts";
+import { NDJSON, operationResponse } from "./operation_stream.ts";
+import { receiveContext } from "./upload.ts";
+
+const LoginBody = z.object({ password: z.string() });
+const ScaleBody = z.object({ count: z.number().int().min(0).max(1000) });
+const BuildArgs = z.record(z.string(), z.string());
+
+/** The admin API, to be mounted at `/admin/api`. */
+export function adminApi(deps: ServerDeps): Hono {
+  const api = new Hono();
+  const lifecycle = { docker: deps.docker, instances: deps.instances };
+
+  api.post("/login", async (c) => {
+    const address = clientAddress(c.env);
+    const wait = deps.throttle.waitFor(address);
+    if (wait > 0) {
+      return c.json(
+        { error: { code: "too_many_attempts", message: "Too many failed logins: wait before trying again" } },
+        429,
+        { "retry-after": String(Math.ceil(wait / 1000)) },
+      );
+    }
+    const body = LoginBody.safeParse(await c.req.json().catch(() => null));
+    if (!body.success) throw new FaasoError('Cannot log in: send {"password": "..."}');
+    if (!await deps.credentials.checkPassword(body.data.password)) {
+      deps.throttle.fail(address);
+      return c.json({ error: { code: "bad_password", message: "Wrong password" } }, 401);
+    }
+    deps.throttle.succeed(address);
+    return c.json(await deps.credentials.issueToken());
+  });
+
+  api.use("*", requireToken(deps.credentials));
+
+  api.get("/version", async (c) => {
+    const engine = await deps.docker.system.version();
+    return c.json({ faaso: VERSION, engine: engine.Version, api: engine.ApiVersion, data: deps.data.root });
+  });
+
+  api.get("/funkos", async (c) => c.json(await status(lifecycle)));
+
+  api.get("/funkos/:name", async (c) => c.json((await status(lifecycle, funkoName(c.req.param("name"))))[0]));
+
+  api.get("/funkos/:name/scale", async (c) => {
+    const name = funkoName(c.req.param("name"));
+    return c.json({ funko: name, scale: await currentScale(lifecycle, name) });
+  });
+
+  api.post("/funkos/:name/scale", async (c) => {
+    const name = funkoName(c.req.param("name"));
+    const body = ScaleBody.safeParse(await c.req.json().catch(() => null));
+    if (!body.success) throw new FaasoError(`Cannot scale ${name}: send {"count": N} with N from 0 to 1000`);
+    return operationResponse((progress) => scale(lifecycle, name, body.data.count, progress), c.req.raw.signal);
+  });
+
+  api.post("/funkos/:name/up", (c) => {
+    const name = funkoName(c.req.param("name"));
+    return operationResponse((progress) => up(lifecycle, name, progress), c.req.raw.signal);
+  });
+
+  api.post("/funkos/:name/down", (c) => {
+    const name = funkoName(c.req.param("name"));
+    return operationResponse((progress) => down(lifecycle, name, progress), c.req.raw.signal);
+  });
+
+  api.delete("/funkos/:name", (c) => {
+    const name = funkoName(c.req.param("name"));
+    return operationResponse((progress) => removeFunko(lifecycle, name, progress), c.req.raw.signal);
+  });
+
+  api.post("/funkos/:name/build", async (c) => {
+    const name = funkoName(c.req.param("name"));
+    const buildArgs = BuildArgs.safeParse(JSON.parse(c.req.query("build_args") ?? "{}"));
+    if (!buildArgs.success) throw new FaasoError("Cannot build: build_args must be a JSON object of strings");
+    const context = await receiveContext(c.req.raw.body, deps.data.uploadsFolder, deps.limits);
+    return operationResponse(async (progress, signal) => {
+      await using received = context;
+      progress({ kind: "step", text: `Received ${received.files} files (${received.bytes} bytes)` });
+      return await buildImage(
+        deps.docker,
+        await received.open(),
+        { name, runtime: c.req.query("runtime") ?? "", sourceHash: received.hash },
+        { noCache: c.req.query("no_cache") === "1", buildArgs: buildArgs.data, signal },
+        progress,
+      );
+    }, c.req.raw.signal);
+  });
+
+  api.get("/funkos/:name/logs", async (c) => {
+    const name = funkoName(c.req.param("name"));
+    const tail = c.req.query("tail");
+    if (tail !== undefined && !/^\d+$/.test(tail)) throw new FaasoError(`tail=${tail}: use a whole number of lines`);
+    const lines = await funkoLogs(lifecycle, name, {
+      follow: c.req.query("follow") === "1",
+      tail: tail === undefined ? undefined : Number(tail),
+      signal: c.req.raw.signal,
+    });
+    const encoder = new TextEncoder();
+    const body = lines.pipeThrough(
+      new TransformStream({
+        transform: (line, controller) => controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`)),
+      }),
+    );
+    return new Response(body, { headers: { "content-type": NDJSON, "cache-control": "no-store" } });
+  });
+
+  api.get("/routes", (c) => c.json(deps.table.snapshot()));
+
+  return api;
+}
+
+/** Validates a funko name from a URL. */
+function funkoName(name: string): string {
+  const parsed = FunkoName.safeParse(name);
+  if (!parsed.success) throw new FaasoError(`${name}: not a funko name: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
+}
+
+/** The client's address from Deno.serve's handler info (unknown in app.request tests). */
+export function clientAddress(env: unknown): string {
+  const addr = (env as { remoteAddr?: { hostname?: string } } | undefined)?.remoteAddr;
+  return addr?.hostname ?? "unknown";
+}

@@ -1,0 +1,127 @@
+/**
+ * `faaso serve`: wires the engine, the routing table and its watcher, the
+ * proxy and the admin API together, and listens.
+ *
+ * @module
+ */
+import { Docker } from "../docker/mod.ts";
+import { ContainerInstances } from "../core/instances.ts";
+import { LABELS, latestImage, NETWORK } from "../core/names.ts";
+import type { Progress } from "../core/progress.ts";
+import { reconcile } from "../core/reconcile.ts";
+import { VERSION } from "../core/version.ts";
+import { createApp } from "./app.ts";
+import { Credentials, LoginThrottle } from "./auth.ts";
+import type { DataFolder } from "./data_folder.ts";
+import { createProxy } from "./proxy.ts";
+import { RouteWatcher } from "./route_watcher.ts";
+import { RoutingTable } from "./routing_table.ts";
+
+/** Options for {@linkcode startServer}. */
+export interface ServeOptions {
+  /** Port to listen on. */
+  port: number;
+  /** Address to listen on. */
+  hostname: string;
+  /** The data folder. */
+  data: DataFolder;
+  /** The admin password from FAASO_PASSWORD, if set. */
+  password?: string;
+  /** How long to wait for an instance's response headers. */
+  upstreamTimeoutMs?: number;
+  /** How long a request may wait for a starting instance. */
+  waitForInstanceMs?: number;
+  /** Where to report what the server does. */
+  progress: Progress;
+}
+
+/** A running server. */
+export interface RunningServer {
+  /** The address it listens on. */
+  url: string;
+  /** The admin password, when it was generated on this start (shown once). */
+  generatedPassword?: string;
+  /** Settles when the server has stopped. */
+  finished: Promise<void>;
+  /** Stops accepting requests, finishes those in flight, stops watching. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Starts the server: checks the engine, loads credentials, brings every funko
+ * back to its desired scale, syncs the routing table, then listens.
+ */
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const docker = Docker.fromEnv();
+  const engine = await docker.system.version();
+  options.progress({
+    kind: "step",
+    text: `Docker engine ${engine.Version} (API ${engine.ApiVersion}) at ${docker.transport.host}`,
+  });
+  const { credentials, generated } = await Credentials.load(options.data, { password: options.password });
+  options.progress({
+    kind: "step",
+    text: `Data folder ${options.data.root}; admin password from ${credentials.source}`,
+  });
+
+  const instances = new ContainerInstances(docker);
+  await docker.networks.ensure(NETWORK, { labels: { [LABELS.role]: "network" } });
+  await reconcile({ docker, instances }, options.progress);
+
+  const table = new RoutingTable();
+  const watcher = new RouteWatcher(table, instances, {
+    log: (message) => options.progress({ kind: "warning", text: message }),
+  });
+  await watcher.start();
+
+  const images = new Map<string, { exists: boolean; at: number }>();
+  const proxy = createProxy({
+    table,
+    upstreamTimeoutMs: options.upstreamTimeoutMs,
+    waitForInstanceMs: options.waitForInstanceMs,
+    onUnreachable: (endpoint) => watcher.probe(endpoint),
+    funkoExists: async (funko) => {
+      const cached = images.get(funko);
+      if (cached && Date.now() - cached.at < 2000) return cached.exists;
+      const exists = (await docker.images.inspectOrNull(latestImage(funko))) !== null;
+      images.set(funko, { exists, at: Date.now() });
+      if (images.size > 1000) images.delete(images.keys().next().value!);
+      return exists;
+    },
+  });
+  const app = createApp({
+    docker,
+    instances,
+    table,
+    proxy,
+    credentials,
+    throttle: new LoginThrottle(),
+    data: options.data,
+  });
+
+  const abort = new AbortController();
+  let url = "";
+  const server = Deno.serve({
+    port: options.port,
+    hostname: options.hostname,
+    signal: abort.signal,
+    onListen: ({ hostname, port }) => {
+      url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+    },
+  }, app.fetch);
+  options.progress({ kind: "step", text: `FaaSO ${VERSION} listening on ${url}: funkos at ${url}/funko/NAME/` });
+
+  const finished = server.finished.finally(async () => {
+    await watcher.stop();
+    docker.close();
+  });
+  return {
+    url,
+    generatedPassword: generated,
+    finished,
+    shutdown: async () => {
+      abort.abort();
+      await finished;
+    },
+  };
+}

@@ -1,0 +1,220 @@
+/**
+ * The proxy's routing table: for each funko, its instances and which of them
+ * may get traffic. Routes are computed when instances change, not per request,
+ * and a request may wait for an instance to become ready instead of failing
+ * at once (instances starting now; woken from zero later).
+ *
+ * @module
+ */
+import type { Instance, InstanceHealth } from "../core/instances.ts";
+
+/** The port every runtime listens on. */
+export const FUNKO_PORT = 3000;
+
+/** An instance as the proxy sees it. */
+export interface Endpoint {
+  /** Instance ID. */
+  readonly id: string;
+  /** Instance name (`faaso-NAME-xxxxxx`). */
+  readonly name: string;
+  /** The funko. */
+  readonly funko: string;
+  /** `http://ADDRESS:3000`. */
+  origin: string;
+  /** Its address on faaso-net. */
+  address: string;
+  /** Whether it is running (and not stopping). */
+  running: boolean;
+  /** Docker's verdict. */
+  health: InstanceHealth;
+  /** The proxy's own GET /ping answered OK while Docker still says "starting". */
+  probed: boolean;
+  /** A connection to it failed: no traffic until it proves itself again. */
+  suspect: boolean;
+  /** Requests being served by it now. */
+  inFlight: number;
+}
+
+/** Whether an endpoint may get traffic. */
+export function isReady(endpoint: Endpoint): boolean {
+  if (!endpoint.running || endpoint.suspect || !endpoint.address) return false;
+  return endpoint.health === "healthy" || endpoint.health === "none" ||
+    (endpoint.health === "starting" && endpoint.probed);
+}
+
+/** Whether an endpoint may become ready soon (running, but not ready yet). */
+export function isPending(endpoint: Endpoint): boolean {
+  return endpoint.running && !isReady(endpoint) && endpoint.health !== "unhealthy";
+}
+
+class FunkoRoutes {
+  endpoints = new Map<string, Endpoint>();
+  ready: Endpoint[] = [];
+  next = 0;
+  waiters = new Set<() => void>();
+}
+
+/** Endpoints by funko, with the ready ones precomputed. */
+export class RoutingTable {
+  #funkos = new Map<string, FunkoRoutes>();
+  #byId = new Map<string, Endpoint>();
+  #listeners = new Set<(funko: string) => void>();
+
+  /** Adds or refreshes an instance. */
+  upsert(instance: Instance): Endpoint {
+    let endpoint = this.#byId.get(instance.id);
+    const address = instance.address ?? "";
+    if (!endpoint) {
+      endpoint = {
+        id: instance.id,
+        name: instance.name,
+        funko: instance.funko,
+        origin: "",
+        address: "",
+        running: false,
+        health: "none",
+        probed: false,
+        suspect: false,
+        inFlight: 0,
+      };
+      this.#byId.set(instance.id, endpoint);
+      this.#routes(instance.funko).endpoints.set(instance.id, endpoint);
+    }
+    const wasRunning = endpoint.running;
+    endpoint.address = address;
+    endpoint.origin = address ? `http://${address.includes(":") ? `[${address}]` : address}:${FUNKO_PORT}` : "";
+    endpoint.running = instance.state === "running";
+    endpoint.health = instance.health;
+    if (!endpoint.running || !wasRunning) {
+      // A (re)started instance proves itself anew.
+      endpoint.probed = false;
+      endpoint.suspect = false;
+    }
+    this.#changed(instance.funko);
+    return endpoint;
+  }
+
+  /** Changes an endpoint's state by ID; unknown IDs are ignored. */
+  update(id: string, change: Partial<Pick<Endpoint, "running" | "health" | "probed" | "suspect">>): void {
+    const endpoint = this.#byId.get(id);
+    if (!endpoint) return;
+    Object.assign(endpoint, change);
+    this.#changed(endpoint.funko);
+  }
+
+  /** Forgets an instance. */
+  remove(id: string): void {
+    const endpoint = this.#byId.get(id);
+    if (!endpoint) return;
+    this.#byId.delete(id);
+    const routes = this.#funkos.get(endpoint.funko);
+    routes?.endpoints.delete(id);
+    this.#changed(endpoint.funko);
+  }
+
+  /** Replaces everything with a fresh listing (after the event stream reconnects). */
+  replaceAll(instances: Instance[]): void {
+    const seen = new Set(instances.map((instance) => instance.id));
+    for (const id of [...this.#byId.keys()]) if (!seen.has(id)) this.remove(id);
+    for (const instance of instances) this.upsert(instance);
+  }
+
+  /** The endpoint with an ID. */
+  get(id: string): Endpoint | undefined {
+    return this.#byId.get(id);
+  }
+
+  /**
+   * Picks the ready endpoint with the fewest requests in flight, rotating
+   * among equals; `exclude` skips one (a retry). Undefined when none is ready.
+   */
+  pick(funko: string, exclude?: Endpoint): Endpoint | undefined {
+    const routes = this.#funkos.get(funko);
+    if (!routes || routes.ready.length === 0) return undefined;
+    const ready = routes.ready;
+    const start = routes.next++ % ready.length;
+    let best: Endpoint | undefined;
+    for (let i = 0; i < ready.length; i++) {
+      const candidate = ready[(start + i) % ready.length]!;
+      if (candidate === exclude) continue;
+      if (!best || candidate.inFlight < best.inFlight) best = candidate;
+    }
+    return best;
+  }
+
+  /** Whether the funko has an instance that may become ready soon. */
+  hasPending(funko: string): boolean {
+    const routes = this.#funkos.get(funko);
+    if (!routes) return false;
+    for (const endpoint of routes.endpoints.values()) if (isPending(endpoint)) return true;
+    return false;
+  }
+
+  /** Whether the table has ever seen an instance of this funko that still exists. */
+  knows(funko: string): boolean {
+    return (this.#funkos.get(funko)?.endpoints.size ?? 0) > 0;
+  }
+
+  /**
+   * Waits until the funko has a ready endpoint and picks it; undefined after
+   * `timeoutMs`, or when `signal` aborts (the client went away).
+   */
+  waitForReady(funko: string, timeoutMs: number, signal?: AbortSignal): Promise<Endpoint | undefined> {
+    const now = this.pick(funko);
+    if (now || timeoutMs <= 0 || signal?.aborted) return Promise.resolve(now);
+    const routes = this.#routes(funko);
+    return new Promise((resolve) => {
+      const finish = (endpoint: Endpoint | undefined) => {
+        clearTimeout(timer);
+        routes.waiters.delete(wake);
+        signal?.removeEventListener("abort", abort);
+        resolve(endpoint);
+      };
+      const wake = () => {
+        const endpoint = this.pick(funko);
+        if (endpoint) finish(endpoint);
+      };
+      const abort = () => finish(undefined);
+      const timer = setTimeout(() => finish(undefined), timeoutMs);
+      routes.waiters.add(wake);
+      signal?.addEventListener("abort", abort, { once: true });
+    });
+  }
+
+  /** Calls `listener(funko)` whenever a funko's endpoints change. Returns an unsubscribe function. */
+  onChange(listener: (funko: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Every funko's endpoints, for the admin API. */
+  snapshot(): Record<string, (Omit<Endpoint, "origin"> & { ready: boolean })[]> {
+    const out: Record<string, (Omit<Endpoint, "origin"> & { ready: boolean })[]> = {};
+    for (const [funko, routes] of this.#funkos) {
+      if (routes.endpoints.size === 0) continue;
+      out[funko] = [...routes.endpoints.values()].map(({ origin: _, ...endpoint }) => ({
+        ...endpoint,
+        ready: isReady(endpoint as Endpoint),
+      }));
+    }
+    return out;
+  }
+
+  #routes(funko: string): FunkoRoutes {
+    let routes = this.#funkos.get(funko);
+    if (!routes) {
+      routes = new FunkoRoutes();
+      this.#funkos.set(funko, routes);
+    }
+    return routes;
+  }
+
+  #changed(funko: string): void {
+    const routes = this.#funkos.get(funko);
+    if (!routes) return;
+    routes.ready = [...routes.endpoints.values()].filter(isReady);
+    if (routes.endpoints.size === 0 && routes.waiters.size === 0) this.#funkos.delete(funko);
+    if (routes.ready.length > 0) { for (const wake of [...routes.waiters]) wake(); }
+    for (const listener of this.#listeners) listener(funko);
+  }
+}
