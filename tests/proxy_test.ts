@@ -113,6 +113,21 @@ Deno.test("faaso serve in its image: remote build, balancing, streaming, failove
       assert.ok(arrivals.at(-1)! - arrivals[0]! >= 400, "the first event came well before the last");
     });
 
+    await t.step("a client that goes away aborts the request to the instance", async () => {
+      const tag = crypto.randomUUID().slice(0, 8);
+      const abort = new AbortController();
+      const response = await fetch(`${base}/hold/${tag}`, { signal: abort.signal });
+      const reader = response.body!.getReader();
+      assert.equal((await reader.read()).done, false, "the stream has started");
+      abort.abort();
+      await reader.cancel().catch(() => {});
+      await waitUntil(
+        async () => (await proxy.cli(["logs", name])).stdout.includes(`hold ${tag} cancelled`),
+        "the instance to see the cancel",
+        10_000,
+      );
+    });
+
     await t.step("a gzip answer reaches the client intact", async () => {
       const response = await fetch(`${base}/gzip`);
       assert.equal(await response.text(), "compressed hello ".repeat(100));

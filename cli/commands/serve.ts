@@ -47,12 +47,22 @@ export function serveCommand(program: Command, ctx: CliContext): void {
         ctx.output.print(`Generated the admin password: ${server.generatedPassword}`);
         ctx.output.print("It is stored only as a hash and will not be shown again; set FAASO_PASSWORD to choose one.");
       }
-      const stop = () => server.shutdown();
+      // A stop request lets requests in flight finish, for at most 10 seconds.
+      const { promise: deadline, resolve: stopWaiting } = Promise.withResolvers<"late">();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const stop = () => {
+        server.shutdown();
+        timer ??= setTimeout(() => stopWaiting("late"), 10_000);
+      };
       Deno.addSignalListener("SIGINT", stop);
       Deno.addSignalListener("SIGTERM", stop);
       try {
-        await server.finished;
+        if (await Promise.race([server.finished, deadline]) === "late") {
+          ctx.output.warn("Stopped before every request in flight finished (10 s after the stop request)");
+          ctx.exitCode = 1;
+        }
       } finally {
+        clearTimeout(timer);
         Deno.removeSignalListener("SIGINT", stop);
         Deno.removeSignalListener("SIGTERM", stop);
       }

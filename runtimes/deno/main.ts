@@ -8,8 +8,14 @@ app.get("/ping", (c) => c.text("OK"));
 app.route("/", funko);
 
 const name = Deno.env.get("FAASO_FUNKO") ?? "funko";
-Deno.serve({
+const server = Deno.serve({
   hostname: "0.0.0.0",
   port: 3000,
   onListen: ({ port }) => console.log(`${name} (deno) listening on port ${port}`),
 }, app.fetch);
+
+// As PID 1 in its container, Deno does not stop on SIGTERM by itself: finish the
+// requests in flight, then exit cleanly (docker stop, faaso scale, faaso deploy).
+for (const signal of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(signal, () => server.shutdown());
+await server.finished;
+Deno.exit(0);

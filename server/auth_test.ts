@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Credentials, hashPassword, LoginThrottle, verifyPassword } from "./auth.ts";
+import { DataFolder } from "./data_folder.ts";
+
+Deno.test("hashPassword and verifyPassword agree, and differ for other passwords", async () => {
+  const hash = await hashPassword("correct horse");
+  assert.match(hash, /^scrypt\$16384\$8\$1\$/);
+  assert.ok(await verifyPassword("correct horse", hash));
+  assert.ok(!await verifyPassword("correct hors", hash));
+  assert.ok(!await verifyPassword("x", "not a hash"));
+});
+
+Deno.test("Credentials generate a password once and store only its hash (mode 0600)", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const data = new DataFolder(join(root, "data"));
+    const first = await Credentials.load(data);
+    assert.ok(first.generated && first.generated.length >= 20);
+    const stored = await Deno.readTextFile(data.authFile);
+    assert.ok(!stored.includes(first.generated), "the password itself is not stored");
+    assert.equal((await Deno.stat(data.authFile)).mode! & 0o777, 0o600);
+    assert.ok(await first.credentials.checkPassword(first.generated));
+
+    const second = await Credentials.load(data);
+    assert.equal(second.generated, undefined, "shown once only");
+    assert.ok(await second.credentials.checkPassword(first.generated));
+    const { token } = await first.credentials.issueToken();
+    assert.ok(await second.credentials.checkToken(token), "tokens survive a restart");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("Credentials tokens: forged, expired, or from before a password change are refused", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const data = new DataFolder(root);
+    const { credentials } = await Credentials.load(data, { password: "first password" });
+    const { token } = await credentials.issueToken();
+    assert.ok(await credentials.checkToken(token));
+    assert.ok(!await credentials.checkToken(token.slice(0, -2) + "xx"));
+    assert.ok(!await credentials.checkToken("garbage"));
+    const old = await credentials.issueToken(Date.now() - 31 * 24 * 3600 * 1000);
+    assert.ok(!await credentials.checkToken(old.token));
+    const changed = await Credentials.load(data, { password: "second password" });
+    assert.ok(!await changed.credentials.checkToken(token));
+    assert.equal(changed.credentials.source, "FAASO_PASSWORD");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("LoginThrottle lets 5 failures through, then makes each address wait longer", () => {
+  const throttle = new LoginThrottle(5, 60_000);
+  const now = 1_000_000;
+  for (let i = 0; i < 5; i++) {
+    assert.equal(throttle.waitFor("1.2.3.4", now), 0);
+    throttle.fail("1.2.3.4", now);
+  }
+  assert.equal(throttle.waitFor("1.2.3.4", now), 1000);
+  throttle.fail("1.2.3.4", now);
+  assert.equal(throttle.waitFor("1.2.3.4", now), 2000);
+  assert.equal(throttle.waitFor("5.6.7.8", now), 0, "other addresses are not affected");
+  throttle.succeed("1.2.3.4");
+  assert.equal(throttle.waitFor("1.2.3.4", now), 0);
+});
