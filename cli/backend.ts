@@ -14,6 +14,12 @@ import { removeFunko, type RemoveResult } from "../core/remove.ts";
 import { currentScale, down, type LifecycleDeps, scale, type ScaleResult, up } from "../core/scale.ts";
 import { type FunkoStatus, status } from "../core/status.ts";
 import { VERSION } from "../core/version.ts";
+import { DataFolder } from "../core/data_folder.ts";
+import { deploy, type DeployOptions, type DeployResult } from "../core/deploy.ts";
+import { FaasoError } from "../core/errors.ts";
+import { FunkoName } from "../core/funko.ts";
+import { type HostPathResolver, hostPathResolver } from "../core/host_paths.ts";
+import { secretChangeNote, SecretStore } from "../core/secrets.ts";
 
 /** Versions of both ends. */
 export interface VersionInfo {
@@ -45,6 +51,14 @@ export interface Backend {
   logs(funko: string, options: FunkoLogsOptions): Promise<ReadableStream<FunkoLogLine>>;
   /** Removes a funko's instances and images. */
   remove(funko: string, progress: Progress): Promise<RemoveResult>;
+  /** Rolls a funko onto its newest image with no request lost. */
+  deploy(funko: string, options: DeployOptions, progress: Progress): Promise<DeployResult>;
+  /** Stores a secret; returns what the change means for running instances. */
+  addSecret(funko: string, name: string, value: Uint8Array): Promise<string>;
+  /** Removes a secret; returns what the change means for running instances. */
+  removeSecret(funko: string, name: string): Promise<string>;
+  /** Secret names, of one funko or of all. */
+  listSecrets(funko?: string): Promise<Record<string, string[]>>;
   /** Versions where the work is done. */
   version(): Promise<VersionInfo>;
   /** Releases connections. */
@@ -55,9 +69,16 @@ export interface Backend {
 export class LocalBackend implements Backend {
   readonly where = "this machine";
   #deps: LifecycleDeps;
+  #secrets: SecretStore;
 
-  constructor(docker: Docker = Docker.fromEnv()) {
-    this.#deps = { docker, instances: new ContainerInstances(docker) };
+  constructor(docker: Docker = Docker.fromEnv(), data: DataFolder = DataFolder.fromEnv()) {
+    this.#secrets = new SecretStore(data);
+    let hostPath: Promise<HostPathResolver> | undefined;
+    const instances = new ContainerInstances(docker, {
+      secretsFolder: async (funko) =>
+        (await (hostPath ??= hostPathResolver(docker)))(await this.#secrets.folderOf(funko)),
+    });
+    this.#deps = { docker, instances };
   }
 
   build(folder: string, options: BuildOptions, progress: Progress): Promise<BuildResult> {
@@ -92,6 +113,25 @@ export class LocalBackend implements Backend {
     return removeFunko(this.#deps, funko, progress);
   }
 
+  deploy(funko: string, options: DeployOptions, progress: Progress): Promise<DeployResult> {
+    return deploy(this.#deps, funko, options, progress);
+  }
+
+  async addSecret(funko: string, name: string, value: Uint8Array): Promise<string> {
+    await this.#secrets.add(checkedName(funko), name, value);
+    return secretChangeNote(funko);
+  }
+
+  async removeSecret(funko: string, name: string): Promise<string> {
+    await this.#secrets.remove(checkedName(funko), name);
+    return secretChangeNote(funko);
+  }
+
+  async listSecrets(funko?: string): Promise<Record<string, string[]>> {
+    if (!funko) return await this.#secrets.listAll();
+    return { [funko]: await this.#secrets.list(checkedName(funko)) };
+  }
+
   async version(): Promise<VersionInfo> {
     const engine = await this.#deps.docker.system.version();
     return { faaso: VERSION, engine: engine.Version, api: engine.ApiVersion };
@@ -100,4 +140,10 @@ export class LocalBackend implements Backend {
   close(): void {
     this.#deps.docker.close();
   }
+}
+
+function checkedName(funko: string): string {
+  const parsed = FunkoName.safeParse(funko);
+  if (!parsed.success) throw new FaasoError(`${funko}: not a funko name: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
 }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { FaasoError } from "../core/errors.ts";
 import type { Backend } from "./backend.ts";
 import type { Output } from "./output.ts";
 
@@ -40,4 +41,34 @@ export async function readLine(stdin: ReadableStream<Uint8Array>): Promise<strin
   } finally {
     reader.releaseLock();
   }
+}
+
+/**
+ * Asks for a value on the terminal without echoing it (passwords, secrets).
+ * Ctrl-C cancels.
+ */
+export async function readHidden(prompt: string, ctx: CliContext): Promise<string> {
+  ctx.output.stderr.write(prompt);
+  Deno.stdin.setRaw(true);
+  try {
+    const bytes: number[] = [];
+    const buffer = new Uint8Array(1);
+    while (true) {
+      const read = await Deno.stdin.read(buffer);
+      const char = buffer[0];
+      if (read === null || char === 13 || char === 10) break;
+      if (char === 3) throw new FaasoError("Cancelled");
+      if (char === 127 || char === 8) bytes.pop();
+      else bytes.push(char!);
+    }
+    return new TextDecoder().decode(new Uint8Array(bytes));
+  } finally {
+    Deno.stdin.setRaw(false);
+    ctx.output.stderr.write("\n");
+  }
+}
+
+/** Reads standard input to its end, as bytes. */
+export async function readAll(stdin: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  return new Uint8Array(await new Response(stdin).arrayBuffer());
 }

@@ -14,6 +14,8 @@ import { serveCommand } from "./commands/serve.ts";
 import { serverTarget } from "./config.ts";
 import { RemoteBackend } from "./remote.ts";
 import { buildCommand } from "./commands/build.ts";
+import { deployCommand } from "./commands/deploy.ts";
+import { secretCommands } from "./commands/secret.ts";
 import { exportCommand } from "./commands/export.ts";
 import { logsCommand } from "./commands/logs.ts";
 import { newCommand } from "./commands/new.ts";
@@ -88,6 +90,8 @@ export function createProgram(ctx: CliContext) {
   exportCommand(program, ctx);
   rmCommand(program, ctx);
   versionCommand(program, ctx);
+  deployCommand(program, ctx);
+  secretCommands(program, ctx);
   serveCommand(program, ctx);
   loginCommands(program, ctx);
   return program;

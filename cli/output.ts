@@ -20,10 +20,18 @@ export interface TextSink {
 /** A text sink over a Deno file (stdout, stderr). */
 export function fileSink(file: typeof Deno.stdout | typeof Deno.stderr): TextSink {
   const encoder = new TextEncoder();
+  let closed = false;
   return {
     write: (text) => {
+      if (closed) return;
       const bytes = encoder.encode(text);
-      for (let written = 0; written < bytes.length;) written += file.writeSync(bytes.subarray(written));
+      try {
+        for (let written = 0; written < bytes.length;) written += file.writeSync(bytes.subarray(written));
+      } catch (error) {
+        // The reader went away (faaso status | head): nothing more to say to it.
+        if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+        closed = true;
+      }
     },
     isTerminal: file.isTerminal(),
   };

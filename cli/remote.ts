@@ -8,9 +8,10 @@
 import { jsonLines } from "../docker/mod.ts";
 import { tarFiles } from "../core/archive.ts";
 import type { BuildOptions, BuildResult } from "../core/build.ts";
+import type { DeployOptions, DeployResult } from "../core/deploy.ts";
 import { writeContext } from "../core/context.ts";
 import { FaasoError } from "../core/errors.ts";
-import { FunkoName, loadFunko } from "../core/funko.ts";
+import { FunkoName, loadFunko, settingsOf } from "../core/funko.ts";
 import type { FunkoLogLine, FunkoLogsOptions } from "../core/logs.ts";
 import type { Progress } from "../core/progress.ts";
 import type { RemoveResult } from "../core/remove.ts";
@@ -62,6 +63,7 @@ export class RemoteBackend implements Backend {
         body: tarFiles(context.files).pipeThrough(new CompressionStream("gzip")),
         query: {
           runtime: context.runtime?.name ?? "",
+          settings: JSON.stringify(settingsOf(funko)),
           no_cache: options.noCache ? "1" : undefined,
           build_args: options.buildArgs ? JSON.stringify(options.buildArgs) : undefined,
         },
@@ -103,6 +105,30 @@ export class RemoteBackend implements Backend {
 
   remove(funko: string, progress: Progress): Promise<RemoveResult> {
     return this.#operation("DELETE", `/funkos/${funko}`, progress);
+  }
+
+  deploy(funko: string, options: DeployOptions, progress: Progress): Promise<DeployResult> {
+    return this.#operation("POST", `/funkos/${funko}/deploy`, progress, {
+      json: { timeout: (options.timeoutMs ?? 120_000) / 1000, force: options.force ?? false },
+    });
+  }
+
+  async addSecret(funko: string, name: string, value: Uint8Array): Promise<string> {
+    const response = await this.#request("PUT", `/funkos/${funko}/secrets/${encodeURIComponent(name)}`, {
+      body: value as Uint8Array<ArrayBuffer>,
+    });
+    return (await response.json()).note;
+  }
+
+  async removeSecret(funko: string, name: string): Promise<string> {
+    const response = await this.#request("DELETE", `/funkos/${funko}/secrets/${encodeURIComponent(name)}`);
+    return (await response.json()).note;
+  }
+
+  async listSecrets(funko?: string): Promise<Record<string, string[]>> {
+    if (!funko) return await (await this.#request("GET", "/secrets")).json();
+    const body = await (await this.#request("GET", `/funkos/${funko}/secrets`)).json();
+    return { [funko]: body.names };
   }
 
   async version(): Promise<VersionInfo> {

@@ -4,11 +4,11 @@
  *
  * @module
  */
-import { type Docker, DockerStreamError } from "../docker/mod.ts";
+import { type Docker, DockerApiError, DockerStreamError } from "../docker/mod.ts";
 import { tarFiles } from "./archive.ts";
 import { writeContext } from "./context.ts";
 import { FaasoError } from "./errors.ts";
-import { FunkoName, loadFunko } from "./funko.ts";
+import { FunkoName, type FunkoSettings, loadFunko, settingsOf } from "./funko.ts";
 import { imageRepo, LABELS, LATEST, timestampTag } from "./names.ts";
 import { type Progress, silent } from "./progress.ts";
 
@@ -46,6 +46,8 @@ export interface ContextInfo {
   runtime: string;
   /** SHA-256 of the context. */
   sourceHash: string;
+  /** How instances of the image run. */
+  settings: FunkoSettings;
 }
 
 /**
@@ -68,7 +70,12 @@ export async function buildFunko(
   const temp = await Deno.makeTempDir({ prefix: `faaso-build-${funko.name}-` });
   try {
     const context = await writeContext(funko, temp, { noRuntime: options.noRuntime });
-    const info = { name: funko.name, runtime: context.runtime?.name ?? "", sourceHash: context.hash };
+    const info = {
+      name: funko.name,
+      runtime: context.runtime?.name ?? "",
+      sourceHash: context.hash,
+      settings: settingsOf(funko),
+    };
     return await buildImage(docker, tarFiles(context.files), info, options, progress);
   } finally {
     await Deno.remove(temp, { recursive: true });
@@ -98,6 +105,7 @@ export async function buildImage(
         [LABELS.funko]: info.name,
         [LABELS.runtime]: info.runtime,
         [LABELS.sourceHash]: info.sourceHash,
+        [LABELS.settings]: JSON.stringify(info.settings),
       },
       buildArgs: options.buildArgs,
       noCache: options.noCache,
@@ -113,8 +121,9 @@ export async function buildImage(
     }
   } catch (error) {
     if (pending.trim()) progress({ kind: "output", text: pending.trimEnd() });
-    if (error instanceof DockerStreamError) {
-      throw new FaasoError(`Cannot build ${info.name}: ${error.message}`, { code: "build_failed", cause: error });
+    if (error instanceof DockerStreamError || (error instanceof DockerApiError && error.status === 400)) {
+      const reason = error instanceof DockerApiError ? error.engineMessage : error.message;
+      throw new FaasoError(`Cannot build ${info.name}: ${reason}`, { code: "build_failed", cause: error });
     }
     throw error;
   }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { renderTemplate, writeContext } from "./context.ts";
-import type { Funko } from "./funko.ts";
+import { type Funko, parseManifest } from "./funko.ts";
 import { FaasoError } from "./errors.ts";
 
 async function tree(files: Record<string, string>): Promise<string> {
@@ -14,13 +14,7 @@ async function tree(files: Record<string, string>): Promise<string> {
 }
 
 function funkoAt(folder: string, runtime?: string, options: Record<string, unknown> = {}): Funko {
-  return {
-    name: "hello",
-    runtime,
-    options,
-    healthcheck: { interval: "5s", timeout: "3s", start_period: "30s", retries: 3 },
-    folder,
-  };
+  return { ...parseManifest("name: hello"), runtime, options, folder };
 }
 
 Deno.test("writeContext merges runtime and funko, the funko's files winning", async () => {

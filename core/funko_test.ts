@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { durationToNanos, parseManifest } from "./funko.ts";
+import { durationToNanos, memoryToBytes, parseManifest, settingsFromLabels, settingsOf } from "./funko.ts";
 import { FaasoError } from "./errors.ts";
 
 Deno.test("parseManifest fills defaults", () => {
@@ -72,4 +72,48 @@ Deno.test("durationToNanos converts Docker durations", () => {
   assert.equal(durationToNanos("5s"), 5e9);
   assert.equal(durationToNanos("1m30s"), 90e9);
   assert.equal(durationToNanos("1h"), 3600e9);
+});
+
+Deno.test("parseManifest refuses zero durations, which Docker refuses too", () => {
+  assert.throws(
+    () => parseManifest("name: a\nhealthcheck:\n  start_period: 0s\n"),
+    /healthcheck\.start_period: use a duration of at least 1ms/,
+  );
+});
+
+Deno.test("parseManifest validates settings: env, memory, cpus, scale, drain", () => {
+  const funko = parseManifest(
+    "name: a\nenv:\n  PORT: 8080\n  DEBUG: true\nmemory: 256m\ncpus: 0.5\nscale: 3\ndrain: 20s\n",
+  );
+  assert.deepEqual(funko.env, { PORT: "8080", DEBUG: "true" });
+  assert.equal(funko.memory, "256m");
+  assert.equal(funko.cpus, 0.5);
+  assert.equal(funko.scale, 3);
+  assert.equal(funko.drain, "20s");
+  assert.throws(
+    () => parseManifest("name: a\nmemory: lots\n", "a/funko.yml"),
+    /a\/funko\.yml: memory: use a size such as 256m or 1g/,
+  );
+  assert.throws(() => parseManifest("name: a\nmemory: 1k\n"), /memory: Docker needs at least 6m/);
+  assert.throws(() => parseManifest("name: a\ncpus: -1\n"), /cpus:/);
+  assert.throws(() => parseManifest("name: a\nscale: 0\n"), /scale:/);
+  assert.throws(() => parseManifest("name: a\nenv:\n  1BAD: x\n"), /env\.1BAD: use letters, digits and '_'/);
+  assert.throws(
+    () => parseManifest("name: a\nenv:\n  FAASO_FUNKO: x\n"),
+    /env\.FAASO_FUNKO: FaaSO sets this one itself/,
+  );
+});
+
+Deno.test("settingsFromLabels reads what a build baked in, defaults otherwise", () => {
+  const settings = settingsOf(parseManifest("name: a\nscale: 2\nenv:\n  A: b\n"));
+  assert.deepEqual(settingsFromLabels({ "faaso.settings": JSON.stringify(settings) }), settings);
+  assert.equal(settingsFromLabels(null).scale, 1);
+  assert.equal(settingsFromLabels({ "faaso.settings": "not json" }).scale, 1);
+});
+
+Deno.test("memoryToBytes reads Docker sizes", () => {
+  assert.equal(memoryToBytes("256m"), 256 * 1024 * 1024);
+  assert.equal(memoryToBytes("1g"), 1024 ** 3);
+  assert.equal(memoryToBytes("1.5k"), 1536);
+  assert.ok(Number.isNaN(memoryToBytes("lots")));
 });

@@ -6,9 +6,12 @@
  *
  * @module
  */
-import type { ContainerSummary, Docker, DockerEvent, LogLine } from "../docker/mod.ts";
+import type { ContainerCreateBody, ContainerSummary, Docker, DockerEvent, LogLine } from "../docker/mod.ts";
 import { LogLineStream } from "../docker/mod.ts";
+import { notFound } from "./errors.ts";
+import { durationToNanos, type FunkoSettings, memoryToBytes, settingsFromLabels } from "./funko.ts";
 import { instanceName, LABELS, latestImage, NETWORK } from "./names.ts";
+import { SECRETS_MOUNT } from "./secrets.ts";
 
 /** What an instance is doing, in Docker's words. */
 export type InstanceState = "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
@@ -34,6 +37,8 @@ export interface Instance {
   imageId: string;
   /** When it was created. */
   created: Date;
+  /** How often the engine restarted it (known when read one by one). */
+  restarts?: number;
 }
 
 /** Options for {@linkcode InstanceBackend.logs}. */
@@ -83,13 +88,24 @@ export interface InstanceBackend {
   logs(instance: Instance, options?: InstanceLogsOptions): Promise<ReadableStream<LogLine>>;
 }
 
+/** Options for {@linkcode ContainerInstances}. */
+export interface ContainerInstancesOptions {
+  /**
+   * The folder holding a funko's secrets, as the engine's host sees it, to
+   * mount read-only at /secrets. Without it instances get no secrets.
+   */
+  secretsFolder?: (funko: string) => Promise<string>;
+}
+
 /** Instances as plain containers on faaso-net, labelled `faaso.funko=NAME`. */
 export class ContainerInstances implements InstanceBackend {
   #docker: Docker;
   #network: Promise<unknown> | undefined;
+  #secretsFolder: ContainerInstancesOptions["secretsFolder"];
 
-  constructor(docker: Docker) {
+  constructor(docker: Docker, options: ContainerInstancesOptions = {}) {
     this.#docker = docker;
+    this.#secretsFolder = options.secretsFolder;
   }
 
   /** Lists the funko's instance containers (all funkos' without a name), newest first. */
@@ -116,6 +132,7 @@ export class ContainerInstances implements InstanceBackend {
       address: container.NetworkSettings.Networks[NETWORK]?.IPAddress || undefined,
       imageId: container.Image,
       created: new Date(container.Created),
+      restarts: container.RestartCount,
     };
   }
 
@@ -138,8 +155,9 @@ export class ContainerInstances implements InstanceBackend {
   /**
    * Creates `faaso-NAME-xxxxxx` from `faaso-NAME:latest` on faaso-net (with the
    * network alias NAME, so other containers can reach `http://NAME:3000`),
-   * restart policy `unless-stopped`, and starts it. A container that cannot
-   * start is removed again.
+   * restart policy `unless-stopped`, the settings the image carries (env,
+   * limits, healthcheck) and the funko's secrets at /secrets, and starts it.
+   * A container that cannot start is removed again.
    */
   async create(funko: string, signal?: AbortSignal): Promise<Instance> {
     await (this.#network ??= this.#docker.networks.ensure(NETWORK, { labels: { [LABELS.role]: "network" } }))
@@ -147,15 +165,12 @@ export class ContainerInstances implements InstanceBackend {
         this.#network = undefined;
         throw error;
       });
+    const image = await this.#docker.images.inspectOrNull(latestImage(funko), signal);
+    if (!image) throw notFound(`Cannot start ${funko}: there is no image ${latestImage(funko)}`);
     const name = instanceName(funko);
-    const id = await this.#docker.containers.create(name, {
-      Image: latestImage(funko),
-      Hostname: funko,
-      Env: [`FAASO_FUNKO=${funko}`, `FAASO_INSTANCE=${name}`],
-      Labels: { [LABELS.funko]: funko, [LABELS.role]: "instance" },
-      HostConfig: { NetworkMode: NETWORK, RestartPolicy: { Name: "unless-stopped" } },
-      NetworkingConfig: { EndpointsConfig: { [NETWORK]: { Aliases: [funko] } } },
-    }, signal);
+    const secrets = this.#secretsFolder ? await this.#secretsFolder(funko) : undefined;
+    const config = instanceConfig(funko, name, settingsFromLabels(image.Config.Labels), secrets);
+    const id = await this.#docker.containers.create(name, config, signal);
     try {
       await this.#docker.containers.start(id, signal);
     } catch (error) {
@@ -195,6 +210,46 @@ export class ContainerInstances implements InstanceBackend {
     });
     return chunks.pipeThrough(new LogLineStream());
   }
+}
+
+/**
+ * The container of an instance: `faaso-NAME:latest` with the funko's settings
+ * applied, on faaso-net with the alias NAME, restarted unless stopped, and its
+ * secrets folder (a host path) mounted read-only at /secrets.
+ */
+export function instanceConfig(
+  funko: string,
+  name: string,
+  settings: FunkoSettings,
+  secretsFolder?: string,
+): ContainerCreateBody {
+  const health = settings.healthcheck;
+  return {
+    Image: latestImage(funko),
+    Hostname: funko,
+    Env: [
+      ...Object.entries(settings.env).map(([key, value]) => `${key}=${value}`),
+      `FAASO_FUNKO=${funko}`,
+      `FAASO_INSTANCE=${name}`,
+    ],
+    Labels: { [LABELS.funko]: funko, [LABELS.role]: "instance" },
+    Healthcheck: {
+      // Without a command the image's own check (the runtime's GET /ping) stays.
+      ...(health.command ? { Test: ["CMD-SHELL", health.command] } : {}),
+      Interval: durationToNanos(health.interval),
+      Timeout: durationToNanos(health.timeout),
+      StartPeriod: durationToNanos(health.start_period),
+      Retries: health.retries,
+    },
+    HostConfig: {
+      NetworkMode: NETWORK,
+      RestartPolicy: { Name: "unless-stopped" },
+      ...(settings.memory ? { Memory: memoryToBytes(settings.memory) } : {}),
+      ...(settings.cpus ? { NanoCpus: Math.round(settings.cpus * 1e9) } : {}),
+      ...(secretsFolder ? { Binds: [`${secretsFolder}:${SECRETS_MOUNT}:ro`] } : {}),
+    },
+    NetworkingConfig: { EndpointsConfig: { [NETWORK]: { Aliases: [funko] } } },
+  };
 }
 
 /** Signals after which a container is on its way out: KILL, TERM, INT, QUIT. */

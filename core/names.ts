@@ -16,6 +16,8 @@ export const LABELS = {
   runtime: "faaso.runtime",
   /** SHA-256 of the build context an image was built from. */
   sourceHash: "faaso.source-hash",
+  /** How instances run (JSON of FunkoSettings), on images. */
+  settings: "faaso.settings",
   /** What a container is to FaaSO: `instance` (a funko's) or `proxy`. */
   role: "faaso.role",
 } as const;

@@ -8,6 +8,7 @@
 import type { Docker } from "../docker/mod.ts";
 import { FaasoError, notFound } from "./errors.ts";
 import type { Instance, InstanceBackend } from "./instances.ts";
+import { settingsFromLabels } from "./funko.ts";
 import { latestImage } from "./names.ts";
 import { type Progress, silent } from "./progress.ts";
 
@@ -100,10 +101,11 @@ export async function scale(
   return result;
 }
 
-/** `faaso up`: at least one running instance. */
+/** `faaso up`: when nothing runs, the funko's default scale (funko.yml `scale`); else as it is. */
 export async function up(deps: LifecycleDeps, funko: string, progress: Progress = silent): Promise<ScaleResult> {
   const running = await currentScale(deps, funko);
-  return await scale(deps, funko, Math.max(running, 1), progress);
+  const image = await deps.docker.images.inspectOrNull(latestImage(funko));
+  return await scale(deps, funko, running || settingsFromLabels(image?.Config.Labels).scale, progress);
 }
 
 /** `faaso down`: no instances. */

@@ -6,6 +6,7 @@
  */
 import type { ImageSummary } from "../docker/mod.ts";
 import { notFound } from "./errors.ts";
+import { type FunkoSettings, settingsFromLabels } from "./funko.ts";
 import type { Instance } from "./instances.ts";
 import { imageRepo, LABELS, LATEST } from "./names.ts";
 import { isLive, type LifecycleDeps } from "./scale.ts";
@@ -38,6 +39,8 @@ export interface FunkoStatus {
   runtime: string;
   /** Running instances. */
   scale: number;
+  /** How instances of the latest image run: env, limits, default scale, drain, healthcheck. */
+  settings: FunkoSettings;
   /** The latest image, if there is one. */
   latest: ImageStatus | null;
   /** Every build still present, newest first. */
@@ -70,6 +73,7 @@ export async function status(deps: LifecycleDeps, name?: string): Promise<FunkoS
     return {
       name: funko,
       runtime: latestImage?.Labels?.[LABELS.runtime] ?? "",
+      settings: settingsFromLabels(latestImage?.Labels),
       scale: funkoInstances.filter(isLive).length,
       latest: latestImage ? toImageStatus(latestImage, funko) : null,
       images: own.map((image) => toImageStatus(image, funko)),

@@ -137,7 +137,7 @@ export class DockerTransport {
       throw new DockerApiError({
         status: response.status,
         method,
-        path,
+        path: path.split("?")[0] ?? path,
         engineMessage: await engineMessage(response),
       });
     }

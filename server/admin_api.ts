@@ -9,20 +9,27 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { buildImage } from "../core/build.ts";
 import { FaasoError } from "../core/errors.ts";
-import { FunkoName } from "../core/funko.ts";
+import { formatIssues, FunkoName, FunkoSettings } from "../core/funko.ts";
 import { funkoLogs } from "../core/logs.ts";
+import { deploy } from "../core/deploy.ts";
 import { removeFunko } from "../core/remove.ts";
+import { MAX_SECRET_BYTES, secretChangeNote } from "../core/secrets.ts";
 import { currentScale, down, scale, up } from "../core/scale.ts";
 import { status } from "../core/status.ts";
 import { VERSION } from "../core/version.ts";
 import type { ServerDeps } from "./app.ts";
 import { requireToken } from "./auth_middleware.ts";
 import { NDJSON, operationResponse } from "./operation_stream.ts";
+import type { RoutingTable } from "./routing_table.ts";
 import { receiveContext } from "./upload.ts";
 
 const LoginBody = z.object({ password: z.string() });
 const ScaleBody = z.object({ count: z.number().int().min(0).max(1000) });
 const BuildArgs = z.record(z.string(), z.string());
+const DeployBody = z.object({
+  timeout: z.number().positive().max(3600).default(120),
+  force: z.boolean().default(false),
+});
 
 /** The admin API, to be mounted at `/admin/api`. */
 export function adminApi(deps: ServerDeps): Hono {
@@ -89,8 +96,10 @@ export function adminApi(deps: ServerDeps): Hono {
 
   api.post("/funkos/:name/build", async (c) => {
     const name = funkoName(c.req.param("name"));
-    const buildArgs = BuildArgs.safeParse(JSON.parse(c.req.query("build_args") ?? "{}"));
+    const buildArgs = BuildArgs.safeParse(parseJson(c.req.query("build_args") ?? "{}"));
     if (!buildArgs.success) throw new FaasoError("Cannot build: build_args must be a JSON object of strings");
+    const settings = FunkoSettings.safeParse(parseJson(c.req.query("settings") ?? "{}"));
+    if (!settings.success) throw new FaasoError(`Cannot build ${name}: settings: ${formatIssues(settings.error)}`);
     const context = await receiveContext(c.req.raw.body, deps.data.uploadsFolder, deps.limits);
     return operationResponse(async (progress, signal) => {
       await using received = context;
@@ -98,7 +107,7 @@ export function adminApi(deps: ServerDeps): Hono {
       return await buildImage(
         deps.docker,
         await received.open(),
-        { name, runtime: c.req.query("runtime") ?? "", sourceHash: received.hash },
+        { name, runtime: c.req.query("runtime") ?? "", sourceHash: received.hash, settings: settings.data },
         { noCache: c.req.query("no_cache") === "1", buildArgs: buildArgs.data, signal },
         progress,
       );
@@ -123,9 +132,85 @@ export function adminApi(deps: ServerDeps): Hono {
     return new Response(body, { headers: { "content-type": NDJSON, "cache-control": "no-store" } });
   });
 
+  api.post("/funkos/:name/deploy", async (c) => {
+    const name = funkoName(c.req.param("name"));
+    const body = DeployBody.safeParse(await c.req.json().catch(() => ({})));
+    if (!body.success) throw new FaasoError(`Cannot deploy ${name}: send {"timeout": seconds, "force": true|false}`);
+    return operationResponse(
+      (progress) =>
+        deploy(lifecycle, name, {
+          timeoutMs: body.data.timeout * 1000,
+          force: body.data.force,
+          drain: (old, drainMs) => drainInTable(deps.table, old.map((i) => i.id), drainMs),
+        }, progress),
+      c.req.raw.signal,
+    );
+  });
+
+  api.get("/secrets", async (c) => c.json(await deps.secrets.listAll()));
+
+  api.get("/funkos/:name/secrets", async (c) => {
+    const name = funkoName(c.req.param("name"));
+    return c.json({ funko: name, names: await deps.secrets.list(name) });
+  });
+
+  api.put("/funkos/:name/secrets/:secret", async (c) => {
+    const name = funkoName(c.req.param("name"));
+    const secret = c.req.param("secret");
+    const value = await readLimited(c.req.raw.body, MAX_SECRET_BYTES, `Cannot store the secret ${secret}`);
+    await deps.secrets.add(name, secret, value);
+    return c.json({ funko: name, name: secret, note: secretChangeNote(name) });
+  });
+
+  api.delete("/funkos/:name/secrets/:secret", async (c) => {
+    const name = funkoName(c.req.param("name"));
+    const secret = c.req.param("secret");
+    await deps.secrets.remove(name, secret);
+    return c.json({ funko: name, name: secret, note: secretChangeNote(name) });
+  });
+
   api.get("/routes", (c) => c.json(deps.table.snapshot()));
 
   return api;
+}
+
+/**
+ * Takes instances out of the traffic and resolves once none has a request in
+ * flight, or after `drainMs`.
+ */
+async function drainInTable(table: RoutingTable, ids: string[], drainMs: number): Promise<void> {
+  for (const id of ids) table.update(id, { draining: true });
+  const deadline = Date.now() + drainMs;
+  while (Date.now() < deadline && ids.some((id) => (table.get(id)?.inFlight ?? 0) > 0)) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Reads a request body of at most `limit` bytes. */
+async function readLimited(body: ReadableStream<Uint8Array> | null, limit: number, what: string): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body ?? []) {
+    size += chunk.byteLength;
+    if (size > limit) throw new FaasoError(`${what}: it is larger than ${limit} bytes`, { status: 413 });
+    chunks.push(chunk);
+  }
+  const value = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    value.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return value;
+}
+
+/** Parses JSON from a query parameter; bad JSON is undefined (and fails validation after). */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Validates a funko name from a URL. */

@@ -8,10 +8,11 @@
 import { Hono } from "hono";
 import type { Docker } from "../docker/mod.ts";
 import type { InstanceBackend } from "../core/instances.ts";
+import type { SecretStore } from "../core/secrets.ts";
 import { VERSION } from "../core/version.ts";
 import { adminApi } from "./admin_api.ts";
 import type { Credentials, LoginThrottle } from "./auth.ts";
-import type { DataFolder } from "./data_folder.ts";
+import type { DataFolder } from "../core/data_folder.ts";
 import { describeError, jsonError } from "./errors.ts";
 import type { ClientInfo, ProxyHandler } from "./proxy.ts";
 import type { RoutingTable } from "./routing_table.ts";
@@ -33,6 +34,8 @@ export interface ServerDeps {
   throttle: LoginThrottle;
   /** The data folder. */
   data: DataFolder;
+  /** Funko secrets. */
+  secrets: SecretStore;
   /** Limits on uploaded build contexts. */
   limits?: ContextLimits;
 }

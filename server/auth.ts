@@ -9,7 +9,7 @@
 import { Buffer } from "node:buffer";
 import { scrypt, timingSafeEqual } from "node:crypto";
 import { promisify } from "node:util";
-import type { DataFolder } from "./data_folder.ts";
+import type { DataFolder } from "../core/data_folder.ts";
 
 const scryptAsync = promisify(scrypt) as (
   password: string,

@@ -8,11 +8,14 @@ import { Docker } from "../docker/mod.ts";
 import { ContainerInstances } from "../core/instances.ts";
 import { LABELS, latestImage, NETWORK } from "../core/names.ts";
 import type { Progress } from "../core/progress.ts";
+import { hostPathResolver } from "../core/host_paths.ts";
 import { reconcile } from "../core/reconcile.ts";
+import { SecretStore } from "../core/secrets.ts";
 import { VERSION } from "../core/version.ts";
 import { createApp } from "./app.ts";
 import { Credentials, LoginThrottle } from "./auth.ts";
-import type { DataFolder } from "./data_folder.ts";
+import type { DataFolder } from "../core/data_folder.ts";
+import { InstanceKeeper } from "./keeper.ts";
 import { createProxy } from "./proxy.ts";
 import { RouteWatcher } from "./route_watcher.ts";
 import { RoutingTable } from "./routing_table.ts";
@@ -64,13 +67,19 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     text: `Data folder ${options.data.root}; admin password from ${credentials.source}`,
   });
 
-  const instances = new ContainerInstances(docker);
+  const secrets = new SecretStore(options.data);
+  const hostPath = await hostPathResolver(docker);
+  const instances = new ContainerInstances(docker, {
+    secretsFolder: async (funko) => hostPath(await secrets.folderOf(funko)),
+  });
   await docker.networks.ensure(NETWORK, { labels: { [LABELS.role]: "network" } });
   await reconcile({ docker, instances }, options.progress);
 
   const table = new RoutingTable();
+  const keeper = new InstanceKeeper(instances, { progress: options.progress });
   const watcher = new RouteWatcher(table, instances, {
     log: (message) => options.progress({ kind: "warning", text: message }),
+    onEvent: (event) => keeper.observe(event),
   });
   await watcher.start();
 
@@ -95,6 +104,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     table,
     proxy,
     credentials,
+    secrets,
     throttle: new LoginThrottle(),
     data: options.data,
   });
@@ -112,6 +122,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   options.progress({ kind: "step", text: `FaaSO ${VERSION} listening on ${url}: funkos at ${url}/funko/NAME/` });
 
   const finished = server.finished.finally(async () => {
+    keeper.stop();
     await watcher.stop();
     docker.close();
   });

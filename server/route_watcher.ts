@@ -12,7 +12,7 @@
  * @module
  */
 import type { InstanceBackend, InstanceEvent } from "../core/instances.ts";
-import { type Endpoint, isReady, type RoutingTable } from "./routing_table.ts";
+import { type Endpoint, isHealthy, type RoutingTable } from "./routing_table.ts";
 
 /** Options for {@linkcode RouteWatcher}. */
 export interface RouteWatcherOptions {
@@ -22,6 +22,8 @@ export interface RouteWatcherOptions {
   maxProbeIntervalMs?: number;
   /** Where to report reconnections. Default: console.error. */
   log?: (message: string) => void;
+  /** Also told of every instance event, after the table took it in. */
+  onEvent?: (event: InstanceEvent) => void;
 }
 
 /** Feeds a {@linkcode RoutingTable} from an {@linkcode InstanceBackend}. */
@@ -30,7 +32,7 @@ export class RouteWatcher {
   #instances: InstanceBackend;
   #abort = new AbortController();
   #probing = new Set<string>();
-  #options: Required<RouteWatcherOptions>;
+  #options: Required<Omit<RouteWatcherOptions, "onEvent">> & Pick<RouteWatcherOptions, "onEvent">;
   #loop: Promise<void> | undefined;
 
   constructor(table: RoutingTable, instances: InstanceBackend, options: RouteWatcherOptions = {}) {
@@ -40,6 +42,7 @@ export class RouteWatcher {
       probeIntervalMs: options.probeIntervalMs ?? 20,
       maxProbeIntervalMs: options.maxProbeIntervalMs ?? 1000,
       log: options.log ?? ((message) => console.error(message)),
+      onEvent: options.onEvent,
     };
   }
 
@@ -80,7 +83,10 @@ export class RouteWatcher {
         for (const instance of all) this.#probeIfPending(instance.id);
         onSync();
         backoff = 100;
-        for await (const event of events) await this.#apply(event);
+        for await (const event of events) {
+          await this.#apply(event);
+          this.#options.onEvent?.(event);
+        }
         if (!signal.aborted) this.#options.log("The Docker event stream ended; reconnecting");
       } catch (error) {
         if (signal.aborted) break;
@@ -119,15 +125,14 @@ export class RouteWatcher {
 
   #probeIfPending(id: string): void {
     const endpoint = this.#table.get(id);
-    if (endpoint && endpoint.running && (!isReady(endpoint) || endpoint.health === "none")) this.probe(endpoint);
+    if (endpoint && endpoint.running && !isHealthy(endpoint)) this.probe(endpoint);
   }
 
   async #probeLoop(endpoint: Endpoint): Promise<void> {
     const signal = this.#abort.signal;
     let delay = this.#options.probeIntervalMs;
     while (!signal.aborted && this.#table.get(endpoint.id) === endpoint && endpoint.running) {
-      if (endpoint.health === "unhealthy") return;
-      if (isReady(endpoint) && endpoint.health !== "none") return;
+      if (endpoint.health === "unhealthy" || endpoint.draining || isHealthy(endpoint)) return;
       if (endpoint.origin && await answersPing(endpoint.origin, signal)) {
         this.#table.update(endpoint.id, { probed: true, suspect: false });
         return;

@@ -31,20 +31,35 @@ export interface Endpoint {
   probed: boolean;
   /** A connection to it failed: no traffic until it proves itself again. */
   suspect: boolean;
+  /** Being replaced (deploy): finishes its requests, gets no new ones. */
+  draining: boolean;
   /** Requests being served by it now. */
   inFlight: number;
 }
 
-/** Whether an endpoint may get traffic. */
-export function isReady(endpoint: Endpoint): boolean {
-  if (!endpoint.running || endpoint.suspect || !endpoint.address) return false;
-  return endpoint.health === "healthy" || endpoint.health === "none" ||
-    (endpoint.health === "starting" && endpoint.probed);
+/** Whether an endpoint may get traffic at all (running, reachable, not being replaced). */
+function isUsable(endpoint: Endpoint): boolean {
+  return endpoint.running && !endpoint.suspect && !endpoint.draining && endpoint.address !== "";
 }
 
-/** Whether an endpoint may become ready soon (running, but not ready yet). */
+/** Whether Docker vouches for an endpoint: healthy, or without a healthcheck. */
+export function isHealthy(endpoint: Endpoint): boolean {
+  return isUsable(endpoint) && (endpoint.health === "healthy" || endpoint.health === "none");
+}
+
+/**
+ * Whether an endpoint is still starting by Docker's count but answered the
+ * proxy's own GET /ping. Such endpoints get traffic only while their funko
+ * has no healthy one (a cold start), never beside healthy ones (a deploy or
+ * a scale-up waits for Docker's verdict).
+ */
+export function isProbed(endpoint: Endpoint): boolean {
+  return isUsable(endpoint) && endpoint.health === "starting" && endpoint.probed;
+}
+
+/** Whether an endpoint may become ready soon (running, not ready yet, not unhealthy). */
 export function isPending(endpoint: Endpoint): boolean {
-  return endpoint.running && !isReady(endpoint) && endpoint.health !== "unhealthy";
+  return endpoint.running && !endpoint.draining && !isHealthy(endpoint) && endpoint.health !== "unhealthy";
 }
 
 class FunkoRoutes {
@@ -75,6 +90,7 @@ export class RoutingTable {
         health: "none",
         probed: false,
         suspect: false,
+        draining: false,
         inFlight: 0,
       };
       this.#byId.set(instance.id, endpoint);
@@ -95,7 +111,7 @@ export class RoutingTable {
   }
 
   /** Changes an endpoint's state by ID; unknown IDs are ignored. */
-  update(id: string, change: Partial<Pick<Endpoint, "running" | "health" | "probed" | "suspect">>): void {
+  update(id: string, change: Partial<Pick<Endpoint, "running" | "health" | "probed" | "suspect" | "draining">>): void {
     const endpoint = this.#byId.get(id);
     if (!endpoint) return;
     Object.assign(endpoint, change);
@@ -187,6 +203,11 @@ export class RoutingTable {
     return () => this.#listeners.delete(listener);
   }
 
+  /** Whether an endpoint gets traffic now. */
+  isReady(endpoint: Endpoint): boolean {
+    return this.#funkos.get(endpoint.funko)?.ready.includes(endpoint) ?? false;
+  }
+
   /** Every funko's endpoints, for the admin API. */
   snapshot(): Record<string, (Omit<Endpoint, "origin"> & { ready: boolean })[]> {
     const out: Record<string, (Omit<Endpoint, "origin"> & { ready: boolean })[]> = {};
@@ -194,7 +215,7 @@ export class RoutingTable {
       if (routes.endpoints.size === 0) continue;
       out[funko] = [...routes.endpoints.values()].map(({ origin: _, ...endpoint }) => ({
         ...endpoint,
-        ready: isReady(endpoint as Endpoint),
+        ready: routes.ready.some((ready) => ready.id === endpoint.id),
       }));
     }
     return out;
@@ -212,7 +233,9 @@ export class RoutingTable {
   #changed(funko: string): void {
     const routes = this.#funkos.get(funko);
     if (!routes) return;
-    routes.ready = [...routes.endpoints.values()].filter(isReady);
+    const endpoints = [...routes.endpoints.values()];
+    const healthy = endpoints.filter(isHealthy);
+    routes.ready = healthy.length > 0 ? healthy : endpoints.filter(isProbed);
     if (routes.endpoints.size === 0 && routes.waiters.size === 0) this.#funkos.delete(funko);
     if (routes.ready.length > 0) { for (const wake of [...routes.waiters]) wake(); }
     for (const listener of this.#listeners) listener(funko);

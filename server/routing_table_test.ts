@@ -86,3 +86,22 @@ Deno.test("RoutingTable.replaceAll drops instances that are gone", () => {
   table.replaceAll([instance("bb"), instance("ccc")]);
   assert.deepEqual(Object.values(table.snapshot()).flat().map((e) => e.id).sort(), ["bb", "ccc"]);
 });
+
+Deno.test("RoutingTable routes a probed starting instance only while no healthy one exists", () => {
+  const table = new RoutingTable();
+  table.upsert(instance("new", { health: "starting" }));
+  table.update("new", { probed: true });
+  assert.equal(table.pick("hello")?.id, "new", "a cold start uses the probe");
+  table.upsert(instance("old"));
+  const picked = new Set(Array.from({ length: 6 }, () => table.pick("hello")?.id));
+  assert.deepEqual([...picked], ["old"], "beside a healthy instance, Docker's verdict is awaited");
+});
+
+Deno.test("RoutingTable sends nothing new to a draining instance", () => {
+  const table = new RoutingTable();
+  table.upsert(instance("old"));
+  table.upsert(instance("new"));
+  table.update("old", { draining: true });
+  for (let i = 0; i < 4; i++) assert.equal(table.pick("hello")?.id, "new");
+  assert.equal(table.hasPending("hello"), false);
+});

@@ -7,6 +7,7 @@ import { type Command, Option } from "@commander-js/extra-typings";
 import { FaasoError } from "../../core/errors.ts";
 import type { BuildResult } from "../../core/build.ts";
 import type { CliContext } from "../context.ts";
+import { runDeploy } from "./deploy.ts";
 
 /** Adds `build` to the program. */
 export function buildCommand(program: Command, ctx: CliContext): void {
@@ -25,6 +26,8 @@ export function buildCommand(program: Command, ctx: CliContext): void {
     .option("--name <name>", "build under this name instead of funko.yml's")
     .option("--no-runtime", "build the folder as it is, with its own Dockerfile")
     .option("-q, --quiet", "do not show the engine's build output")
+    .option("--deploy", "then deploy each funko built (see faaso deploy)")
+    .option("--timeout <seconds>", "with --deploy: how long new instances get to become healthy", "120")
     .option("--json", "print the results as JSON")
     .option("-l, --local", "build on this machine even when a server is configured")
     .action(async (folders, options) => {
@@ -43,6 +46,7 @@ export function buildCommand(program: Command, ctx: CliContext): void {
           }, progress), options.quiet);
         results.push(result);
         if (!options.json) ctx.output.print(`Built ${result.tags.join(" and ")} (${result.imageId.slice(7, 19)})`);
+        if (options.deploy) await runDeploy(ctx, backend, result.funko, { timeout: options.timeout });
       }
       if (options.json) ctx.output.json(results);
     });

@@ -7,7 +7,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import { FaasoError } from "../../core/errors.ts";
 import { configPath, readConfig, writeConfig } from "../config.ts";
-import { type CliContext, readLine } from "../context.ts";
+import { type CliContext, readHidden, readLine } from "../context.ts";
 
 /** Adds `login` and `logout` to the program. */
 export function loginCommands(program: Command, ctx: CliContext): void {
@@ -26,7 +26,9 @@ export function loginCommands(program: Command, ctx: CliContext): void {
       if (!/^https?:\/\/[^/]+/.test(server)) {
         throw new FaasoError(`Cannot log in to ${server}: use a URL such as http://host:8888`);
       }
-      const password = await readPassword(ctx);
+      const password = ctx.stdinIsTerminal
+        ? await readHidden("Admin password: ", ctx)
+        : (await readLine(ctx.stdin))?.trim();
       if (!password) throw new FaasoError("Cannot log in: no password given");
       let response: Response;
       try {
@@ -53,26 +55,4 @@ export function loginCommands(program: Command, ctx: CliContext): void {
       await writeConfig({ server: config.server });
       ctx.output.print(`Logged out${config.server ? ` of ${config.server}` : ""}`);
     });
-}
-
-async function readPassword(ctx: CliContext): Promise<string | null> {
-  if (!ctx.stdinIsTerminal) return (await readLine(ctx.stdin))?.trim() ?? null;
-  ctx.output.stderr.write("Admin password: ");
-  Deno.stdin.setRaw(true);
-  try {
-    let password = "";
-    const buffer = new Uint8Array(1);
-    while (true) {
-      const read = await Deno.stdin.read(buffer);
-      const char = buffer[0];
-      if (read === null || char === 13 || char === 10) break;
-      if (char === 3) throw new FaasoError("Cannot log in: interrupted");
-      if (char === 127 || char === 8) password = password.slice(0, -1);
-      else password += String.fromCharCode(char!);
-    }
-    return password;
-  } finally {
-    Deno.stdin.setRaw(false);
-    ctx.output.stderr.write("\n");
-  }
 }

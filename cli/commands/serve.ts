@@ -5,7 +5,7 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { FaasoError } from "../../core/errors.ts";
-import { DataFolder } from "../../server/data_folder.ts";
+import { DataFolder } from "../../core/data_folder.ts";
 import { startServer } from "../../server/mod.ts";
 import type { CliContext } from "../context.ts";
 

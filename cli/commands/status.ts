@@ -44,6 +44,20 @@ export function printStatus(output: Output, funkos: FunkoStatus[], detailed: boo
       output.print(`  ${instance.name}  ${instance.state}${health}  ${instance.address ?? "-"}${date}`);
     }
     if (detailed) {
+      const settings = funko.settings;
+      const health = settings.healthcheck;
+      output.print(
+        `  settings: scale ${settings.scale}, memory ${settings.memory ?? "unlimited"}, cpus ${
+          settings.cpus ?? "unlimited"
+        }, ` +
+          `drain ${settings.drain}`,
+      );
+      output.print(
+        `  healthcheck: ${health.command ?? "the runtime's GET /ping"} every ${health.interval} ` +
+          `(timeout ${health.timeout}, start period ${health.start_period}, ${health.retries} retries)`,
+      );
+      const env = Object.entries(settings.env);
+      output.print(`  env: ${env.length ? env.map(([k, v]) => `${k}=${v}`).join(" ") : "-"}`);
       output.print("  images:");
       for (const image of funko.images) {
         output.print(

@@ -7,8 +7,8 @@
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { FaasoError } from "../core/errors.ts";
-import { formatIssues } from "../core/funko.ts";
+import { FaasoError } from "./errors.ts";
+import { formatIssues } from "./funko.ts";
 
 /** `DATA/config.yml`: settings a self-hoster may write by hand. */
 export const ServerConfig = z.object({

@@ -1,0 +1,77 @@
+/**
+ * `faaso secret add|ls|rm`: funko secrets. Values come from standard input or
+ * a file, never from the command line, and are never printed.
+ *
+ * @module
+ */
+import type { Command } from "@commander-js/extra-typings";
+import { FaasoError } from "../../core/errors.ts";
+import { type CliContext, readAll, readHidden } from "../context.ts";
+
+/** Adds `secret` and its subcommands to the program. */
+export function secretCommands(program: Command, ctx: CliContext): void {
+  const secret = program.command("secret")
+    .summary("manage funko secrets (mounted at /secrets/NAME in instances)")
+    .description(
+      "Secrets live in the data folder (mode 0600) and are mounted read-only into the funko's instances at " +
+        "/secrets/NAME. Their values are never shown again: not by ls, status, logs or any API.",
+    );
+
+  secret.command("add")
+    .summary("store a secret (value from stdin or --from-file)")
+    .description(
+      "Store the secret NAME of FUNKO, byte for byte, from --from-file or standard input (asked without echo on " +
+        "a terminal). Replaces an existing one.",
+    )
+    .argument("<funko>", "the funko")
+    .argument("<name>", "the secret's name: its file in /secrets")
+    .option("--from-file <path>", "read the value from this file")
+    .option("-l, --local", "work on this machine even when a server is configured")
+    .action(async (funko, name, options) => {
+      let value: Uint8Array;
+      if (options.fromFile) {
+        try {
+          value = await Deno.readFile(options.fromFile);
+        } catch (error) {
+          throw new FaasoError(`Cannot read ${options.fromFile}: ${(error as Error).message}`);
+        }
+      } else if (ctx.stdinIsTerminal) {
+        value = new TextEncoder().encode(await readHidden(`Value of ${funko}'s secret ${name}: `, ctx));
+      } else {
+        value = await readAll(ctx.stdin);
+      }
+      const backend = await ctx.backend(options);
+      const note = await backend.addSecret(funko, name, value);
+      ctx.output.print(`Stored ${funko}'s secret ${name} (${value.length} bytes). ${note}`);
+    });
+
+  secret.command("ls")
+    .summary("list secret names (never values)")
+    .argument("[funko]", "only this funko's")
+    .option("--json", "print JSON")
+    .option("-l, --local", "work on this machine even when a server is configured")
+    .action(async (funko, options) => {
+      const backend = await ctx.backend(options);
+      const secrets = await backend.listSecrets(funko);
+      if (options.json) {
+        ctx.output.json(secrets);
+        return;
+      }
+      const entries = Object.entries(secrets);
+      if (entries.every(([, names]) => names.length === 0)) {
+        ctx.output.print(funko ? `${funko} has no secrets` : "No secrets");
+      }
+      for (const [owner, names] of entries) for (const name of names) ctx.output.print(`${owner}  ${name}`);
+    });
+
+  secret.command("rm")
+    .summary("remove a secret")
+    .argument("<funko>", "the funko")
+    .argument("<name>", "the secret")
+    .option("-l, --local", "work on this machine even when a server is configured")
+    .action(async (funko, name, options) => {
+      const backend = await ctx.backend(options);
+      const note = await backend.removeSecret(funko, name);
+      ctx.output.print(`Removed ${funko}'s secret ${name}. ${note}`);
+    });
+}

@@ -1,0 +1,148 @@
+/**
+ * `faaso deploy`: every instance of a funko onto its newest image, with no
+ * request lost. New instances start beside the old ones; once all are healthy,
+ * traffic moves to them, the old ones drain (finish what they are doing) and
+ * go. If the new ones do not become healthy, they go and the old ones stay.
+ *
+ * @module
+ */
+import { FaasoError, notFound } from "./errors.ts";
+import { durationToNanos, settingsFromLabels } from "./funko.ts";
+import type { Instance } from "./instances.ts";
+import { latestImage } from "./names.ts";
+import { type Progress, silent } from "./progress.ts";
+import { isLive, type LifecycleDeps } from "./scale.ts";
+
+/** Options for {@linkcode deploy}. */
+export interface DeployOptions {
+  /** How long new instances get to become healthy. Default 120 s. */
+  timeoutMs?: number;
+  /** Replace instances even when they already run the newest image. */
+  force?: boolean;
+  /**
+   * Takes the old instances out of the traffic and resolves when they have no
+   * request in flight (or `drainMs` passed). The server uses its routing table;
+   * without it, stopping an instance (SIGTERM) is what drains it.
+   */
+  drain?: (old: Instance[], drainMs: number) => Promise<void>;
+  /** How often to look at the new instances. Default 250 ms. */
+  pollMs?: number;
+}
+
+/** What a deploy did. */
+export interface DeployResult {
+  /** The funko. */
+  funko: string;
+  /** The image now running (ID). */
+  image: string;
+  /** Instances started. */
+  started: string[];
+  /** Instances drained and removed. */
+  removed: string[];
+}
+
+/** Rolls `funko` onto its newest image. */
+export async function deploy(
+  deps: LifecycleDeps,
+  funko: string,
+  options: DeployOptions = {},
+  progress: Progress = silent,
+): Promise<DeployResult> {
+  const image = await deps.docker.images.inspectOrNull(latestImage(funko));
+  if (!image) throw notFound(`Cannot deploy ${funko}: there is no image ${latestImage(funko)} (build it first)`);
+  const settings = settingsFromLabels(image.Config.Labels);
+  const old = (await deps.instances.list(funko)).filter(isLive);
+  const result: DeployResult = { funko, image: image.Id, started: [], removed: [] };
+  if (!options.force && old.length > 0 && old.every((instance) => instance.imageId === image.Id)) {
+    progress({ kind: "step", text: `Every instance of ${funko} already runs the newest image` });
+    return result;
+  }
+  const count = old.length || settings.scale;
+  const tag = image.RepoTags.find((t) => !t.endsWith(":latest")) ?? latestImage(funko);
+  progress({ kind: "step", text: `Starting ${count} new instance${count === 1 ? "" : "s"} of ${tag}` });
+
+  const created = await Promise.allSettled(Array.from({ length: count }, () => deps.instances.create(funko)));
+  const fresh = created.flatMap((outcome) => outcome.status === "fulfilled" ? [outcome.value] : []);
+  const failed = created.find((outcome) => outcome.status === "rejected");
+  if (failed) {
+    await removeAll(deps, fresh, 0);
+    throw failed.reason;
+  }
+  result.started = fresh.map((instance) => instance.name);
+
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  progress({
+    kind: "step",
+    text: `Waiting for ${result.started.join(", ")} to become healthy (up to ${timeoutMs / 1000} s)`,
+  });
+  const problem = await waitHealthy(deps, fresh, timeoutMs, options.pollMs ?? 250);
+  if (problem) {
+    const details = await lastLines(deps, problem.instance);
+    progress({ kind: "step", text: `Removing the new instances; the old ones keep serving` });
+    await removeAll(deps, fresh, 0);
+    throw new FaasoError(
+      `Cannot deploy ${funko}: ${problem.instance.name} ${problem.reason}; the old instances keep serving`,
+      {
+        status: 409,
+        code: "deploy_failed",
+        details: details.length ? [`last lines of ${problem.instance.name}:`, ...details] : [],
+      },
+    );
+  }
+
+  const drainMs = durationToNanos(settings.drain) / 1e6;
+  if (old.length > 0) {
+    progress({
+      kind: "step",
+      text: `New instances healthy; draining ${old.length} old one${
+        old.length === 1 ? "" : "s"
+      } (up to ${settings.drain})`,
+    });
+    await options.drain?.(old, drainMs);
+    await removeAll(deps, old, Math.ceil(drainMs / 1000));
+    result.removed = old.map((instance) => instance.name);
+  }
+  progress({ kind: "step", text: `Deployed ${tag}: ${count} instance${count === 1 ? "" : "s"}` });
+  return result;
+}
+
+/** Waits until every instance is healthy (or running, without a healthcheck); says what went wrong otherwise. */
+async function waitHealthy(
+  deps: LifecycleDeps,
+  instances: Instance[],
+  timeoutMs: number,
+  pollMs: number,
+): Promise<{ instance: Instance; reason: string } | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    const now = await Promise.all(instances.map((instance) => deps.instances.get(instance.id)));
+    let waiting: Instance | undefined;
+    for (const [i, current] of now.entries()) {
+      const instance = instances[i]!;
+      if (!current) return { instance, reason: "disappeared" };
+      if (current.state !== "running" && current.state !== "restarting" && current.state !== "created") {
+        return { instance, reason: `stopped (${current.state})` };
+      }
+      if (current.health === "unhealthy") return { instance, reason: "is unhealthy" };
+      if ((current.restarts ?? 0) > 0) return { instance, reason: `crashed (restarted ${current.restarts} times)` };
+      const ready = current.state === "running" && (current.health === "healthy" || current.health === "none");
+      if (!ready) waiting = instance;
+    }
+    if (!waiting) return undefined;
+    if (Date.now() >= deadline) return { instance: waiting, reason: `did not become healthy in ${timeoutMs / 1000} s` };
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
+
+async function lastLines(deps: LifecycleDeps, instance: Instance, count = 20): Promise<string[]> {
+  try {
+    const lines = await deps.instances.logs(instance, { tail: count });
+    return (await Array.fromAsync(lines)).map((line) => line.text);
+  } catch {
+    return [];
+  }
+}
+
+async function removeAll(deps: LifecycleDeps, instances: Instance[], timeoutSeconds: number): Promise<void> {
+  await Promise.all(instances.map((instance) => deps.instances.remove(instance, timeoutSeconds)));
+}

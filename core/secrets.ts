@@ -1,0 +1,125 @@
+/**
+ * Funko secrets: one file per secret in the data folder's `secrets/FUNKO/`,
+ * mounted read-only into the funko's instances at `/secrets`. Values go in and
+ * are never read back by any API: only the instances see them.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { z } from "zod";
+import type { DataFolder } from "./data_folder.ts";
+import { FaasoError, notFound } from "./errors.ts";
+
+/** The user the runtimes' instances run as; secret files belong to it so that it alone (and root) can read them. */
+export const INSTANCE_UID = 10001;
+
+/** The largest secret accepted. */
+export const MAX_SECRET_BYTES = 1024 * 1024;
+
+/** Where instances find their secrets. */
+export const SECRETS_MOUNT = "/secrets";
+
+/** A secret's name: a plain file name. */
+export const SecretName = z.string().regex(
+  /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/,
+  "use letters, digits, '_', '-' and '.' (1-128 characters, not starting with '.' or '-')",
+);
+
+/** What changing a secret means for running instances, said the same way by the CLI and the server. */
+export function secretChangeNote(funko: string): string {
+  return `Running instances of ${funko} see it in ${SECRETS_MOUNT} at once (a read-only mount of its secrets ` +
+    `folder); an app that reads secrets only when it starts needs faaso deploy ${funko} --force`;
+}
+
+/** The secrets of every funko, in a data folder. */
+export class SecretStore {
+  #root: string;
+
+  constructor(data: DataFolder) {
+    this.#root = data.secretsFolder;
+  }
+
+  /** The folder of a funko's secrets (created, empty, if needed): what instances mount. */
+  async folderOf(funko: string): Promise<string> {
+    const folder = join(this.#root, funko);
+    await Deno.mkdir(this.#root, { recursive: true, mode: 0o700 });
+    await Deno.mkdir(folder, { recursive: true, mode: 0o700 });
+    await giveToInstances(folder, 0o700);
+    return folder;
+  }
+
+  /** Stores (or replaces) a secret, atomically, readable only by the instances' user. */
+  async add(funko: string, name: string, value: Uint8Array): Promise<void> {
+    checkName(name);
+    if (value.length === 0) throw new FaasoError(`Cannot store the secret ${name}: the value is empty`);
+    if (value.length > MAX_SECRET_BYTES) {
+      throw new FaasoError(`Cannot store the secret ${name}: it is larger than ${MAX_SECRET_BYTES} bytes`, {
+        status: 413,
+      });
+    }
+    const folder = await this.folderOf(funko);
+    const temp = join(folder, `.${name}.${crypto.randomUUID().slice(0, 8)}`);
+    await Deno.writeFile(temp, value, { mode: 0o600 });
+    await Deno.chmod(temp, 0o600);
+    await giveToInstances(temp, 0o600);
+    await Deno.rename(temp, join(folder, name));
+  }
+
+  /** The names of a funko's secrets, sorted. */
+  async list(funko: string): Promise<string[]> {
+    const names: string[] = [];
+    try {
+      for await (const entry of Deno.readDir(join(this.#root, funko))) {
+        if (entry.isFile && !entry.name.startsWith(".")) names.push(entry.name);
+      }
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    return names.sort();
+  }
+
+  /** Every funko's secret names. */
+  async listAll(): Promise<Record<string, string[]>> {
+    const all: Record<string, string[]> = {};
+    try {
+      for await (const entry of Deno.readDir(this.#root)) {
+        if (!entry.isDirectory) continue;
+        const names = await this.list(entry.name);
+        if (names.length) all[entry.name] = names;
+      }
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    return Object.fromEntries(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  /** Removes a secret; an unknown one is an error. */
+  async remove(funko: string, name: string): Promise<void> {
+    checkName(name);
+    try {
+      await Deno.remove(join(this.#root, funko, name));
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) throw notFound(`${funko} has no secret named ${name}`);
+      throw error;
+    }
+  }
+}
+
+function checkName(name: string): void {
+  const parsed = SecretName.safeParse(name);
+  if (!parsed.success) throw new FaasoError(`Secret name ${name}: ${parsed.error.issues[0]?.message}`);
+}
+
+/**
+ * Hands a secret file or folder to the instances' user. Only root may; anyone
+ * else keeps it, and then the instances can read it only if they run as the
+ * same user (or root).
+ */
+async function giveToInstances(path: string, mode: number): Promise<void> {
+  try {
+    await Deno.chown(path, INSTANCE_UID, INSTANCE_UID);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.PermissionDenied)) throw error;
+  }
+  await Deno.chmod(path, mode);
+}

@@ -1,0 +1,64 @@
+/**
+ * Keeps every funko at its desired scale while the server runs. An instance
+ * that stopped and that Docker's restart policy did not bring back within a
+ * grace period (someone ran docker stop, or the policy gave up) is started
+ * again: FaaSO itself removes instances, it never merely stops them.
+ *
+ * @module
+ */
+import type { InstanceBackend, InstanceEvent } from "../core/instances.ts";
+import { needsStart } from "../core/reconcile.ts";
+import type { Progress } from "../core/progress.ts";
+
+/** Options for {@linkcode InstanceKeeper}. */
+export interface KeeperOptions {
+  /** How long Docker gets to restart a stopped instance itself. Default 10 s. */
+  graceMs?: number;
+  /** Where to say what the keeper did. */
+  progress: Progress;
+}
+
+/** Starts instances again that stayed stopped. Feed it instance events. */
+export class InstanceKeeper {
+  #instances: InstanceBackend;
+  #options: Required<KeeperOptions>;
+  #timers = new Map<string, ReturnType<typeof setTimeout>>();
+  #stopped = false;
+
+  constructor(instances: InstanceBackend, options: KeeperOptions) {
+    this.#instances = instances;
+    this.#options = { graceMs: 10_000, ...options };
+  }
+
+  /** Reacts to an instance event. */
+  observe(event: InstanceEvent): void {
+    if (event.action === "stop" && !this.#timers.has(event.id) && !this.#stopped) {
+      this.#timers.set(event.id, setTimeout(() => this.#check(event.id), this.#options.graceMs));
+    } else if (event.action === "start" || event.action === "destroy") {
+      clearTimeout(this.#timers.get(event.id));
+      this.#timers.delete(event.id);
+    }
+  }
+
+  /** Cancels pending checks. */
+  stop(): void {
+    this.#stopped = true;
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+  }
+
+  async #check(id: string): Promise<void> {
+    this.#timers.delete(id);
+    try {
+      const instance = await this.#instances.get(id);
+      if (!instance || !needsStart(instance)) return;
+      await this.#instances.start(instance);
+      this.#options.progress({ kind: "step", text: `Started ${instance.name} again: it had stopped` });
+    } catch (error) {
+      this.#options.progress({
+        kind: "warning",
+        text: `Cannot start instance ${id.slice(0, 12)} again: ${(error as Error).message}`,
+      });
+    }
+  }
+}
