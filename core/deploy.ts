@@ -11,7 +11,7 @@ import { durationToNanos, settingsFromLabels } from "./funko.ts";
 import type { Instance } from "./instances.ts";
 import { latestImage } from "./names.ts";
 import { type Progress, silent } from "./progress.ts";
-import { isLive, type LifecycleDeps } from "./scale.ts";
+import { type DrainHook, isLive, type LifecycleDeps, retireAndRemove } from "./scale.ts";
 
 /** Options for {@linkcode deploy}. */
 export interface DeployOptions {
@@ -24,7 +24,7 @@ export interface DeployOptions {
    * request in flight (or `drainMs` passed). The server uses its routing table;
    * without it, stopping an instance (SIGTERM) is what drains it.
    */
-  drain?: (old: Instance[], drainMs: number) => Promise<void>;
+  drain?: DrainHook;
   /** How often to look at the new instances. Default 250 ms. */
   pollMs?: number;
 }
@@ -98,8 +98,7 @@ export async function deploy(
         old.length === 1 ? "" : "s"
       } (up to ${settings.drain})`,
     });
-    await options.drain?.(old, drainMs);
-    await removeAll(deps, old, Math.ceil(drainMs / 1000));
+    await retireAndRemove(deps, old, drainMs, options.drain);
     result.removed = old.map((instance) => instance.name);
   }
   progress({ kind: "step", text: `Deployed ${tag}: ${count} instance${count === 1 ? "" : "s"}` });

@@ -39,6 +39,12 @@ export interface Instance {
   created: Date;
   /** How often the engine restarted it (known when read one by one). */
   restarts?: number;
+  /**
+   * Being retired (known when read one by one): its restart policy was
+   * turned off because it is about to be stopped. Proxies stop sending it
+   * requests as soon as they see this.
+   */
+  retiring?: boolean;
 }
 
 /** Options for {@linkcode InstanceBackend.logs}. */
@@ -52,13 +58,14 @@ export interface InstanceLogsOptions {
 }
 
 /**
- * A change to an instance: `start` (it runs now, or again), `health` (its
- * healthcheck changed its verdict), `stop` (it is stopping or stopped: send
- * it nothing new), `destroy` (it is gone).
+ * A change to an instance: `start` (it runs now, or again), `update` (its
+ * configuration changed: read it again), `health` (its healthcheck changed its
+ * verdict), `stop` (it is stopping or stopped: send it nothing new), `destroy`
+ * (it is gone).
  */
 export interface InstanceEvent {
   /** What happened. */
-  action: "start" | "health" | "stop" | "destroy";
+  action: "start" | "update" | "health" | "stop" | "destroy";
   /** The instance's ID. */
   id: string;
   /** The funko it belongs to. */
@@ -84,6 +91,12 @@ export interface InstanceBackend {
   start(instance: Instance, signal?: AbortSignal): Promise<void>;
   /** Stops an instance, giving it `timeoutSeconds` to finish, and removes it. */
   remove(instance: Instance, timeoutSeconds?: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Marks an instance as about to go, visibly to every proxy following the
+   * engine's events (it turns the restart policy off), so that they send it
+   * nothing new while it finishes what it has.
+   */
+  retire(instance: Instance, signal?: AbortSignal): Promise<void>;
   /** The instance's output, line by line. */
   logs(instance: Instance, options?: InstanceLogsOptions): Promise<ReadableStream<LogLine>>;
 }
@@ -133,6 +146,7 @@ export class ContainerInstances implements InstanceBackend {
       imageId: container.Image,
       created: new Date(container.Created),
       restarts: container.RestartCount,
+      retiring: (container.HostConfig.RestartPolicy as { Name?: string } | undefined)?.Name === "no",
     };
   }
 
@@ -185,6 +199,11 @@ export class ContainerInstances implements InstanceBackend {
   /** Starts a stopped instance container. */
   async start(instance: Instance, signal?: AbortSignal): Promise<void> {
     await this.#docker.containers.start(instance.id, signal);
+  }
+
+  /** Turns the container's restart policy off: an `update` event every proxy sees. */
+  async retire(instance: Instance, signal?: AbortSignal): Promise<void> {
+    await this.#docker.containers.update(instance.id, { RestartPolicy: { Name: "no" } }, signal);
   }
 
   /** Stops the container (SIGTERM, then SIGKILL after the timeout) and removes it. */
@@ -261,6 +280,7 @@ export function toInstanceEvent(event: DockerEvent): InstanceEvent | null {
   const funko = event.Actor.Attributes[LABELS.funko] ?? "";
   const action = event.Action;
   if (action === "start" || action === "unpause" || action === "restart") return { action: "start", id, funko };
+  if (action === "update") return { action: "update", id, funko };
   if (action.startsWith("health_status")) {
     const health = action.slice(action.indexOf(":") + 1).trim() as InstanceHealth;
     return { action: "health", id, funko, health };

@@ -8,7 +8,7 @@
 import type { Docker } from "../docker/mod.ts";
 import { FaasoError, notFound } from "./errors.ts";
 import type { Instance, InstanceBackend } from "./instances.ts";
-import { settingsFromLabels } from "./funko.ts";
+import { durationToNanos, settingsFromLabels } from "./funko.ts";
 import { latestImage } from "./names.ts";
 import { type Progress, silent } from "./progress.ts";
 
@@ -92,13 +92,40 @@ export async function scale(
 
   const surplus = [...live].sort(removalOrder(image?.Id)).slice(0, Math.max(live.length - target, 0));
   const leftovers = stopped.filter((instance) => !restartable.includes(instance));
-  await Promise.all([...surplus, ...leftovers].map(async (instance) => {
-    progress({ kind: "step", text: `Removing ${instance.name}` });
-    await deps.instances.remove(instance);
-    result.removed.push(instance.name);
-  }));
+  for (const instance of [...surplus, ...leftovers]) progress({ kind: "step", text: `Removing ${instance.name}` });
+  const drainMs = durationToNanos(settingsFromLabels(image?.Config.Labels).drain) / 1e6;
+  await Promise.all([
+    retireAndRemove(deps, surplus, drainMs),
+    ...leftovers.map((instance) => deps.instances.remove(instance, 0)),
+  ]);
+  result.removed.push(...[...surplus, ...leftovers].map((instance) => instance.name));
   result.after = live.length + result.started.length - surplus.length;
   return result;
+}
+
+/** How long proxies get to see that instances retire, when no drain hook reports it. */
+export const RETIRE_NOTICE_MS = 1000;
+
+/** Reports when retiring instances have finished their requests (the server's routing table knows). */
+export type DrainHook = (instances: Instance[], drainMs: number) => Promise<void>;
+
+/**
+ * Takes running instances out of service without losing a request: retire
+ * them (every proxy stops sending new requests), wait until they are drained
+ * (`drain` reports it, else a short notice), then stop them with `drainMs` to
+ * finish and remove them.
+ */
+export async function retireAndRemove(
+  deps: LifecycleDeps,
+  instances: Instance[],
+  drainMs: number,
+  drain?: DrainHook,
+): Promise<void> {
+  if (instances.length === 0) return;
+  await Promise.all(instances.map((instance) => deps.instances.retire(instance)));
+  if (drain) await drain(instances, drainMs);
+  else await new Promise((resolve) => setTimeout(resolve, Math.min(RETIRE_NOTICE_MS, drainMs)));
+  await Promise.all(instances.map((instance) => deps.instances.remove(instance, Math.ceil(drainMs / 1000))));
 }
 
 /** `faaso up`: when nothing runs, the funko's default scale (funko.yml `scale`); else as it is. */

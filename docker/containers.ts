@@ -132,6 +132,19 @@ export class Containers {
     });
   }
 
+  /**
+   * Changes a container's resources or restart policy while it runs.
+   *
+   * @see https://docs.docker.com/engine/api/v1.41/#operation/ContainerUpdate
+   */
+  async update(
+    id: string,
+    body: { RestartPolicy?: { Name: string; MaximumRetryCount?: number }; Memory?: number; NanoCpus?: number },
+    signal?: AbortSignal,
+  ): Promise<void> {
+    await this.#transport.call("POST", `/containers/${id}/update`, { body, expect: [200], signal });
+  }
+
   /** Sends a signal to a running container. */
   async kill(id: string, killSignal = "SIGKILL", signal?: AbortSignal): Promise<void> {
     await this.#transport.call("POST", `/containers/${id}/kill`, {

@@ -52,6 +52,7 @@ export class DockerTransport {
   readonly host: string;
   #baseUrl: string;
   #client: Deno.HttpClient | undefined;
+  #closed = false;
   #versionCheck: Promise<void> | undefined;
 
   constructor(options: DockerTransportOptions = {}) {
@@ -83,10 +84,11 @@ export class DockerTransport {
     return response.status;
   }
 
-  /** Releases the socket connection pool. */
+  /** Releases the socket connection pool; the transport cannot be used afterwards. */
   close(): void {
     this.#client?.close();
     this.#client = undefined;
+    this.#closed = true;
   }
 
   async #checkVersion(signal: AbortSignal | undefined): Promise<void> {
@@ -108,6 +110,7 @@ export class DockerTransport {
     path: string,
     options: RequestOptions,
   ): Promise<Response> {
+    if (this.#closed) throw new Error(`Cannot call ${method} ${path}: this Docker client was closed`);
     const url = new URL(this.#baseUrl + urlPath);
     for (const [key, value] of Object.entries(options.query ?? {})) {
       if (value === undefined) continue;

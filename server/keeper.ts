@@ -51,7 +51,7 @@ export class InstanceKeeper {
     this.#timers.delete(id);
     try {
       const instance = await this.#instances.get(id);
-      if (!instance || !needsStart(instance)) return;
+      if (!instance || !needsStart(instance) || instance.retiring) return;
       await this.#instances.start(instance);
       this.#options.progress({ kind: "step", text: `Started ${instance.name} again: it had stopped` });
     } catch (error) {

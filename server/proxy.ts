@@ -178,8 +178,8 @@ async function forward(
     endpoint.inFlight--;
     if (request.signal.aborted) return { kind: "aborted", message: "the client went away" };
     if (headersTimeout.signal.aborted) return { kind: "timeout", message: "timed out" };
-    const message = (error as Error).message;
-    return { kind: /connect|refused|unreachable/i.test(message) ? "refused" : "failed", message: shorten(message) };
+    const message = causes(error);
+    return { kind: /connect|refused|unreachable/i.test(message) ? "refused" : "failed", message };
   } finally {
     clearTimeout(timer);
   }
@@ -201,7 +201,12 @@ function doneCounter(endpoint: Endpoint): TransformStream<Uint8Array, Uint8Array
   return new TransformStream({ flush: finish, cancel: finish });
 }
 
-function shorten(message: string): string {
-  const match = /\): (.*)$/.exec(message);
-  return (match?.[1] ?? message).slice(0, 200);
+/** The innermost useful message of an error and its causes ("connection refused"). */
+function causes(error: unknown): string {
+  const messages: string[] = [];
+  for (let current = error; current instanceof Error && messages.length < 5; current = current.cause) {
+    messages.push(current.message);
+  }
+  const last = messages.at(-1) ?? String(error);
+  return (/\): (.*)$/.exec(last)?.[1] ?? last).slice(0, 200);
 }

@@ -100,7 +100,8 @@ export class RouteWatcher {
 
   async #apply(event: InstanceEvent): Promise<void> {
     switch (event.action) {
-      case "start": {
+      case "start":
+      case "update": {
         const instance = await this.#instances.get(event.id, this.#abort.signal);
         if (instance) this.#table.upsert(instance);
         this.#probeIfPending(event.id);

@@ -101,6 +101,7 @@ export class RoutingTable {
     endpoint.origin = address ? `http://${address.includes(":") ? `[${address}]` : address}:${FUNKO_PORT}` : "";
     endpoint.running = instance.state === "running";
     endpoint.health = instance.health;
+    if (instance.retiring !== undefined) endpoint.draining = instance.retiring;
     if (!endpoint.running || !wasRunning) {
       // A (re)started instance proves itself anew.
       endpoint.probed = false;

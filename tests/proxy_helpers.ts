@@ -42,8 +42,17 @@ export interface ProxyContainer extends AsyncDisposable {
   cli(args: string[], options?: FaasoRunOptions): ReturnType<typeof faaso>;
 }
 
+/** Options for {@linkcode startProxy}. */
+export interface StartProxyOptions {
+  /** Extra environment variables. */
+  env?: Record<string, string>;
+  /** Run it with the restart policy unless-stopped, as a self-hoster would. */
+  restart?: boolean;
+}
+
 /** Starts the proxy image, logs the CLI in, and returns it; disposing removes both. */
-export async function startProxy(docker: Docker, env: Record<string, string> = {}): Promise<ProxyContainer> {
+export async function startProxy(docker: Docker, options: StartProxyOptions = {}): Promise<ProxyContainer> {
+  const env = options.env ?? {};
   await buildProxyImage();
   const password = crypto.randomUUID();
   const name = `faaso-proxy-it-${crypto.randomUUID().slice(0, 6)}`;
@@ -55,6 +64,7 @@ export async function startProxy(docker: Docker, env: Record<string, string> = {
       NetworkMode: "faaso-net",
       Binds: ["/var/run/docker.sock:/var/run/docker.sock"],
       PortBindings: { "8888/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] },
+      ...(options.restart ? { RestartPolicy: { Name: "unless-stopped" as const } } : {}),
     },
   });
   const config = await Deno.makeTempDir({ prefix: "faaso-test-config-" });
@@ -64,11 +74,7 @@ export async function startProxy(docker: Docker, env: Record<string, string> = {
   };
   try {
     await docker.containers.start(id);
-    const inspect = await docker.containers.inspectOrNull(id);
-    const ports = (inspect?.NetworkSettings as unknown as { Ports: Record<string, { HostPort: string }[]> }).Ports;
-    const port = ports["8888/tcp"]?.[0]?.HostPort;
-    if (!port) throw new Error("the proxy container has no published port");
-    const url = `http://127.0.0.1:${port}`;
+    const url = await proxyUrl(docker, id);
     await waitForHttp(`${url}/ping`, { timeoutMs: 60_000 });
     const cliEnv = { FAASO_SERVER: url, XDG_CONFIG_HOME: config };
     const login = await faaso(["login"], { env: cliEnv, stdin: `${password}\n` });
@@ -90,6 +96,16 @@ export async function startProxy(docker: Docker, env: Record<string, string> = {
       }`,
     );
   }
+}
+
+/** The proxy container's URL on the host (its published port changes when the engine restarts it). */
+export async function proxyUrl(docker: Docker, id: string): Promise<string> {
+  const inspect = await docker.containers.inspectOrNull(id);
+  const ports = (inspect?.NetworkSettings as unknown as { Ports?: Record<string, { HostPort: string }[] | null> })
+    ?.Ports;
+  const port = ports?.["8888/tcp"]?.[0]?.HostPort;
+  if (!port) throw new Error("the proxy container has no published port");
+  return `http://127.0.0.1:${port}`;
 }
 
 /** Reads the token the CLI saved for this proxy. */

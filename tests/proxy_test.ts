@@ -19,7 +19,7 @@ interface RouteView {
 
 Deno.test("faaso serve in its image: remote build, balancing, streaming, failover", async (t) => {
   using docker = testDocker();
-  await using proxy = await startProxy(docker, { FAASO_UPSTREAM_TIMEOUT: "2" });
+  await using proxy = await startProxy(docker, { env: { FAASO_UPSTREAM_TIMEOUT: "2" } });
   const token = await savedToken(proxy);
   const name = uniqueName("it-echo");
   const base = `${proxy.url}/funko/${name}`;

@@ -1,0 +1,110 @@
+/**
+ * Deploys and secrets in local mode (the CLI does the work itself) while a
+ * separate `faaso serve` on the host carries a steady load: the proxy learns
+ * of the change only from the engine's events.
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import {
+  cleanupFunko,
+  faaso,
+  faasoOk,
+  instancesOf,
+  ROOT,
+  tempFolder,
+  testDocker,
+  uniqueName,
+  waitUntil,
+} from "./helpers.ts";
+import { startLoad } from "./load.ts";
+import { serve } from "./serve_helpers.ts";
+
+const ECHO = join(ROOT, "tests", "fixtures", "echo");
+
+Deno.test("local mode: build --deploy under load, a broken deploy, secrets", async (t) => {
+  using docker = testDocker();
+  await using source = await tempFolder();
+  const name = uniqueName("it-local");
+  const data = join(source.path, "data");
+  const env = { FAASO_DATA: data };
+  const write = (version: string, extra = "") =>
+    Deno.writeTextFile(
+      join(source.path, "funko", "funko.yml"),
+      `name: ${name}\nruntime: deno\nscale: 2\ndrain: 3s\nenv:\n  ECHO_VERSION: ${version}\nhealthcheck:\n  interval: 1s\n${extra}`,
+    );
+  try {
+    await Deno.mkdir(join(source.path, "funko"));
+    for (const file of ["funko.ts", "deno.json"]) {
+      await Deno.copyFile(join(ECHO, file), join(source.path, "funko", file));
+    }
+    await write("v1");
+    await faasoOk(["build", "funko", "-q"], { cwd: source.path, env });
+    await faasoOk(["up", name], { env });
+    await using server = await serve({ FAASO_DATA: join(source.path, "server-data"), FAASO_PASSWORD: "local-test-pw" });
+    const url = `${server.url}/funko/${name}/version`;
+    await waitUntil(async () => (await fetch(url).then((r) => r.text()).catch(() => "")) === "v1", "v1 to answer");
+
+    await t.step("build --deploy under a load of 50 connections loses no request", async () => {
+      await write("v2");
+      const load = startLoad(url, 50);
+      await waitUntil(() => Promise.resolve(load.report.ok > 200), "the load to run");
+      const run = await faaso(["build", "funko", "-q", "--deploy"], { cwd: source.path, env });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const report = await load.stop();
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /Built .*\nDeployed .*2 new instance\(s\).*2 old one\(s\) drained and removed/);
+      assert.equal(report.failed, 0, `failed requests: ${report.failures.join(" | ")}`);
+      assert.ok((report.bodies.get("v2") ?? 0) > 0);
+      console.log(`local deploy under load: ${report.ok} requests, ${report.failed} failed`);
+    });
+
+    await t.step("deploying again without a change does nothing; --force replaces", async () => {
+      const before = (await instancesOf(docker, name)).map((i) => i.id);
+      const same = await faasoOk(["deploy", name], { env });
+      assert.match(same.stdout, /every instance already runs the newest image/);
+      assert.deepEqual((await instancesOf(docker, name)).map((i) => i.id), before);
+      await faasoOk(["deploy", name, "--force"], { env });
+      assert.ok((await instancesOf(docker, name)).every((i) => !before.includes(i.id)));
+    });
+
+    await t.step("a deploy whose instances crash is rolled back, naming the reason", async () => {
+      const before = (await instancesOf(docker, name)).map((i) => i.id).sort();
+      await write("v3", "  command: exit 1\n  retries: 1\n  start_period: 1ms\n");
+      await faasoOk(["build", "funko", "-q"], { cwd: source.path, env });
+      const run = await faaso(["deploy", name, "--timeout", "30"], { env });
+      assert.equal(run.code, 1);
+      assert.match(run.stderr, /Cannot deploy .*: faaso-.* is unhealthy; the old instances keep serving/);
+      assert.deepEqual((await instancesOf(docker, name)).map((i) => i.id).sort(), before);
+      assert.equal(await (await fetch(url)).text(), "v2");
+    });
+
+    await t.step("secrets: stored 0600 in the data folder, readable in instances, never printed", async () => {
+      const value = `local-${crypto.randomUUID()}`;
+      const added = await faaso(["secret", "add", name, "db-password"], { env, stdin: value });
+      assert.equal(added.code, 0, added.stderr);
+      const file = join(data, "secrets", name, "db-password");
+      assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
+      const digest = createHash("sha256").update(value).digest("hex");
+      for (const instance of await instancesOf(docker, name)) {
+        assert.equal(await (await fetch(`http://${instance.address}:3000/secret/db-password`)).text(), digest);
+      }
+      const listed = await faasoOk(["secret", "ls"], { env });
+      assert.match(listed.stdout, new RegExp(`${name}\\s+db-password`));
+      for (const output of [added.stdout, added.stderr, listed.stdout]) assert.ok(!output.includes(value));
+      const fromFile = join(source.path, "value.txt");
+      await Deno.writeTextFile(fromFile, "from a file");
+      await faasoOk(["secret", "add", name, "other", "--from-file", fromFile], { env });
+      assert.equal(await Deno.readTextFile(join(data, "secrets", name, "other")), "from a file");
+      const bad = await faaso(["secret", "add", name, "../escape"], { env, stdin: "x" });
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /Secret name \.\.\/escape: use letters, digits/);
+      await faasoOk(["secret", "rm", name, "other"], { env });
+      assert.deepEqual(JSON.parse((await faasoOk(["secret", "ls", name, "--json"], { env })).stdout), {
+        [name]: ["db-password"],
+      });
+    });
+  } finally {
+    await cleanupFunko(docker, name);
+  }
+});
