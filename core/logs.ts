@@ -1,11 +1,13 @@
 /**
  * `faaso logs`: the output of every instance of a funko, merged, each line
- * marked with the instance it came from.
+ * marked with the instance it came from. Following, instances that start
+ * later (a scale-up, a deploy) join the stream.
  *
  * @module
  */
 import type { LogStreamName } from "../docker/mod.ts";
 import { notFound } from "./errors.ts";
+import type { Instance } from "./instances.ts";
 import type { LifecycleDeps } from "./scale.ts";
 
 /** A line of a funko's output. */
@@ -20,9 +22,9 @@ export interface FunkoLogLine {
 
 /** Options for {@linkcode funkoLogs}. */
 export interface FunkoLogsOptions {
-  /** Keep streaming new output. */
+  /** Keep streaming new output, from new instances too. */
   follow?: boolean;
-  /** Only the last N lines of each instance. */
+  /** Only the last N lines of each instance there now. */
   tail?: number;
   /** Ends the stream (and every instance's). */
   signal?: AbortSignal;
@@ -30,7 +32,9 @@ export interface FunkoLogsOptions {
 
 /**
  * Streams the logs of all the funko's instances as they come; lines of one
- * instance keep their order. Errors when the funko has no instance.
+ * instance keep their order. Without `follow` the stream ends when every
+ * instance's output has been read; with it, only when `signal` aborts or the
+ * reader cancels. Errors when the funko has no instance.
  */
 export async function funkoLogs(
   deps: LifecycleDeps,
@@ -41,33 +45,64 @@ export async function funkoLogs(
   if (instances.length === 0) {
     throw notFound(`Cannot show logs of ${funko}: it has no instances (start it with faaso up ${funko})`);
   }
-  const sources = await Promise.all(instances.map(async (instance) => ({
-    instance: instance.name,
-    lines: await deps.instances.logs(instance, options),
-  })));
-  let open = sources.length;
-  return new ReadableStream<FunkoLogLine>({
-    start(controller) {
-      for (const source of sources) {
-        source.lines.pipeTo(
-          new WritableStream({
-            write: (line) => controller.enqueue({ instance: source.instance, ...line }),
-          }),
-        ).catch(() => {
-          // An instance that goes away ends its own part of the stream only.
-        }).finally(() => {
-          if (--open === 0) {
-            try {
-              controller.close();
-            } catch {
-              // Already cancelled by the reader.
-            }
-          }
-        });
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  const attached = new Set<string>();
+  let open = 0;
+  let closed = false;
+  let controller!: ReadableStreamDefaultController<FunkoLogLine>;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    stop.abort();
+    try {
+      controller.close();
+    } catch {
+      // Already cancelled by the reader.
+    }
+  };
+  const attach = async (instance: Instance, tail?: number) => {
+    if (attached.has(instance.id) || closed) return;
+    attached.add(instance.id);
+    open++;
+    try {
+      const lines = await deps.instances.logs(instance, { follow: options.follow, tail, signal });
+      for await (const line of lines) {
+        if (closed) break;
+        controller.enqueue({ instance: instance.name, ...line });
       }
+    } catch {
+      // An instance that goes away ends its own part of the stream only.
+    } finally {
+      open--;
+      if (open === 0 && !options.follow) close();
+    }
+  };
+  const stream = new ReadableStream<FunkoLogLine>({
+    start(c) {
+      controller = c;
     },
-    cancel(reason) {
-      for (const source of sources) source.lines.cancel(reason).catch(() => {});
-    },
+    cancel: () => close(),
   });
+  for (const instance of instances) attach(instance, options.tail);
+  if (options.follow) {
+    signal.addEventListener("abort", close, { once: true });
+    watchNewInstances(deps, funko, signal, (instance) => attach(instance)).catch(() => {});
+  }
+  return stream;
+}
+
+/** Calls `onStart` for each instance of `funko` that starts from now on. */
+async function watchNewInstances(
+  deps: LifecycleDeps,
+  funko: string,
+  signal: AbortSignal,
+  onStart: (instance: Instance) => void,
+): Promise<void> {
+  const events = await deps.instances.events(signal);
+  for await (const event of events) {
+    if (event.funko !== funko || event.action !== "start") continue;
+    const instance = await deps.instances.get(event.id, signal);
+    if (instance) onStart(instance);
+  }
 }

@@ -20,7 +20,7 @@ import { VERSION } from "../core/version.ts";
 import type { ServerDeps } from "./app.ts";
 import { requireToken } from "./auth_middleware.ts";
 import { NDJSON, operationResponse } from "./operation_stream.ts";
-import type { RoutingTable } from "./routing_table.ts";
+import { drainInTable } from "./routing_table.ts";
 import { receiveContext } from "./upload.ts";
 
 const LoginBody = z.object({ password: z.string() });
@@ -172,18 +172,6 @@ export function adminApi(deps: ServerDeps): Hono {
   api.get("/routes", (c) => c.json(deps.table.snapshot()));
 
   return api;
-}
-
-/**
- * Takes instances out of the traffic and resolves once none has a request in
- * flight, or after `drainMs`.
- */
-async function drainInTable(table: RoutingTable, ids: string[], drainMs: number): Promise<void> {
-  for (const id of ids) table.update(id, { draining: true });
-  const deadline = Date.now() + drainMs;
-  while (Date.now() < deadline && ids.some((id) => (table.get(id)?.inFlight ?? 0) > 0)) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** Reads a request body of at most `limit` bytes. */

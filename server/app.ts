@@ -11,6 +11,7 @@ import type { InstanceBackend } from "../core/instances.ts";
 import type { SecretStore } from "../core/secrets.ts";
 import { VERSION } from "../core/version.ts";
 import { adminApi } from "./admin_api.ts";
+import { adminUi } from "./ui/mod.tsx";
 import type { Credentials, LoginThrottle } from "./auth.ts";
 import type { DataFolder } from "../core/data_folder.ts";
 import { describeError, jsonError } from "./errors.ts";
@@ -45,7 +46,8 @@ export const VERSION_HEADER = "x-faaso-version";
 
 /** Creates the server's Hono app. */
 export function createApp(deps: ServerDeps): Hono {
-  const app = new Hono();
+  // Not strict: /admin and /admin/ are the same page.
+  const app = new Hono({ strict: false });
 
   app.get("/ping", (c) => c.text("OK"));
 
@@ -56,6 +58,7 @@ export function createApp(deps: ServerDeps): Hono {
     c.res.headers.set(VERSION_HEADER, VERSION);
   });
   app.route("/admin/api", adminApi(deps));
+  app.route("/admin", adminUi(deps));
 
   app.notFound((c) => jsonError(404, "not_found", `Nothing at ${c.req.path}: funkos are at /funko/NAME/`));
   app.onError((error) => {

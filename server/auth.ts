@@ -122,9 +122,9 @@ export class Credentials {
     return verifyPassword(password, this.#passwordHash);
   }
 
-  /** Issues a token valid for {@linkcode TOKEN_LIFETIME_MS}. */
-  async issueToken(now = Date.now()): Promise<{ token: string; expires: string }> {
-    const expires = now + TOKEN_LIFETIME_MS;
+  /** Issues a token valid for `lifetimeMs` (default {@linkcode TOKEN_LIFETIME_MS}). */
+  async issueToken(now = Date.now(), lifetimeMs = TOKEN_LIFETIME_MS): Promise<{ token: string; expires: string }> {
+    const expires = now + lifetimeMs;
     const payload = base64url(new TextEncoder().encode(JSON.stringify({ sub: "admin", exp: expires })));
     const signature = await crypto.subtle.sign("HMAC", this.#signingKey, new TextEncoder().encode(payload));
     return { token: `${payload}.${base64url(new Uint8Array(signature))}`, expires: new Date(expires).toISOString() };

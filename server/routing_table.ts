@@ -242,3 +242,15 @@ export class RoutingTable {
     for (const listener of this.#listeners) listener(funko);
   }
 }
+
+/**
+ * Takes instances out of the traffic and resolves once none has a request in
+ * flight, or after `drainMs`.
+ */
+export async function drainInTable(table: RoutingTable, ids: string[], drainMs: number): Promise<void> {
+  for (const id of ids) table.update(id, { draining: true });
+  const deadline = Date.now() + drainMs;
+  while (Date.now() < deadline && ids.some((id) => (table.get(id)?.inFlight ?? 0) > 0)) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -5,6 +5,7 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import type { FunkoStatus } from "../../core/status.ts";
+import { ago } from "../../core/time.ts";
 import type { CliContext } from "../context.ts";
 import type { Output } from "../output.ts";
 
@@ -66,19 +67,6 @@ export function printStatus(output: Output, funkos: FunkoStatus[], detailed: boo
       }
     }
   }
-}
-
-/** "5 minutes ago" for an ISO date. */
-export function ago(iso: string, now = Date.now()): string {
-  const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
-  const units: [number, string][] = [[86400, "day"], [3600, "hour"], [60, "minute"], [1, "second"]];
-  for (const [size, unit] of units) {
-    if (seconds >= size) {
-      const n = Math.floor(seconds / size);
-      return `${n} ${unit}${n === 1 ? "" : "s"} ago`;
-    }
-  }
-  return "just now";
 }
 
 function megabytes(bytes: number): string {

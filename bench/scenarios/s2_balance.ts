@@ -1,0 +1,97 @@
+/**
+ * Scenario 2: balancing over 4 instances (requests/s through FaaSO, nginx and
+ * Caddy, and how 400 sequential requests spread), and a 1 MB answer: MB/s
+ * direct and through each proxy (wrk -c8).
+ *
+ * @module
+ */
+import { type BenchContext, directUrl, proxyUrl, scaleTo } from "../lib/context.ts";
+import { type PeerProxy, startCaddy, startNginx } from "../lib/peers.ts";
+import { ratioText } from "../lib/report.ts";
+import { wrk, type WrkResult } from "../lib/wrk.ts";
+
+/** How many instances scenario 2 balances over. */
+export const INSTANCES = 4;
+
+/** Sequential requests for the share of each instance. */
+const SEQUENTIAL = 400;
+
+/** Runs scenario 2 and adds its rows. */
+export async function balancing(ctx: BenchContext): Promise<void> {
+  const instances = await scaleTo(ctx, INSTANCES);
+  const upstreams = instances.map((i) => `${i.ip}:3000`);
+  const peers: PeerProxy[] = [];
+  try {
+    const nginx = await startNginx(upstreams);
+    peers.push(nginx);
+    const caddy = await startCaddy(upstreams);
+    peers.push(caddy);
+    const base = { faaso: proxyUrl(ctx), nginx: `${nginx.url}/`, caddy: `${caddy.url}/` };
+
+    // Requests/s over 4 instances.
+    const hello: Record<string, WrkResult> = {};
+    for (const [name, url] of Object.entries(base)) {
+      await wrk(url, { connections: 32, seconds: 1 });
+      hello[name] = await wrk(url, { connections: 32, seconds: ctx.wrkSeconds });
+    }
+    ctx.rows.push({
+      scenario: `2 balance x${INSTANCES} c32`,
+      metric: "requests/s",
+      unit: "req/s",
+      faaso: hello.faaso!.rps,
+      peers: { nginx: hello.nginx!.rps, caddy: hello.caddy!.rps },
+      ratio: `${ratioText(hello.faaso!.rps, hello.caddy!.rps, "caddy")}, ${
+        ratioText(hello.faaso!.rps, hello.nginx!.rps, "nginx")
+      }`,
+      target: "",
+      note: `errors: faaso ${hello.faaso!.errors}, nginx ${hello.nginx!.errors}, caddy ${hello.caddy!.errors}`,
+    });
+
+    // The share of each instance in sequential requests.
+    const counts = new Map(instances.map((i) => [i.name, 0]));
+    for (let i = 0; i < SEQUENTIAL; i++) {
+      const response = await fetch(proxyUrl(ctx, "/whoami"));
+      const name = await response.text();
+      if (response.status === 200) counts.set(name, (counts.get(name) ?? 0) + 1);
+    }
+    const spread = [...counts.values()];
+    ctx.rows.push({
+      scenario: `2 balance x${INSTANCES}`,
+      metric: `fewest of ${SEQUENTIAL} sequential`,
+      unit: "count",
+      faaso: Math.min(...spread),
+      peers: { most: Math.max(...spread) },
+      ratio: "",
+      target: "",
+      note: `per instance: ${spread.join("/")}`,
+    });
+
+    // 1 MB answers: MB/s (1 request = 1,000,000 bytes of body).
+    const mb: Record<string, WrkResult> = {};
+    const mbUrls = { direct: directUrl(instances[0]!, "/mb"), ...mapValues(base, (url) => `${url}mb`) };
+    for (const [name, url] of Object.entries(mbUrls)) {
+      mb[name] = await wrk(url, { connections: 8, seconds: ctx.wrkSeconds });
+    }
+    ctx.rows.push({
+      scenario: "2 1 MB answer c8",
+      metric: "MB/s",
+      unit: "MB/s",
+      faaso: mb.faaso!.rps,
+      peers: { direct: mb.direct!.rps, nginx: mb.nginx!.rps, caddy: mb.caddy!.rps },
+      ratio: `${ratioText(mb.faaso!.rps, mb.direct!.rps, "direct")}, ${
+        ratioText(mb.faaso!.rps, mb.nginx!.rps, "nginx")
+      }`,
+      target: "",
+      note: `p99 faaso ${mb.faaso!.p99.toFixed(1)} ms, direct ${mb.direct!.p99.toFixed(1)} ms; errors ${
+        mb.faaso!.errors
+      }`,
+    });
+    ctx.raw.balance = { hello, share: Object.fromEntries(counts), mb };
+  } finally {
+    for (const peer of peers) await peer.stop();
+  }
+}
+
+function mapValues<T, U>(record: Record<string, T>, f: (value: T) => U): Record<string, U> {
+  return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, f(value)]));
+}

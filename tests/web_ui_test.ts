@@ -1,0 +1,190 @@
+/**
+ * The admin web UI end to end, in a real headless Chromium driven by
+ * playwright-core: log in, see a funko, scale it, read its logs, deploy it,
+ * add a secret whose value then appears nowhere, and the confirmations and
+ * error messages. Screenshots of the main pages go to .test-artifacts/ui/.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { chromium, type Page, type Response } from "playwright-core";
+import { cleanupFunko, faasoOk, instancesOf, ROOT, tempFolder, testDocker, uniqueName, waitUntil } from "./helpers.ts";
+import { serve } from "./serve_helpers.ts";
+
+const ECHO = join(ROOT, "tests", "fixtures", "echo");
+const SHOTS = join(ROOT, ".test-artifacts", "ui");
+const PASSWORD = "web-ui-test-password";
+
+Deno.test("the admin web UI in Chromium: login, scale, logs, deploy, secrets", async (t) => {
+  using docker = testDocker();
+  await using source = await tempFolder();
+  await Deno.mkdir(SHOTS, { recursive: true });
+  const name = uniqueName("it-ui");
+  const data = join(source.path, "data");
+  const folder = join(source.path, "funko");
+  await Deno.mkdir(folder);
+  for (const file of ["funko.ts", "deno.json"]) await Deno.copyFile(join(ECHO, file), join(folder, file));
+  const manifest = (version: string) =>
+    `name: ${name}\nruntime: deno\nenv:\n  ECHO_VERSION: ${version}\nhealthcheck:\n  interval: 1s\n`;
+  await Deno.writeTextFile(join(folder, "funko.yml"), manifest("v1"));
+
+  const browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
+  });
+  try {
+    await faasoOk(["build", folder, "-q"], { env: { FAASO_DATA: data } });
+    await faasoOk(["up", name], { env: { FAASO_DATA: data } });
+    await using server = await serve({ FAASO_DATA: data, FAASO_PASSWORD: PASSWORD });
+    const admin = `${server.url}/admin/`;
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const bodies: string[] = [];
+    page.on("response", (response: Response) => {
+      if (/text|json|javascript/.test(response.headers()["content-type"] ?? "")) {
+        response.text().then((text) => bodies.push(text)).catch(() => {});
+      }
+    });
+
+    await t.step("a wrong password shows an error on the login page", async () => {
+      await page.goto(admin);
+      assert.match(page.url(), /\/admin\/login$/, "an anonymous visit goes to the login form");
+      await page.getByLabel("Admin password").fill("not the password");
+      await page.getByRole("button", { name: "Log in" }).click();
+      await page.locator("#login-error").waitFor();
+      assert.match(await page.locator("#login-error").innerText(), /Wrong password/);
+      await page.screenshot({ path: join(SHOTS, "login-error.png") });
+    });
+
+    await t.step("logging in shows the running funko", async () => {
+      await page.getByLabel("Admin password").fill(PASSWORD);
+      await page.getByRole("button", { name: "Log in" }).click();
+      await page.locator(`#funko-${name}`).waitFor();
+      assert.equal(await page.locator(`#funko-${name} tr[data-instance]`).count(), 1);
+      assert.match(await page.locator("main").innerText(), /Docker engine 20\.10/);
+      const cookie = (await context.cookies()).find((c) => c.name === "faaso_session");
+      assert.ok(cookie?.httpOnly, "the session cookie is HttpOnly");
+      assert.equal(cookie?.sameSite, "Strict");
+      await page.screenshot({ path: join(SHOTS, "dashboard.png"), fullPage: true });
+    });
+
+    await t.step("scaling to 2 shows two instances", async () => {
+      const card = page.locator(`#funko-${name}`);
+      await card.getByLabel("Instances").fill("2");
+      await card.getByRole("button", { name: "Scale" }).click();
+      const rows = page.locator(`#funko-${name} tr[data-instance]`);
+      await waitUntil(async () => await rows.count() === 2, "two instance rows");
+      assert.equal((await instancesOf(docker, name)).length, 2);
+    });
+
+    await t.step("Stop asks for confirmation, and cancelling keeps the instances", async () => {
+      let question = "";
+      page.once("dialog", (dialog) => {
+        question = dialog.message();
+        dialog.dismiss();
+      });
+      await page.locator(`#funko-${name}`).getByRole("button", { name: "Stop" }).click();
+      await waitUntil(() => Promise.resolve(question !== ""), "the confirmation dialog");
+      assert.match(question, new RegExp(`Stop and remove every instance of ${name}\\?`));
+      assert.equal((await instancesOf(docker, name)).length, 2);
+    });
+
+    await t.step("the funko's page streams its logs, each line with its instance", async () => {
+      await page.goto(`${admin}funkos/${name}`);
+      const [instance] = await instancesOf(docker, name);
+      await fetch(`http://${instance!.address}:3000/say/hello-from-the-test`).then((r) => r.text());
+      const log = page.locator("#logs pre.log");
+      await waitUntil(
+        async () => (await log.innerText()).includes("said: hello-from-the-test"),
+        "the line in the logs",
+      );
+      assert.match(await log.innerText(), new RegExp(`${instance!.name} \\| said: hello-from-the-test`));
+      await page.screenshot({ path: join(SHOTS, "funko.png"), fullPage: true });
+    });
+
+    await t.step("a deploy shows its progress live and ends deployed", async () => {
+      await Deno.writeTextFile(join(folder, "funko.yml"), manifest("v2"));
+      await faasoOk(["build", folder, "-q"], { env: { FAASO_DATA: data } });
+      await page.locator(`#funko-${name}`).getByRole("button", { name: "Deploy" }).click();
+      const status = page.locator(`#deploy-${name} [data-job-status]`);
+      await status.waitFor();
+      await waitUntil(async () => /Deployed/.test(await status.innerText()), "the deploy to end", 60_000);
+      assert.match(
+        await page.locator(`#deploy-${name} pre.log`).innerText(),
+        /Starting 2 new instances[\s\S]*draining 2 old/,
+      );
+      await page.screenshot({ path: join(SHOTS, "deploy.png"), fullPage: true });
+      // The logs view follows the new instances too.
+      const [fresh] = await instancesOf(docker, name);
+      await fetch(`http://${fresh!.address}:3000/say/after-the-deploy`).then((r) => r.text());
+      const log = page.locator("#logs pre.log");
+      await waitUntil(
+        async () => (await log.innerText()).includes(`${fresh!.name} | said: after-the-deploy`),
+        "the new instances' lines in the logs",
+      );
+    });
+
+    await t.step("a secret added in the form is listed by name; its value is in no page or response", async () => {
+      const value = `ui-secret-${crypto.randomUUID()}`;
+      const secrets = page.locator("#secrets");
+      await secrets.getByLabel("Name").fill("api-key");
+      await secrets.getByLabel("Value").fill(value);
+      await secrets.getByRole("button", { name: "Add or replace" }).click();
+      await page.locator("#secrets code", { hasText: "api-key" }).waitFor();
+      assert.equal(await secrets.getByLabel("Value").inputValue(), "", "the form forgets the value");
+      await page.reload();
+      await page.locator("#secrets code", { hasText: "api-key" }).waitFor();
+      for (const body of [await page.content(), ...bodies]) assert.ok(!body.includes(value), "the value came back");
+      const file = await Deno.readTextFile(join(data, "secrets", name, "api-key"));
+      assert.equal(file, value, "stored as typed");
+    });
+
+    await t.step("errors appear as messages on the page", async () => {
+      await page.goto(`${admin}funkos/no-such-funko-${name}`);
+      assert.match(await page.locator("main").innerText(), /No funko named no-such-funko/);
+      await page.goto(`${admin}funkos/${name}`);
+      const card = page.locator(`#funko-${name}`);
+      const count = card.getByLabel("Instances");
+      await count.evaluate((input: { removeAttribute(name: string): void }) => input.removeAttribute("max"));
+      await count.fill("500");
+      await card.getByRole("button", { name: "Scale" }).click();
+      await page.locator("#flash").getByText("use a whole number from 0 to 100").waitFor();
+      await page.screenshot({ path: join(SHOTS, "error.png") });
+    });
+
+    await t.step("the pages are readable at 375 px", async () => {
+      const phone = await browser.newContext({ viewport: { width: 375, height: 800 } });
+      const small = await phone.newPage();
+      await login(small, admin);
+      await small.goto(`${admin}funkos/${name}`);
+      const overflow = await small.evaluate("document.documentElement.scrollWidth - window.innerWidth") as number;
+      assert.ok(overflow <= 1, `no sideways scrolling at 375 px (${overflow} px too wide)`);
+      await small.screenshot({ path: join(SHOTS, "funko-375.png"), fullPage: true });
+      await small.goto(admin);
+      await small.screenshot({ path: join(SHOTS, "dashboard-375.png"), fullPage: true });
+      await phone.close();
+    });
+
+    await t.step("a state-changing request without the CSRF token is refused", async () => {
+      const cookies = await context.cookies();
+      const session = cookies.find((c) => c.name === "faaso_session")!.value;
+      const response = await fetch(`${admin}funkos/${name}/down`, {
+        method: "POST",
+        headers: { cookie: `faaso_session=${session}`, "content-type": "application/x-www-form-urlencoded" },
+        body: "confirm=yes",
+      });
+      assert.equal(response.status, 403);
+      await response.body?.cancel();
+      assert.equal((await instancesOf(docker, name)).length, 2);
+    });
+  } finally {
+    await browser.close();
+    await cleanupFunko(docker, name);
+  }
+});
+
+async function login(page: Page, admin: string): Promise<void> {
+  await page.goto(admin);
+  await page.getByLabel("Admin password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.locator("h1", { hasText: "Funkos" }).waitFor();
+}
