@@ -72,7 +72,7 @@ export function InstancesTable(props: { funko: FunkoStatus }) {
               </thead>
               <tbody>
                 {funko.instances.map((instance) => (
-                  <tr data-instance={instance.name}>
+                  <tr key={instance.id} data-instance={instance.name}>
                     <td>
                       <code>{instance.name}</code>
                     </td>
@@ -156,7 +156,7 @@ export function FunkoCard(props: { funko: FunkoStatus; csrf: string }) {
             </thead>
             <tbody>
               {funko.images.map((image) => (
-                <tr>
+                <tr key={image.id}>
                   <td>{image.tags.join(", ") || "untagged"}</td>
                   <td>
                     <code>{image.id.slice(7, 19)}</code>

@@ -57,17 +57,25 @@ export function DashboardPage(props: { funkos: FunkoStatus[]; csrf: string; info
       </section>
       {props.funkos.length === 0
         ? <EmptyState />
-        : props.funkos.map((funko) => <FunkoSection funko={funko} csrf={props.csrf} />)}
+        : props.funkos.map((funko) => <FunkoSection key={funko.name} funko={funko} csrf={props.csrf} />)}
     </Layout>
   );
 }
+
+const FIRST_STEPS = [
+  "faaso new -r deno hello",
+  "export FAASO_SERVER=http://THIS-SERVER:8888",
+  "faaso login",
+  "faaso build hello",
+  "faaso up hello",
+].join("\n");
 
 function EmptyState() {
   return (
     <article id="empty">
       <h2>No funkos yet</h2>
       <p>A funko is a folder with a funko.yml and a little code. Make one with the CLI, here or on any machine:</p>
-      <pre><code>faaso new -r deno hello{"\n"}export FAASO_SERVER=http://THIS-SERVER:8888{"\n"}faaso login{"\n"}faaso build hello{"\n"}faaso up hello</code></pre>
+      <pre><code>{FIRST_STEPS}</code></pre>
       <p>
         It then answers at <code>/funko/hello/</code> and shows up here.
       </p>
@@ -129,7 +137,7 @@ export function SecretsSection(props: { funko: string; names: string[]; csrf: st
           <table>
             <tbody>
               {props.names.map((name) => (
-                <tr>
+                <tr key={name}>
                   <td>
                     <code>{name}</code>
                   </td>
