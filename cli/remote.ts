@@ -7,11 +7,9 @@
  */
 import { jsonLines } from "../docker/mod.ts";
 import { tarFiles } from "../core/archive.ts";
-import type { BuildOptions, BuildResult } from "../core/build.ts";
+import { type BuildOptions, type BuildResult, prepareBuild } from "../core/build.ts";
 import type { DeployOptions, DeployResult } from "../core/deploy.ts";
-import { writeContext } from "../core/context.ts";
 import { FaasoError } from "../core/errors.ts";
-import { FunkoName, loadFunko, settingsOf } from "../core/funko.ts";
 import type { FunkoLogLine, FunkoLogsOptions } from "../core/logs.ts";
 import type { Progress } from "../core/progress.ts";
 import type { RemoveResult } from "../core/remove.ts";
@@ -49,28 +47,17 @@ export class RemoteBackend implements Backend {
   }
 
   async build(folder: string, options: BuildOptions, progress: Progress): Promise<BuildResult> {
-    const funko = await loadFunko(folder);
-    if (options.name !== undefined) {
-      const parsed = FunkoName.safeParse(options.name);
-      if (!parsed.success) throw new FaasoError(`--name ${options.name}: ${parsed.error.issues[0]?.message}`);
-      funko.name = parsed.data;
-    }
-    const temp = await Deno.makeTempDir({ prefix: `faaso-build-${funko.name}-` });
-    try {
-      const context = await writeContext(funko, temp, { noRuntime: options.noRuntime });
-      progress({ kind: "step", text: `Uploading ${context.files.length} files to ${this.where}` });
-      return await this.#operation<BuildResult>("POST", `/funkos/${funko.name}/build`, progress, {
-        body: tarFiles(context.files).pipeThrough(new CompressionStream("gzip")),
-        query: {
-          runtime: context.runtime?.name ?? "",
-          settings: JSON.stringify(settingsOf(funko)),
-          no_cache: options.noCache ? "1" : undefined,
-          build_args: options.buildArgs ? JSON.stringify(options.buildArgs) : undefined,
-        },
-      });
-    } finally {
-      await Deno.remove(temp, { recursive: true });
-    }
+    await using prepared = await prepareBuild(folder, options);
+    progress({ kind: "step", text: `Uploading ${prepared.files.length} files to ${this.where}` });
+    return await this.#operation<BuildResult>("POST", `/funkos/${prepared.info.name}/build`, progress, {
+      body: tarFiles(prepared.files).pipeThrough(new CompressionStream("gzip")),
+      query: {
+        runtime: prepared.info.runtime,
+        settings: JSON.stringify(prepared.info.settings),
+        no_cache: options.noCache ? "1" : undefined,
+        build_args: options.buildArgs ? JSON.stringify(options.buildArgs) : undefined,
+      },
+    });
   }
 
   async currentScale(funko: string): Promise<number> {

@@ -5,7 +5,7 @@
  * @module
  */
 import { type Docker, DockerApiError, DockerStreamError } from "../docker/mod.ts";
-import { tarFiles } from "./archive.ts";
+import { tarFiles, type WalkedFile } from "./archive.ts";
 import { writeContext } from "./context.ts";
 import { FaasoError } from "./errors.ts";
 import { FunkoName, type FunkoSettings, loadFunko, settingsOf } from "./funko.ts";
@@ -61,6 +61,26 @@ export async function buildFunko(
   options: BuildOptions = {},
   progress: Progress = silent,
 ): Promise<BuildResult> {
+  await using prepared = await prepareBuild(folder, options);
+  return await buildImage(docker, tarFiles(prepared.files), prepared.info, options, progress);
+}
+
+/** A funko's build context, written to a temporary folder that disposing removes. */
+export interface PreparedBuild extends AsyncDisposable {
+  /** Name, runtime, hash and settings: what labels the image. */
+  info: ContextInfo;
+  /** The files of the context, in archive order. */
+  files: WalkedFile[];
+}
+
+/**
+ * Loads the funko in `folder` (renamed by `options.name`), merges and renders
+ * its context into a temporary folder. Local and remote builds both start here.
+ */
+export async function prepareBuild(
+  folder: string,
+  options: Pick<BuildOptions, "name" | "noRuntime"> = {},
+): Promise<PreparedBuild> {
   const funko = await loadFunko(folder);
   if (options.name !== undefined) {
     const parsed = FunkoName.safeParse(options.name);
@@ -68,17 +88,22 @@ export async function buildFunko(
     funko.name = parsed.data;
   }
   const temp = await Deno.makeTempDir({ prefix: `faaso-build-${funko.name}-` });
+  const dispose = () => Deno.remove(temp, { recursive: true });
   try {
     const context = await writeContext(funko, temp, { noRuntime: options.noRuntime });
-    const info = {
-      name: funko.name,
-      runtime: context.runtime?.name ?? "",
-      sourceHash: context.hash,
-      settings: settingsOf(funko),
+    return {
+      info: {
+        name: funko.name,
+        runtime: context.runtime?.name ?? "",
+        sourceHash: context.hash,
+        settings: settingsOf(funko),
+      },
+      files: context.files,
+      [Symbol.asyncDispose]: dispose,
     };
-    return await buildImage(docker, tarFiles(context.files), info, options, progress);
-  } finally {
-    await Deno.remove(temp, { recursive: true });
+  } catch (error) {
+    await dispose();
+    throw error;
   }
 }
 
