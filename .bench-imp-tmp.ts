@@ -1,1 +1,0 @@
-import "yocto-spinner";
