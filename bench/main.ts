@@ -14,7 +14,7 @@
  */
 import { type BenchContext, FUNKO } from "./lib/context.ts";
 import { instancesOf } from "./lib/docker.ts";
-import { faaso, FAASO_ARGS, FUNKO_DIR, rssMb, run, sleep } from "./lib/proc.ts";
+import { faaso, FAASO_ARGS, FUNKO_DIR, rssMb, run, sleep, stopAllServices } from "./lib/proc.ts";
 import { textTable } from "./lib/report.ts";
 import { machineInfo, saveResults } from "./lib/results.ts";
 import { type FaasoProxy, startFaasoProxy } from "./lib/serve.ts";
@@ -84,7 +84,10 @@ const log = (text: string) => console.error(`[bench ${new Date().toISOString().s
 /** Removes what the bench made: the proxy, the funko's instances and images, stray containers. */
 async function cleanUp(proxy: FaasoProxy | undefined): Promise<void> {
   await proxy?.stop();
-  await run(Deno.execPath(), [...FAASO_ARGS, "rm", FUNKO, "--yes", "--local"]);
+  await stopAllServices();
+  const rm = await run(Deno.execPath(), [...FAASO_ARGS, "rm", FUNKO, "--yes", "--local"]);
+  const images = await run("docker", ["images", "-q", `faaso-${FUNKO}`]);
+  if (images.stdout.trim()) log(`WARNING: images left behind (faaso rm: ${rm.stderr.trim() || rm.code})`);
   const stray = await run("docker", ["ps", "-aq", "--filter", "name=^bench-cold-"]);
   const ids = stray.stdout.split("\n").filter(Boolean);
   if (ids.length) await run("docker", ["rm", "-f", ...ids]);
@@ -162,6 +165,19 @@ async function main(args: string[]): Promise<number> {
     await cleanOnce();
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
+  }
+  if (proxy) {
+    // What faaso serve printed: errors it logged under load are findings too.
+    const errors = proxy.lines.filter((line) => /error|warning/i.test(line));
+    raw.serveLog = {
+      lines: proxy.lines.length,
+      errorLines: errors.length,
+      head: proxy.lines.slice(0, 10),
+      errors: errors.slice(0, 20),
+    };
+    if (errors.length) {
+      log(`faaso serve logged ${errors.length} error/warning lines (see serveLog in the JSON results)`);
+    }
   }
   const rows = ctx?.rows ?? [];
   const seconds = (performance.now() - t0) / 1000;

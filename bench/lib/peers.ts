@@ -35,7 +35,8 @@ async function spawnPeer(
   cmd: string,
   args: string[],
   url: string,
-  env: Record<string, string> = {},
+  env: Record<string, string>,
+  dir: string,
 ): Promise<PeerProxy> {
   const child = new Deno.Command(cmd, { args, env, stdin: "null", stdout: "null", stderr: "piped" }).spawn();
   let stderr = "";
@@ -44,7 +45,7 @@ async function spawnPeer(
       if (stderr.length < 20_000) stderr += chunk;
     }
   })();
-  const proc = service(child);
+  const proc = service(child, () => Deno.remove(dir, { recursive: true }));
   try {
     await waitHttp(url, name, child, () => stderr);
   } catch (error) {
@@ -73,14 +74,7 @@ http {
 }
 `;
   await Deno.writeTextFile(`${dir}/nginx.conf`, config);
-  const peer = await spawnPeer("nginx", "nginx", ["-c", `${dir}/nginx.conf`, "-p", dir], `http://127.0.0.1:${port}`);
-  return {
-    ...peer,
-    stop: async () => {
-      await peer.stop();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    },
-  };
+  return await spawnPeer("nginx", "nginx", ["-c", `${dir}/nginx.conf`, "-p", dir], `http://127.0.0.1:${port}`, {}, dir);
 }
 
 /** Starts Caddy 2 (`reverse_proxy`, admin and automatic HTTPS off) in front of `upstreams`. */
@@ -97,18 +91,12 @@ export async function startCaddy(upstreams: string[]): Promise<PeerProxy> {
 }
 `;
   await Deno.writeTextFile(`${dir}/Caddyfile`, config);
-  const peer = await spawnPeer(
+  return await spawnPeer(
     "caddy",
     "caddy",
     ["run", "--config", `${dir}/Caddyfile`, "--adapter", "caddyfile"],
     `http://127.0.0.1:${port}`,
     { XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir },
+    dir,
   );
-  return {
-    ...peer,
-    stop: async () => {
-      await peer.stop();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    },
-  };
 }

@@ -111,10 +111,17 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-/** Wraps a spawned child as a {@linkcode Service}. */
-export function service(child: Deno.ChildProcess): Service {
+/** Services not stopped yet, so that an interrupted run can stop them all. */
+const running = new Set<Service>();
+
+/**
+ * Wraps a spawned child as a {@linkcode Service}; `after` runs once it has
+ * stopped (removing its temporary folder, say). Until stopped, it is in the
+ * set that {@linkcode stopAllServices} stops.
+ */
+export function service(child: Deno.ChildProcess, after: () => Promise<void> = async () => {}): Service {
   let stopped: Promise<void> | undefined;
-  return {
+  const self: Service = {
     pid: child.pid,
     stop: () =>
       stopped ??= (async () => {
@@ -128,8 +135,17 @@ export function service(child: Deno.ChildProcess): Service {
         }, 5_000);
         await child.status;
         clearTimeout(late);
+        await after().catch(() => {});
+        running.delete(self);
       })(),
   };
+  running.add(self);
+  return self;
+}
+
+/** Stops every service still running (nginx, Caddy, faaso serve). */
+export async function stopAllServices(): Promise<void> {
+  await Promise.all([...running].map((s) => s.stop()));
 }
 
 /**

@@ -120,7 +120,7 @@ export function markdownSummary(rows: Row[], machine: MachineInfo, started: Date
   return [
     `## Latest run: ${date} UTC`,
     "",
-    `\`deno task bench${args ? ` ${args}` : ""}\`, ${Math.round(seconds)} s; ${passes} targets met, ${misses} missed.`,
+    `\`deno task bench${args ? ` ${args}` : ""}\`, ${Math.round(seconds)} s; targets: ${passes} met, ${misses} missed.`,
     "",
     `- Machine: ${machine.nproc} CPUs (${machine.cpu}), Linux ${machine.kernel}`,
     `- ${machine.deno}; Docker engine ${machine.docker}`,

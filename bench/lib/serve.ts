@@ -45,7 +45,7 @@ export async function startFaasoProxy(): Promise<FaasoProxy> {
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const proc = service(child);
+  const proc = service(child, () => Deno.remove(dataDir, { recursive: true }));
   const lines: string[] = [];
   const listening = Promise.withResolvers<string>();
   const onLine = (line: string) => {
@@ -79,7 +79,6 @@ export async function startFaasoProxy(): Promise<FaasoProxy> {
     stop: async () => {
       await proc.stop();
       await streams.catch(() => {});
-      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
     },
   };
 }
