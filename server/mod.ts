@@ -16,7 +16,7 @@ import { createApp } from "./app.ts";
 import { Credentials, LoginThrottle } from "./auth.ts";
 import type { DataFolder } from "../core/data_folder.ts";
 import { InstanceKeeper } from "./keeper.ts";
-import { createProxy } from "./proxy.ts";
+import { createProxy, isFunkoUrl } from "./proxy.ts";
 import { RouteWatcher } from "./route_watcher.ts";
 import { RoutingTable } from "./routing_table.ts";
 
@@ -118,11 +118,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     onListen: ({ hostname, port }) => {
       url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
     },
-  }, app.fetch);
+  }, (request, info) => isFunkoUrl(request.url) ? proxy(request, info) : app.fetch(request, info));
   options.progress({ kind: "step", text: `FaaSO ${VERSION} listening on ${url}: funkos at ${url}/funko/NAME/` });
 
   const finished = server.finished.finally(async () => {
     keeper.stop();
+    proxy.close();
     await watcher.stop();
     docker.close();
   });

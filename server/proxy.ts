@@ -5,12 +5,13 @@
  *
  * @module
  */
-import type { Endpoint, RoutingTable } from "./routing_table.ts";
 import { jsonError } from "./errors.ts";
+import { Http1Pool, UpstreamError } from "./http1_pool.ts";
+import { type Endpoint, FUNKO_PORT, type RoutingTable } from "./routing_table.ts";
 import { relayWebSocket } from "./websocket_relay.ts";
 
 /** Headers that concern one connection only (RFC 9110 section 7.6.1), never forwarded. */
-const HOP_BY_HOP = [
+const HOP_BY_HOP = new Set([
   "connection",
   "keep-alive",
   "proxy-authenticate",
@@ -20,7 +21,7 @@ const HOP_BY_HOP = [
   "trailer",
   "transfer-encoding",
   "upgrade",
-];
+]);
 
 const PREFIX = "/funko/";
 
@@ -44,15 +45,27 @@ export interface ClientInfo {
 }
 
 /** Handles one proxied request. */
-export type ProxyHandler = (request: Request, client?: ClientInfo) => Promise<Response>;
+export type ProxyHandler = ((request: Request, client?: ClientInfo) => Promise<Response>) & {
+  /** Closes the idle upstream connections. */
+  close(): void;
+};
+
+/** Methods that may be sent twice. */
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "DELETE", "PUT"]);
+
+/** Whether a request URL is under `/funko/`: the proxy's fast path, before any router. */
+export function isFunkoUrl(url: string): boolean {
+  return url.startsWith(PREFIX, url.indexOf("/", url.indexOf("//") + 2));
+}
 
 /** Makes the `/funko/` request handler. */
 export function createProxy(options: ProxyOptions): ProxyHandler {
   const upstreamTimeoutMs = options.upstreamTimeoutMs ?? 60_000;
   const waitForInstanceMs = options.waitForInstanceMs ?? 10_000;
   const table = options.table;
+  const pool = new Http1Pool();
 
-  return async function proxyFunko(request: Request, client?: ClientInfo): Promise<Response> {
+  async function proxyFunko(request: Request, client?: ClientInfo): Promise<Response> {
     const target = parseTarget(request.url);
     if (!target) return jsonError(404, "not_found", "Use /funko/NAME/ to reach a funko");
     if (target.rest === null) {
@@ -75,31 +88,48 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
       return relayWebSocket(request, `ws${endpoint.origin.slice(4)}${target.rest}${target.query}`);
     }
     const headers = forwardHeaders(request, target.funko, client);
-    const retryable = request.body === null && IDEMPOTENT.has(request.method);
     for (let attempt = 0;; attempt++) {
-      const outcome = await forward(request, endpoint, target.rest + target.query, headers, upstreamTimeoutMs);
-      if (outcome instanceof Response) return outcome;
-      if (outcome.kind === "refused") {
-        table.update(endpoint.id, { suspect: true });
-        options.onUnreachable?.(endpoint);
+      endpoint.inFlight++;
+      try {
+        const upstream = await pool.request(endpoint.address, FUNKO_PORT, {
+          method: request.method,
+          target: target.rest + target.query,
+          headers,
+          body: request.body,
+          signal: request.signal,
+          headTimeoutMs: upstreamTimeoutMs,
+        });
+        const done = endpoint;
+        upstream.done.then(() => done.inFlight--);
+        return new Response(upstream.body, {
+          status: upstream.status,
+          statusText: upstream.statusText,
+          headers: withoutHopByHop(upstream.headers),
+        });
+      } catch (error) {
+        endpoint.inFlight--;
+        const failure = error instanceof UpstreamError ? error : new UpstreamError("reset", String(error), false);
+        if (failure.kind === "aborted") return new Response(null, { status: 499 });
+        if (failure.kind === "timeout") {
+          return jsonError(504, "upstream_timeout", `Funko ${target.funko} did not answer in ${upstreamTimeoutMs} ms`);
+        }
+        if (failure.kind === "connect") {
+          table.update(endpoint.id, { suspect: true });
+          options.onUnreachable?.(endpoint);
+        }
+        // Nothing was sent (connect), or nothing came back from a request that may be sent twice.
+        const retryable = request.body === null &&
+          (failure.kind === "connect" || (failure.beforeResponse && IDEMPOTENT.has(request.method)));
+        const next = attempt === 0 && retryable ? table.pick(target.funko, endpoint) : undefined;
+        if (!next) {
+          return jsonError(502, "upstream_failed", `Funko ${target.funko} failed to answer: ${failure.message}`);
+        }
+        endpoint = next;
       }
-      if (outcome.kind === "aborted") return new Response(null, { status: 499 });
-      if (outcome.kind === "timeout") {
-        return jsonError(504, "upstream_timeout", `Funko ${target.funko} did not answer in ${upstreamTimeoutMs} ms`);
-      }
-      const next: Endpoint | undefined =
-        attempt === 0 && (retryable || outcome.kind === "refused" && request.body === null)
-          ? table.pick(target.funko, endpoint)
-          : undefined;
-      if (!next) {
-        return jsonError(502, "upstream_failed", `Funko ${target.funko} failed to answer: ${outcome.message}`);
-      }
-      endpoint = next;
     }
-  };
+  }
+  return Object.assign(proxyFunko, { close: () => pool.close() });
 }
-
-const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "DELETE", "PUT"]);
 
 /** Where a proxied request goes. */
 export interface ProxyTarget {
@@ -126,87 +156,45 @@ export function parseTarget(url: string): ProxyTarget | null {
   return { funko, rest: nameEnd === queryStart ? null : url.slice(nameEnd, queryStart), query };
 }
 
-/** The request's headers as the instance gets them: hop-by-hop ones dropped, X-Forwarded-* added. */
-export function forwardHeaders(request: Request, funko: string, client?: ClientInfo): Headers {
-  const headers = new Headers(request.headers);
-  dropHopByHop(headers);
-  const url = request.url;
+/**
+ * The request's headers as the instance gets them: hop-by-hop ones and those
+ * the Connection header names dropped, X-Forwarded-* added.
+ */
+export function forwardHeaders(request: Request, funko: string, client?: ClientInfo): [string, string][] {
+  const incoming = request.headers;
+  const named = incoming.get("connection");
+  const drop = named ? new Set(named.split(",").map((name) => name.trim().toLowerCase())) : undefined;
+  const out: [string, string][] = [];
+  for (const [name, value] of incoming) {
+    if (HOP_BY_HOP.has(name) || drop?.has(name) || name.startsWith("x-forwarded-")) continue;
+    out.push([name, value]);
+  }
   const address = client && "hostname" in client.remoteAddr ? client.remoteAddr.hostname : undefined;
-  if (address) {
-    const previous = request.headers.get("x-forwarded-for");
-    headers.set("x-forwarded-for", previous ? `${previous}, ${address}` : address);
-  }
-  if (!headers.has("x-forwarded-host")) headers.set("x-forwarded-host", request.headers.get("host") ?? "");
-  if (!headers.has("x-forwarded-proto")) headers.set("x-forwarded-proto", url.startsWith("https:") ? "https" : "http");
-  headers.set("x-forwarded-prefix", `${PREFIX}${funko}`);
-  // Deno's fetch decodes gzip and brotli answers to an Accept-Encoding it passed on, and the
-  // body would no longer match its Content-Encoding. Asking for identity keeps bodies as sent.
-  headers.set("accept-encoding", "identity");
-  return headers;
+  const previous = incoming.get("x-forwarded-for");
+  const forwardedFor = address ? (previous ? `${previous}, ${address}` : address) : previous;
+  if (forwardedFor) out.push(["x-forwarded-for", forwardedFor]);
+  out.push(["x-forwarded-host", incoming.get("x-forwarded-host") ?? incoming.get("host") ?? ""]);
+  out.push([
+    "x-forwarded-proto",
+    incoming.get("x-forwarded-proto") ?? (request.url.startsWith("https:") ? "https" : "http"),
+  ]);
+  out.push(["x-forwarded-prefix", `${PREFIX}${funko}`]);
+  return out;
 }
 
-/** Removes hop-by-hop headers, and any header the Connection header names. */
-export function dropHopByHop(headers: Headers): void {
-  const named = headers.get("connection");
-  if (named) { for (const name of named.split(",")) headers.delete(name.trim()); }
-  for (const name of HOP_BY_HOP) headers.delete(name);
-}
-
-type Failure = { kind: "refused" | "failed" | "timeout" | "aborted"; message: string };
-
-async function forward(
-  request: Request,
-  endpoint: Endpoint,
-  pathAndQuery: string,
-  headers: Headers,
-  timeoutMs: number,
-): Promise<Response | Failure> {
-  const headersTimeout = new AbortController();
-  const timer = setTimeout(() => headersTimeout.abort(), timeoutMs);
-  const signal = AbortSignal.any([request.signal, headersTimeout.signal]);
-  endpoint.inFlight++;
-  let upstream: Response;
-  try {
-    upstream = await fetch(endpoint.origin + pathAndQuery, {
-      method: request.method,
-      headers,
-      body: request.body,
-      redirect: "manual",
-      signal,
-    });
-  } catch (error) {
-    endpoint.inFlight--;
-    if (request.signal.aborted) return { kind: "aborted", message: "the client went away" };
-    if (headersTimeout.signal.aborted) return { kind: "timeout", message: "timed out" };
-    const message = causes(error);
-    return { kind: /connect|refused|unreachable/i.test(message) ? "refused" : "failed", message };
-  } finally {
-    clearTimeout(timer);
-  }
-  const responseHeaders = new Headers(upstream.headers);
-  dropHopByHop(responseHeaders);
-  const body = upstream.body ? upstream.body.pipeThrough(doneCounter(endpoint)) : (endpoint.inFlight--, null);
-  return new Response(body, { status: upstream.status, statusText: upstream.statusText, headers: responseHeaders });
-}
-
-/** Passes a body through and counts the request done when it ends either way. */
-function doneCounter(endpoint: Endpoint): TransformStream<Uint8Array, Uint8Array> {
-  let done = false;
-  const finish = () => {
-    if (!done) {
-      done = true;
-      endpoint.inFlight--;
+/** A response's headers without hop-by-hop ones (nor those its Connection header names). */
+export function withoutHopByHop(headers: [string, string][]): Headers {
+  const out = new Headers();
+  let named: Set<string> | undefined;
+  for (const [name, value] of headers) {
+    if (name.toLowerCase() === "connection") {
+      named = new Set(value.split(",").map((part) => part.trim().toLowerCase()));
     }
-  };
-  return new TransformStream({ flush: finish, cancel: finish });
-}
-
-/** The innermost useful message of an error and its causes ("connection refused"). */
-function causes(error: unknown): string {
-  const messages: string[] = [];
-  for (let current = error; current instanceof Error && messages.length < 5; current = current.cause) {
-    messages.push(current.message);
   }
-  const last = messages.at(-1) ?? String(error);
-  return (/\): (.*)$/.exec(last)?.[1] ?? last).slice(0, 200);
+  for (const [name, value] of headers) {
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || named?.has(lower)) continue;
+    out.append(name, value);
+  }
+  return out;
 }

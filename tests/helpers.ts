@@ -11,6 +11,16 @@ import { ContainerInstances, type Instance } from "../core/instances.ts";
 /** The repository's root folder. */
 export const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
+/**
+ * The arguments `deno task faaso` passes to deno (its permissions and flags),
+ * read from deno.json so that tests and benchmarks run FaaSO exactly as users do.
+ */
+export const FAASO_ARGS: string[] = (() => {
+  const config = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)) as { tasks: Record<string, string> };
+  const words = config.tasks.faaso!.split(/\s+/).slice(1);
+  return words.map((word) => word === "main.ts" ? `${ROOT}main.ts` : word);
+})();
+
 /** What a CLI run printed and returned. */
 export interface CliRun {
   code: number;
@@ -31,7 +41,7 @@ export interface FaasoRunOptions {
 /** Runs `faaso ARGS` exactly as `deno task faaso` does, and collects its output. */
 export async function faaso(args: string[], options: FaasoRunOptions = {}): Promise<CliRun> {
   const command = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-read", "--allow-write", "--allow-env", `${ROOT}main.ts`, ...args],
+    args: [...FAASO_ARGS, ...args],
     cwd: options.cwd,
     env: { NO_COLOR: "1", ...options.env },
     stdin: options.stdin === undefined ? "null" : "piped",

@@ -4,7 +4,7 @@
  * @module
  */
 import { LineStream } from "../docker/mod.ts";
-import { ROOT } from "./helpers.ts";
+import { FAASO_ARGS } from "./helpers.ts";
 
 /** A `faaso serve` process on the host. */
 export interface HostServer extends AsyncDisposable {
@@ -16,19 +16,7 @@ export interface HostServer extends AsyncDisposable {
 /** Runs `faaso serve --port 0` and waits for its "listening on" line. */
 export async function serve(env: Record<string, string>): Promise<HostServer> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      `${ROOT}main.ts`,
-      "serve",
-      "--port",
-      "0",
-      "--host",
-      "127.0.0.1",
-    ],
+    args: [...FAASO_ARGS, "serve", "--port", "0", "--host", "127.0.0.1"],
     env: { NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",

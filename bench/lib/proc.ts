@@ -12,8 +12,10 @@ export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 /** The bench funko's folder. */
 export const FUNKO_DIR = `${ROOT}bench/funko`;
 
+import { FAASO_ARGS } from "../../tests/helpers.ts";
+
 /** The arguments of `deno` that run FaaSO as `deno task faaso` does. */
-export const FAASO_ARGS = ["run", "--allow-net", "--allow-read", "--allow-write", "--allow-env", `${ROOT}main.ts`];
+export { FAASO_ARGS };
 
 /** What a finished command printed and returned. */
 export interface RunResult {
