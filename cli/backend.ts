@@ -3,23 +3,25 @@
  * server does (remote mode). Commands talk to a {@linkcode Backend} and never
  * know which.
  *
+ * Each operation loads the core modules it needs when it runs: `faaso status`
+ * need not load the template engine, YAML or the build code.
+ *
  * @module
  */
 import { Docker } from "../docker/mod.ts";
-import { buildFunko, type BuildOptions, type BuildResult } from "../core/build.ts";
-import { ContainerInstances } from "../core/instances.ts";
-import { type FunkoLogLine, funkoLogs, type FunkoLogsOptions } from "../core/logs.ts";
-import type { Progress } from "../core/progress.ts";
-import { removeFunko, type RemoveResult } from "../core/remove.ts";
-import { currentScale, down, type LifecycleDeps, scale, type ScaleResult, up } from "../core/scale.ts";
-import { type FunkoStatus, status } from "../core/status.ts";
-import { VERSION } from "../core/version.ts";
-import { DataFolder } from "../core/data_folder.ts";
-import { deploy, type DeployOptions, type DeployResult } from "../core/deploy.ts";
+import type { BuildOptions, BuildResult } from "../core/build.ts";
+import type { DeployOptions, DeployResult } from "../core/deploy.ts";
 import { FaasoError } from "../core/errors.ts";
-import { FunkoName } from "../core/funko.ts";
-import { type HostPathResolver, hostPathResolver } from "../core/host_paths.ts";
-import { secretChangeNote, SecretStore } from "../core/secrets.ts";
+import type { HostPathResolver } from "../core/host_paths.ts";
+import { ContainerInstances } from "../core/instances.ts";
+import type { FunkoLogLine, FunkoLogsOptions } from "../core/logs.ts";
+import { FUNKO_NAME_PATTERN, FUNKO_NAME_RULE } from "../core/names.ts";
+import type { Progress } from "../core/progress.ts";
+import type { RemoveResult } from "../core/remove.ts";
+import type { LifecycleDeps, ScaleResult } from "../core/scale.ts";
+import type { SecretStore } from "../core/secrets.ts";
+import type { FunkoStatus } from "../core/status.ts";
+import { VERSION } from "../core/version.ts";
 
 /** Versions of both ends. */
 export interface VersionInfo {
@@ -69,67 +71,70 @@ export interface Backend {
 export class LocalBackend implements Backend {
   readonly where = "this machine";
   #deps: LifecycleDeps;
-  #secrets: SecretStore;
+  #secrets: Promise<SecretStore> | undefined;
 
-  constructor(docker: Docker = Docker.fromEnv(), data: DataFolder = DataFolder.fromEnv()) {
-    this.#secrets = new SecretStore(data);
+  constructor(docker: Docker = Docker.fromEnv()) {
     let hostPath: Promise<HostPathResolver> | undefined;
     const instances = new ContainerInstances(docker, {
-      secretsFolder: async (funko) =>
-        (await (hostPath ??= hostPathResolver(docker)))(await this.#secrets.folderOf(funko)),
+      secretsFolder: async (funko) => {
+        hostPath ??= import("../core/host_paths.ts").then((m) => m.hostPathResolver(docker));
+        return (await hostPath)(await (await this.#secretStore()).folderOf(funko));
+      },
     });
     this.#deps = { docker, instances };
   }
 
-  build(folder: string, options: BuildOptions, progress: Progress): Promise<BuildResult> {
-    return buildFunko(this.#deps.docker, folder, options, progress);
+  async build(folder: string, options: BuildOptions, progress: Progress): Promise<BuildResult> {
+    const { buildFunko } = await import("../core/build_folder.ts");
+    return await buildFunko(this.#deps.docker, folder, options, progress);
   }
 
-  currentScale(funko: string): Promise<number> {
-    return currentScale(this.#deps, funko);
+  async currentScale(funko: string): Promise<number> {
+    return (await import("../core/scale.ts")).currentScale(this.#deps, funko);
   }
 
-  scale(funko: string, target: number, progress: Progress): Promise<ScaleResult> {
-    return scale(this.#deps, funko, target, progress);
+  async scale(funko: string, target: number, progress: Progress): Promise<ScaleResult> {
+    return await (await import("../core/scale.ts")).scale(this.#deps, funko, target, progress);
   }
 
-  up(funko: string, progress: Progress): Promise<ScaleResult> {
-    return up(this.#deps, funko, progress);
+  async up(funko: string, progress: Progress): Promise<ScaleResult> {
+    return await (await import("../core/scale.ts")).up(this.#deps, funko, progress);
   }
 
-  down(funko: string, progress: Progress): Promise<ScaleResult> {
-    return down(this.#deps, funko, progress);
+  async down(funko: string, progress: Progress): Promise<ScaleResult> {
+    return await (await import("../core/scale.ts")).down(this.#deps, funko, progress);
   }
 
-  status(funko?: string): Promise<FunkoStatus[]> {
-    return status(this.#deps, funko);
+  async status(funko?: string): Promise<FunkoStatus[]> {
+    return await (await import("../core/status.ts")).status(this.#deps, funko);
   }
 
-  logs(funko: string, options: FunkoLogsOptions): Promise<ReadableStream<FunkoLogLine>> {
-    return funkoLogs(this.#deps, funko, options);
+  async logs(funko: string, options: FunkoLogsOptions): Promise<ReadableStream<FunkoLogLine>> {
+    return await (await import("../core/logs.ts")).funkoLogs(this.#deps, funko, options);
   }
 
-  remove(funko: string, progress: Progress): Promise<RemoveResult> {
-    return removeFunko(this.#deps, funko, progress);
+  async remove(funko: string, progress: Progress): Promise<RemoveResult> {
+    return await (await import("../core/remove.ts")).removeFunko(this.#deps, funko, progress);
   }
 
-  deploy(funko: string, options: DeployOptions, progress: Progress): Promise<DeployResult> {
-    return deploy(this.#deps, funko, options, progress);
+  async deploy(funko: string, options: DeployOptions, progress: Progress): Promise<DeployResult> {
+    return await (await import("../core/deploy.ts")).deploy(this.#deps, funko, options, progress);
   }
 
   async addSecret(funko: string, name: string, value: Uint8Array): Promise<string> {
-    await this.#secrets.add(checkedName(funko), name, value);
-    return secretChangeNote(funko);
+    await (await this.#secretStore()).add(checkedName(funko), name, value);
+    return (await import("../core/secrets.ts")).secretChangeNote(funko);
   }
 
   async removeSecret(funko: string, name: string): Promise<string> {
-    await this.#secrets.remove(checkedName(funko), name);
-    return secretChangeNote(funko);
+    await (await this.#secretStore()).remove(checkedName(funko), name);
+    return (await import("../core/secrets.ts")).secretChangeNote(funko);
   }
 
   async listSecrets(funko?: string): Promise<Record<string, string[]>> {
-    if (!funko) return await this.#secrets.listAll();
-    return { [funko]: await this.#secrets.list(checkedName(funko)) };
+    const secrets = await this.#secretStore();
+    if (!funko) return await secrets.listAll();
+    return { [funko]: await secrets.list(checkedName(funko)) };
   }
 
   async version(): Promise<VersionInfo> {
@@ -140,10 +145,14 @@ export class LocalBackend implements Backend {
   close(): void {
     this.#deps.docker.close();
   }
+
+  #secretStore(): Promise<SecretStore> {
+    return this.#secrets ??= Promise.all([import("../core/secrets.ts"), import("../core/data_folder.ts")])
+      .then(([{ SecretStore }, { DataFolder }]) => new SecretStore(DataFolder.fromEnv()));
+  }
 }
 
 function checkedName(funko: string): string {
-  const parsed = FunkoName.safeParse(funko);
-  if (!parsed.success) throw new FaasoError(`${funko}: not a funko name: ${parsed.error.issues[0]?.message}`);
-  return parsed.data;
+  if (!FUNKO_NAME_PATTERN.test(funko)) throw new FaasoError(`${funko}: not a funko name: ${FUNKO_NAME_RULE}`);
+  return funko;
 }

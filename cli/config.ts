@@ -5,18 +5,14 @@
  * @module
  */
 import { dirname, join } from "node:path";
-import { z } from "zod";
 
 /** What the config file holds. */
-export const UserConfig = z.object({
+export interface UserConfig {
   /** The server's URL, e.g. `http://myhost:8888`. */
-  server: z.string().url().optional(),
+  server?: string;
   /** The token for that server. */
-  token: z.string().optional(),
-});
-
-/** A validated user config. */
-export type UserConfig = z.infer<typeof UserConfig>;
+  token?: string;
+}
 
 /** Where the config lives: `$XDG_CONFIG_HOME/faaso/config.json` or `~/.config/faaso/config.json`. */
 export function configPath(): string {
@@ -26,12 +22,17 @@ export function configPath(): string {
 
 /** Reads the config; a missing or unreadable file is an empty config. */
 export async function readConfig(path = configPath()): Promise<UserConfig> {
+  let data: unknown;
   try {
-    const parsed = UserConfig.safeParse(JSON.parse(await Deno.readTextFile(path)));
-    return parsed.success ? parsed.data : {};
+    data = JSON.parse(await Deno.readTextFile(path));
   } catch {
     return {};
   }
+  // zod loads only when there is a file to check.
+  const { z } = await import("zod");
+  const schema = z.object({ server: z.string().url().optional(), token: z.string().optional() });
+  const parsed = schema.safeParse(data);
+  return parsed.success ? parsed.data : {};
 }
 
 /** Writes the config, readable by its owner only. */

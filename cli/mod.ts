@@ -5,14 +5,12 @@
  * @module
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";
-import { DockerApiError, DockerUnreachableError } from "../docker/mod.ts";
+import { DockerApiError, DockerUnreachableError } from "../docker/errors.ts";
 import { FaasoError } from "../core/errors.ts";
 import { VERSION } from "../core/version.ts";
-import { type Backend, LocalBackend } from "./backend.ts";
+import type { Backend } from "./backend.ts";
 import { loginCommands } from "./commands/login.ts";
 import { serveCommand } from "./commands/serve.ts";
-import { serverTarget } from "./config.ts";
-import { RemoteBackend } from "./remote.ts";
 import { buildCommand } from "./commands/build.ts";
 import { deployCommand } from "./commands/deploy.ts";
 import { secretCommands } from "./commands/secret.ts";
@@ -38,7 +36,7 @@ export interface CliOptions {
 
 /** Runs the CLI with `args` (without the program name) and returns the exit code. */
 export async function runCli(args: string[], options: CliOptions = {}): Promise<number> {
-  const output = options.output ?? Output.console();
+  const output = options.output ?? await Output.console();
   const backends: Backend[] = [];
   const ctx: CliContext = {
     output,
@@ -97,11 +95,15 @@ export function createProgram(ctx: CliContext) {
   return program;
 }
 
-/** Local mode with -l or when no server is configured; else the server FAASO_SERVER or the saved login names. */
+/**
+ * Local mode with -l or when no server is configured; else the server
+ * FAASO_SERVER or the saved login names. Loaded only by commands that need one.
+ */
 function defaultBackend(output: Output): (where: WhereOptions) => Promise<Backend> {
   return async (where) => {
-    const target = where.local ? undefined : await serverTarget();
-    return target ? new RemoteBackend(target, (text) => output.warn(text)) : new LocalBackend();
+    const target = where.local ? undefined : await (await import("./config.ts")).serverTarget();
+    if (target) return new (await import("./remote.ts")).RemoteBackend(target, (text) => output.warn(text));
+    return new (await import("./backend.ts")).LocalBackend();
   };
 }
 

@@ -5,9 +5,37 @@
  * @module
  */
 import type { Writable } from "node:stream";
-import pc from "picocolors";
-import yoctoSpinner, { type Spinner } from "yocto-spinner";
+import type { Spinner } from "yocto-spinner";
 import type { Progress } from "../core/progress.ts";
+
+/** The colours the CLI uses; each returns its text unchanged when colour is off. */
+export interface Colors {
+  red(text: string): string;
+  yellow(text: string): string;
+  green(text: string): string;
+  blue(text: string): string;
+  cyan(text: string): string;
+  magenta(text: string): string;
+  dim(text: string): string;
+  bold(text: string): string;
+}
+
+const plain = (text: string) => text;
+
+/** Colours off. */
+export const NO_COLORS: Colors = {
+  red: plain,
+  yellow: plain,
+  green: plain,
+  blue: plain,
+  cyan: plain,
+  magenta: plain,
+  dim: plain,
+  bold: plain,
+};
+
+/** The spinner factory, loaded only when progress goes to a terminal. */
+type SpinnerFactory = typeof import("yocto-spinner").default;
 
 /** A place to write text to. */
 export interface TextSink {
@@ -43,21 +71,28 @@ export class Output {
   readonly stdout: TextSink;
   /** Progress, warnings and errors. */
   readonly stderr: TextSink;
-  #colors: ReturnType<typeof pc.createColors>;
+  #colors: Colors;
+  #spinner: SpinnerFactory | undefined;
 
-  constructor(stdout: TextSink, stderr: TextSink, useColor = stderr.isTerminal && !Deno.env.get("NO_COLOR")) {
+  constructor(stdout: TextSink, stderr: TextSink, colors: Colors = NO_COLORS) {
     this.stdout = stdout;
     this.stderr = stderr;
-    this.#colors = pc.createColors(useColor);
+    this.#colors = colors;
   }
 
-  /** The process's own stdout and stderr. */
-  static console(): Output {
-    return new Output(fileSink(Deno.stdout), fileSink(Deno.stderr));
+  /**
+   * The process's own stdout and stderr, in colour on a terminal unless
+   * NO_COLOR is set. The colour package loads only then.
+   */
+  static async console(): Promise<Output> {
+    const stderr = fileSink(Deno.stderr);
+    const useColor = stderr.isTerminal && !Deno.env.get("NO_COLOR");
+    const colors = useColor ? (await import("picocolors")).default.createColors(true) : NO_COLORS;
+    return new Output(fileSink(Deno.stdout), stderr, colors);
   }
 
   /** Colour helpers that are no-ops when colour is off. */
-  get colors(): ReturnType<typeof pc.createColors> {
+  get colors(): Colors {
     return this.#colors;
   }
 
@@ -84,6 +119,7 @@ export class Output {
 
   /** Runs `work` while showing its progress; the spinner is cleared however it ends. */
   async task<T>(work: (progress: Progress) => Promise<T>, quiet = false): Promise<T> {
+    if (this.stderr.isTerminal) this.#spinner ??= (await import("yocto-spinner")).default;
     const progress = this.progress(quiet);
     try {
       return await work(progress);
@@ -101,13 +137,14 @@ export class Output {
     const c = this.#colors;
     let spinner: Spinner | undefined;
     const report = ((event) => {
-      if (!sink.isTerminal) {
+      const spinnerFactory = this.#spinner;
+      if (!sink.isTerminal || !spinnerFactory) {
         if (event.kind === "output" && quiet) return;
         const prefix = event.kind === "step" ? "==> " : event.kind === "warning" ? "Warning: " : "    ";
         sink.write(`${prefix}${event.text}\n`);
         return;
       }
-      spinner ??= yoctoSpinner({ text: "", stream: terminalStream(sink), handleSignals: false }).start();
+      spinner ??= spinnerFactory({ text: "", stream: terminalStream(sink), handleSignals: false }).start();
       if (event.kind === "step") {
         spinner.text = event.text;
       } else if (!quiet || event.kind === "warning") {

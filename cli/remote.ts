@@ -6,8 +6,7 @@
  * @module
  */
 import { jsonLines } from "../docker/mod.ts";
-import { tarFiles } from "../core/archive.ts";
-import { type BuildOptions, type BuildResult, prepareBuild } from "../core/build.ts";
+import type { BuildOptions, BuildResult } from "../core/build.ts";
 import type { DeployOptions, DeployResult } from "../core/deploy.ts";
 import { FaasoError } from "../core/errors.ts";
 import type { FunkoLogLine, FunkoLogsOptions } from "../core/logs.ts";
@@ -47,6 +46,10 @@ export class RemoteBackend implements Backend {
   }
 
   async build(folder: string, options: BuildOptions, progress: Progress): Promise<BuildResult> {
+    const [{ prepareBuild }, { tarFiles }] = await Promise.all([
+      import("../core/build_folder.ts"),
+      import("../core/archive.ts"),
+    ]);
     await using prepared = await prepareBuild(folder, options);
     progress({ kind: "step", text: `Uploading ${prepared.files.length} files to ${this.where}` });
     return await this.#operation<BuildResult>("POST", `/funkos/${prepared.info.name}/build`, progress, {

@@ -1,14 +1,13 @@
 /**
- * `faaso build`: a funko folder becomes the image `faaso-NAME`, tagged with
- * its UTC build time and, only once the build succeeded, `latest`.
+ * Building an image from a ready build context (a tar stream): tagged with its
+ * UTC build time and, only once the build succeeded, `latest`. The server
+ * builds uploaded contexts with this; build_folder.ts makes contexts.
  *
  * @module
  */
 import { type Docker, DockerApiError, DockerStreamError } from "../docker/mod.ts";
-import { tarFiles, type WalkedFile } from "./archive.ts";
-import { writeContext } from "./context.ts";
 import { FaasoError } from "./errors.ts";
-import { FunkoName, type FunkoSettings, loadFunko, settingsOf } from "./funko.ts";
+import type { FunkoSettings } from "./manifest.ts";
 import { imageRepo, LABELS, LATEST, timestampTag } from "./names.ts";
 import { type Progress, silent } from "./progress.ts";
 
@@ -48,63 +47,6 @@ export interface ContextInfo {
   sourceHash: string;
   /** How instances of the image run. */
   settings: FunkoSettings;
-}
-
-/**
- * Builds the funko in `folder`: merges its runtime into a temporary folder,
- * streams that to the engine and tags the result. The temporary folder is
- * removed whatever happens.
- */
-export async function buildFunko(
-  docker: Docker,
-  folder: string,
-  options: BuildOptions = {},
-  progress: Progress = silent,
-): Promise<BuildResult> {
-  await using prepared = await prepareBuild(folder, options);
-  return await buildImage(docker, tarFiles(prepared.files), prepared.info, options, progress);
-}
-
-/** A funko's build context, written to a temporary folder that disposing removes. */
-export interface PreparedBuild extends AsyncDisposable {
-  /** Name, runtime, hash and settings: what labels the image. */
-  info: ContextInfo;
-  /** The files of the context, in archive order. */
-  files: WalkedFile[];
-}
-
-/**
- * Loads the funko in `folder` (renamed by `options.name`), merges and renders
- * its context into a temporary folder. Local and remote builds both start here.
- */
-export async function prepareBuild(
-  folder: string,
-  options: Pick<BuildOptions, "name" | "noRuntime"> = {},
-): Promise<PreparedBuild> {
-  const funko = await loadFunko(folder);
-  if (options.name !== undefined) {
-    const parsed = FunkoName.safeParse(options.name);
-    if (!parsed.success) throw new FaasoError(`--name ${options.name}: ${parsed.error.issues[0]?.message}`);
-    funko.name = parsed.data;
-  }
-  const temp = await Deno.makeTempDir({ prefix: `faaso-build-${funko.name}-` });
-  const dispose = () => Deno.remove(temp, { recursive: true });
-  try {
-    const context = await writeContext(funko, temp, { noRuntime: options.noRuntime });
-    return {
-      info: {
-        name: funko.name,
-        runtime: context.runtime?.name ?? "",
-        sourceHash: context.hash,
-        settings: settingsOf(funko),
-      },
-      files: context.files,
-      [Symbol.asyncDispose]: dispose,
-    };
-  } catch (error) {
-    await dispose();
-    throw error;
-  }
 }
 
 /**

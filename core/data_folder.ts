@@ -5,10 +5,9 @@
  * @module
  */
 import { join } from "node:path";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { FaasoError } from "./errors.ts";
-import { formatIssues } from "./funko.ts";
+import { formatIssues } from "./manifest.ts";
 
 /** `DATA/config.yml`: settings a self-hoster may write by hand. */
 export const ServerConfig = z.object({
@@ -73,7 +72,8 @@ export class DataFolder {
       if (error instanceof Deno.errors.NotFound) return {};
       throw error;
     }
-    const data = parseYaml(text) ?? {};
+    const { parse } = await import("yaml");
+    const data = parse(text) ?? {};
     const parsed = ServerConfig.safeParse(data);
     if (!parsed.success) throw new FaasoError(`${this.configFile}: ${formatIssues(parsed.error)}`);
     return parsed.data;

@@ -7,7 +7,7 @@
  * @module
  */
 import { FaasoError, notFound } from "./errors.ts";
-import { durationToNanos, settingsFromLabels } from "./funko.ts";
+import { durationToNanos, settingsFromLabels } from "./manifest.ts";
 import type { Instance } from "./instances.ts";
 import { latestImage } from "./names.ts";
 import { type Progress, silent } from "./progress.ts";

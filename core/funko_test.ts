@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { durationToNanos, memoryToBytes, parseManifest, settingsFromLabels, settingsOf } from "./funko.ts";
+import { parseManifest } from "./funko.ts";
+import { durationToNanos, memoryToBytes, settingsFromLabels, settingsOf } from "./manifest.ts";
 import { FaasoError } from "./errors.ts";
 
 Deno.test("parseManifest fills defaults", () => {

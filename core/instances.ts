@@ -9,7 +9,7 @@
 import type { ContainerCreateBody, ContainerSummary, Docker, DockerEvent, LogLine } from "../docker/mod.ts";
 import { LogLineStream } from "../docker/mod.ts";
 import { notFound } from "./errors.ts";
-import { durationToNanos, type FunkoSettings, memoryToBytes, settingsFromLabels } from "./funko.ts";
+import { durationToNanos, type FunkoSettings, memoryToBytes, settingsFromLabels } from "./manifest.ts";
 import { instanceName, LABELS, latestImage, NETWORK } from "./names.ts";
 import { SECRETS_MOUNT } from "./secrets.ts";
 

@@ -6,7 +6,7 @@
 import { basename, join, resolve } from "node:path";
 import { writeTemplate } from "./context.ts";
 import { FaasoError } from "./errors.ts";
-import { FunkoName, MANIFEST } from "./funko.ts";
+import { FunkoName, MANIFEST } from "./manifest.ts";
 import { resolveRuntime } from "./runtime.ts";
 
 /** What `new` created. */

@@ -8,7 +8,7 @@
 import type { Docker } from "../docker/mod.ts";
 import { FaasoError, notFound } from "./errors.ts";
 import type { Instance, InstanceBackend } from "./instances.ts";
-import { durationToNanos, settingsFromLabels } from "./funko.ts";
+import { durationToNanos, settingsFromLabels } from "./manifest.ts";
 import { latestImage } from "./names.ts";
 import { type Progress, silent } from "./progress.ts";
 

@@ -6,7 +6,7 @@
  */
 import type { ImageSummary } from "../docker/mod.ts";
 import { notFound } from "./errors.ts";
-import { type FunkoSettings, settingsFromLabels } from "./funko.ts";
+import { type FunkoSettings, settingsFromLabels } from "./manifest.ts";
 import type { Instance } from "./instances.ts";
 import { imageRepo, LABELS, LATEST } from "./names.ts";
 import { isLive, type LifecycleDeps } from "./scale.ts";

@@ -9,7 +9,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { buildImage } from "../core/build.ts";
 import { FaasoError } from "../core/errors.ts";
-import { formatIssues, FunkoName, FunkoSettings } from "../core/funko.ts";
+import { formatIssues, FunkoName, FunkoSettings } from "../core/manifest.ts";
 import { funkoLogs } from "../core/logs.ts";
 import { deploy } from "../core/deploy.ts";
 import { removeFunko } from "../core/remove.ts";

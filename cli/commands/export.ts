@@ -4,7 +4,6 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
-import { exportFunko } from "../../core/export.ts";
 import type { CliContext } from "../context.ts";
 
 /** Adds `export` to the program. */
@@ -20,7 +19,7 @@ export function exportCommand(program: Command, ctx: CliContext): void {
     .argument("[dest]", "the folder to write")
     .option("-l, --local", "accepted for symmetry: export always works on this machine")
     .action(async (folder, dest) => {
-      const result = await exportFunko(folder, dest);
+      const result = await (await import("../../core/export.ts")).exportFunko(folder, dest);
       ctx.output.print(`Exported ${result.funko} to ${result.dest} (${result.files.length} files)`);
       ctx.output.print(`Build it with: docker build -t faaso-${result.funko} ${result.dest}`);
     });

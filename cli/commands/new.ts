@@ -5,8 +5,6 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
-import { newFunko } from "../../core/new_funko.ts";
-import { listRuntimes } from "../../core/runtime.ts";
 import { FaasoError } from "../../core/errors.ts";
 import type { CliContext } from "../context.ts";
 
@@ -23,13 +21,13 @@ export function newCommand(program: Command, ctx: CliContext): void {
     .option("-l, --local", "accepted for symmetry: new always works on this machine")
     .action(async (name, options) => {
       if (options.runtime === "list") {
-        const runtimes = await listRuntimes();
+        const runtimes = await (await import("../../core/runtime.ts")).listRuntimes();
         const width = Math.max(...runtimes.map((r) => r.name.length));
         for (const runtime of runtimes) ctx.output.print(`${runtime.name.padEnd(width)}  ${runtime.title}`);
         return;
       }
       if (!name) throw new FaasoError("Cannot create a funko: give its name, as in faaso new -r deno hello");
-      const created = await newFunko(options.runtime, name);
+      const created = await (await import("../../core/new_funko.ts")).newFunko(options.runtime, name);
       ctx.output.print(`Created ${name}/ (runtime ${options.runtime}): ${created.files.join(", ")}`);
       ctx.output.print(`Next: edit it, then faaso build ${name} && faaso up ${created.name}`);
     });

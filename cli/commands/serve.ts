@@ -5,8 +5,6 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { FaasoError } from "../../core/errors.ts";
-import { DataFolder } from "../../core/data_folder.ts";
-import { startServer } from "../../server/mod.ts";
 import type { CliContext } from "../context.ts";
 
 /** Adds `serve` to the program. */
@@ -35,6 +33,10 @@ export function serveCommand(program: Command, ctx: CliContext): void {
       }
       const progress = (event: { kind: string; text: string }) =>
         event.kind === "warning" ? ctx.output.warn(event.text) : ctx.output.print(event.text);
+      const [{ DataFolder }, { startServer }] = await Promise.all([
+        import("../../core/data_folder.ts"),
+        import("../../server/mod.ts"),
+      ]);
       const server = await startServer({
         port,
         hostname: options.host,

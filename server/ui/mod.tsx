@@ -8,7 +8,7 @@
 import { type Context, Hono } from "hono";
 import { deploy } from "../../core/deploy.ts";
 import { FaasoError } from "../../core/errors.ts";
-import { FunkoName } from "../../core/funko.ts";
+import { FunkoName } from "../../core/manifest.ts";
 import { removeFunko } from "../../core/remove.ts";
 import { down, scale, up } from "../../core/scale.ts";
 import { secretChangeNote } from "../../core/secrets.ts";

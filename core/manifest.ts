@@ -1,0 +1,146 @@
+/**
+ * The schema of `funko.yml` and of the settings it carries into images
+ * (zod), with the conversions Docker needs. No file access here: the server
+ * and `faaso status` use it without loading any YAML.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { FUNKO_NAME_PATTERN, FUNKO_NAME_RULE, LABELS } from "./names.ts";
+
+/** The name of the file that makes a folder a funko. */
+export const MANIFEST = "funko.yml";
+
+/** A Go-style duration as Docker takes it: `500ms`, `5s`, `1m30s`. */
+const Duration = z.string().regex(
+  /^(\d+(ms|s|m|h))+$/,
+  "use a duration such as 500ms, 5s, 1m or 1m30s",
+).refine((duration) => durationToNanos(duration) >= 1e6, "use a duration of at least 1ms");
+
+/** Validates a funko name (see {@linkcode FUNKO_NAME_RULE}). */
+export const FunkoName = z.string().regex(FUNKO_NAME_PATTERN, FUNKO_NAME_RULE);
+
+/** How Docker checks that an instance is healthy. */
+export const Healthcheck = z.object({
+  /** A shell command; exit 0 means healthy. Default: the runtime's GET /ping check. */
+  command: z.string().min(1).optional(),
+  /** Time between checks. */
+  interval: Duration.default("5s"),
+  /** How long one check may take. */
+  timeout: Duration.default("3s"),
+  /** Failures in this time after start do not count. */
+  start_period: Duration.default("30s"),
+  /** Failures in a row before the instance is unhealthy. */
+  retries: z.number().int().min(1).max(100).default(3),
+}).strict();
+
+/** A memory size as Docker takes it: `256m`, `1g`, `512000k`. */
+const MemorySize = z.string().regex(/^\d+(\.\d+)?[bkmg]?$/i, "use a size such as 256m or 1g").refine(
+  (size) => memoryToBytes(size) >= 6 * 1024 * 1024,
+  "Docker needs at least 6m",
+);
+
+/** Variables FaaSO sets itself in every instance. */
+const RESERVED_ENV = new Set(["FAASO_FUNKO", "FAASO_INSTANCE"]);
+
+/** Environment variables: names as shells take them; numbers and booleans become text. */
+const Env = z.record(
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "use letters, digits and '_', not starting with a digit").refine(
+    (name) => !RESERVED_ENV.has(name),
+    "FaaSO sets this one itself",
+  ),
+  z.union([z.string(), z.number(), z.boolean()]).transform(String),
+);
+
+/**
+ * How instances run: what `faaso build` bakes into the image (label
+ * `faaso.settings`), so that any FaaSO, local or server, applies the same.
+ */
+export const FunkoSettings = z.object({
+  /** Environment variables of every instance. */
+  env: Env.default({}),
+  /** Memory limit of each instance. */
+  memory: MemorySize.optional(),
+  /** CPU limit of each instance, in CPUs (0.5 = half of one). */
+  cpus: z.number().positive().max(256).optional(),
+  /** How many instances `faaso up` starts. */
+  scale: z.number().int().min(1).max(100).default(1),
+  /** How long instances being replaced keep finishing their requests. */
+  drain: Duration.default("10s"),
+  /** The instance healthcheck. */
+  healthcheck: Healthcheck.default(Healthcheck.parse({})),
+});
+
+/** Validated settings. */
+export type FunkoSettings = z.infer<typeof FunkoSettings>;
+
+/** The schema of `funko.yml`. */
+export const FunkoManifest = z.object({
+  /** The funko's name: its image is `faaso-NAME`, its URL `/funko/NAME/`. */
+  name: FunkoName,
+  /** A runtime name (`deno`) or a path to a runtime folder; omit it when the funko has its own Dockerfile. */
+  runtime: z.string().min(1).optional(),
+  /** Runtime-specific settings, passed to its templates. */
+  options: z.record(z.string(), z.unknown()).default({}),
+  ...FunkoSettings.shape,
+}).strict();
+
+/** A validated `funko.yml`. */
+export type FunkoManifest = z.infer<typeof FunkoManifest>;
+
+/** Turns zod issues into "field: problem; other.field: problem". */
+export function formatIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => {
+    if (issue.code === "unrecognized_keys") {
+      const where = issue.path.length ? `${issue.path.join(".")}: ` : "";
+      return `${where}unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.join(", ")}`;
+    }
+    const where = issue.path.length ? issue.path.join(".") : "value";
+    if (issue.code === "invalid_key") {
+      return `${where}: ${issue.issues.map((inner) => inner.message).join("; ")}`;
+    }
+    const message = issue.code === "invalid_type" && issue.input === undefined ? "is required" : issue.message;
+    return `${where}: ${message}`;
+  }).join("; ");
+}
+
+/**
+ * The settings a build baked into an image (label `faaso.settings`); defaults
+ * when the image has none (built by hand, or by an older FaaSO).
+ */
+export function settingsFromLabels(labels: Record<string, string> | null | undefined): FunkoSettings {
+  const text = labels?.[LABELS.settings];
+  if (text) {
+    try {
+      const parsed = FunkoSettings.safeParse(JSON.parse(text));
+      if (parsed.success) return parsed.data;
+    } catch {
+      // Not JSON: use the defaults.
+    }
+  }
+  return FunkoSettings.parse({});
+}
+
+/** Converts a memory size (`256m`) to bytes. */
+export function memoryToBytes(size: string): number {
+  const units: Record<string, number> = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+  const match = /^(\d+(?:\.\d+)?)([bkmg]?)$/i.exec(size);
+  if (!match) return NaN;
+  return Math.round(Number(match[1]) * (units[(match[2] || "b").toLowerCase()] ?? 1));
+}
+
+/** The settings part of a manifest. */
+export function settingsOf(manifest: FunkoManifest): FunkoSettings {
+  const { env, memory, cpus, scale, drain, healthcheck } = manifest;
+  return { env, scale, drain, healthcheck, ...(memory ? { memory } : {}), ...(cpus ? { cpus } : {}) };
+}
+
+/** Converts a Docker duration (`1m30s`) to nanoseconds, as the Engine API takes them. */
+export function durationToNanos(duration: string): number {
+  const units: Record<string, number> = { ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+  let total = 0;
+  for (const [, amount, unit] of duration.matchAll(/(\d+)(ms|s|m|h)/g)) {
+    total += Number(amount) * (units[unit ?? "s"] ?? 0);
+  }
+  return total;
+}
