@@ -14,7 +14,7 @@ export const ServerConfig = z.object({
   /** The admin password in clear (prefer `password_hash` or FAASO_PASSWORD). */
   password: z.string().min(8, "use at least 8 characters").optional(),
   /** The admin password's hash, as `faaso serve --hash-password` prints it. */
-  password_hash: z.string().startsWith("scrypt$").optional(),
+  password_hash: z.string().startsWith("pbkdf2-sha256$", "use a hash from faaso serve --hash-password").optional(),
 }).strict();
 
 /** A validated `config.yml`. */

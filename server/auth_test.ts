@@ -5,7 +5,7 @@ import { DataFolder } from "../core/data_folder.ts";
 
 Deno.test("hashPassword and verifyPassword agree, and differ for other passwords", async () => {
   const hash = await hashPassword("correct horse");
-  assert.match(hash, /^scrypt\$16384\$8\$1\$/);
+  assert.match(hash, /^pbkdf2-sha256\$600000\$[\w+/=]+\$[\w+/=]+$/);
   assert.ok(await verifyPassword("correct horse", hash));
   assert.ok(!await verifyPassword("correct hors", hash));
   assert.ok(!await verifyPassword("x", "not a hash"));
@@ -64,4 +64,24 @@ Deno.test("LoginThrottle lets 5 failures through, then makes each address wait l
   assert.equal(throttle.waitFor("5.6.7.8", now), 0, "other addresses are not affected");
   throttle.succeed("1.2.3.4");
   assert.equal(throttle.waitFor("1.2.3.4", now), 0);
+});
+
+Deno.test("Credentials take a password hash from config.yml", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const data = new DataFolder(root);
+    await Deno.writeTextFile(data.configFile, `password_hash: "${await hashPassword("from the config")}"\n`);
+    const { credentials, generated } = await Credentials.load(data);
+    assert.equal(generated, undefined);
+    assert.equal(credentials.source, "config.yml");
+    assert.ok(await credentials.checkPassword("from the config"));
+    assert.ok(!await credentials.checkPassword("something else"));
+    await Deno.writeTextFile(data.configFile, `password_hash: "scrypt$old"\n`);
+    await assert.rejects(
+      Credentials.load(data),
+      /config\.yml: password_hash: use a hash from faaso serve --hash-password/,
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });

@@ -91,13 +91,12 @@ export class Http1Connection {
     const onAbort = () => this.close("aborted");
     request.signal?.addEventListener("abort", onAbort, { once: true });
     // The timeout counts from the end of the request: an upload takes what it takes.
-    let timer: ReturnType<typeof setTimeout> | undefined;
     let answered = false;
     const startTimer = () => {
-      if (request.headTimeoutMs && !answered) timer = setTimeout(() => this.close("timeout"), request.headTimeoutMs);
+      if (request.headTimeoutMs && !answered) deadlines.watch(this, Date.now() + request.headTimeoutMs);
     };
     const cleanup = () => {
-      clearTimeout(timer);
+      deadlines.unwatch(this);
       request.signal?.removeEventListener("abort", onAbort);
     };
     try {
@@ -125,7 +124,7 @@ export class Http1Connection {
 
       const response = await this.#readHead(request.method);
       answered = true;
-      clearTimeout(timer);
+      deadlines.unwatch(this);
       const finish = (reusable: boolean) => {
         cleanup();
         if (reusable && response.keepAlive && bodySent && !this.#closed) release(this);
@@ -203,16 +202,15 @@ export class Http1Connection {
   async #readBody(framing: Framing): Promise<Uint8Array<ArrayBuffer> | null> {
     if (framing.kind === "length") {
       if (framing.remaining === 0) return null;
-      if (this.#start === this.#end && !await this.#fill()) {
-        throw new UpstreamError("reset", "the connection closed in the middle of an answer", false);
-      }
-      const chunk = this.#take(Math.min(framing.remaining, this.#end - this.#start));
+      const chunk = this.#start < this.#end
+        ? this.#take(Math.min(framing.remaining, this.#end - this.#start))
+        : await this.#readDirect(framing.remaining);
+      if (!chunk) throw new UpstreamError("reset", "the connection closed in the middle of an answer", false);
       framing.remaining -= chunk.length;
       return chunk;
     }
     if (framing.kind === "close") {
-      if (this.#start === this.#end && !await this.#fill()) return null;
-      return this.#take(this.#end - this.#start);
+      return this.#start < this.#end ? this.#take(this.#end - this.#start) : await this.#readDirect(Infinity);
     }
     // Chunked: "SIZE[;ext]\r\nDATA\r\n" ... "0\r\n[trailers]\r\n".
     const state = framing as Framing & { chunkLeft?: number };
@@ -281,6 +279,15 @@ export class Http1Connection {
     return true;
   }
 
+  /** Reads up to `max` bytes (at most 64 KiB) straight into a new array, bypassing the buffer; null at the end. */
+  async #readDirect(max: number): Promise<Uint8Array<ArrayBuffer> | null> {
+    const chunk = new Uint8Array(Math.min(max, 64 * 1024));
+    const read = await this.#conn.read(chunk);
+    if (read === null) return null;
+    this.#received += read;
+    return chunk.subarray(0, read);
+  }
+
   async #readLine(): Promise<string> {
     let at = this.#find(CRLF);
     while (at < 0) {
@@ -327,6 +334,37 @@ export class Http1Connection {
 }
 
 const CRLF_CRLF = new Uint8Array([13, 10, 13, 10]);
+
+/**
+ * Connections waiting for an answer head, with their deadlines, checked ten
+ * times a second: one timer for all of them instead of one per request.
+ */
+class Deadlines {
+  #waiting = new Map<Http1Connection, number>();
+  #sweeper: ReturnType<typeof setInterval> | undefined;
+
+  watch(connection: Http1Connection, deadline: number): void {
+    this.#waiting.set(connection, deadline);
+    this.#sweeper ??= setInterval(() => this.#sweep(), 100);
+  }
+
+  unwatch(connection: Http1Connection): void {
+    if (!this.#waiting.delete(connection) || this.#waiting.size > 0) return;
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    for (const [connection, deadline] of this.#waiting) {
+      if (deadline > now) continue;
+      this.unwatch(connection);
+      connection.close("timeout");
+    }
+  }
+}
+
+const deadlines = new Deadlines();
 
 /** A parsed response head. */
 interface Head {

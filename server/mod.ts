@@ -12,7 +12,7 @@ import { hostPathResolver } from "../core/host_paths.ts";
 import { reconcile } from "../core/reconcile.ts";
 import { SecretStore } from "../core/secrets.ts";
 import { VERSION } from "../core/version.ts";
-import { createApp } from "./app.ts";
+import type { ServerDeps } from "./app.ts";
 import { Credentials, LoginThrottle } from "./auth.ts";
 import type { DataFolder } from "../core/data_folder.ts";
 import { InstanceKeeper } from "./keeper.ts";
@@ -98,7 +98,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       return exists;
     },
   });
-  const app = createApp({
+  // The admin API and web UI load on their first request: a proxy that only proxies stays small.
+  const deps: ServerDeps = {
     docker,
     instances,
     table,
@@ -107,7 +108,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     secrets,
     throttle: new LoginThrottle(),
     data: options.data,
-  });
+  };
+  let app:
+    | Promise<{ fetch: (request: Request, info: Deno.ServeHandlerInfo) => Response | Promise<Response> }>
+    | undefined;
+  const admin = (request: Request, info: Deno.ServeHandlerInfo) =>
+    (app ??= import("./app.ts").then((module) => module.createApp(deps))).then((hono) => hono.fetch(request, info));
 
   const abort = new AbortController();
   let url = "";
@@ -118,7 +124,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     onListen: ({ hostname, port }) => {
       url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
     },
-  }, (request, info) => isFunkoUrl(request.url) ? proxy(request, info) : app.fetch(request, info));
+  }, (request, info) => {
+    if (isFunkoUrl(request.url)) return proxy(request, info);
+    // The container's healthcheck: answered without loading the admin side.
+    if (request.url.endsWith("/ping") && new URL(request.url).pathname === "/ping") return new Response("OK");
+    return admin(request, info);
+  });
   options.progress({ kind: "step", text: `FaaSO ${VERSION} listening on ${url}: funkos at ${url}/funko/NAME/` });
 
   const finished = server.finished.finally(async () => {

@@ -184,17 +184,12 @@ export function forwardHeaders(request: Request, funko: string, client?: ClientI
 
 /** A response's headers without hop-by-hop ones (nor those its Connection header names). */
 export function withoutHopByHop(headers: [string, string][]): Headers {
-  const out = new Headers();
   let named: Set<string> | undefined;
-  for (const [name, value] of headers) {
-    if (name.toLowerCase() === "connection") {
-      named = new Set(value.split(",").map((part) => part.trim().toLowerCase()));
-    }
+  const kept: [string, string][] = [];
+  for (const pair of headers) {
+    const lower = pair[0].toLowerCase();
+    if (lower === "connection") named = new Set(pair[1].split(",").map((part) => part.trim().toLowerCase()));
+    if (!HOP_BY_HOP.has(lower)) kept.push(pair);
   }
-  for (const [name, value] of headers) {
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || named?.has(lower)) continue;
-    out.append(name, value);
-  }
-  return out;
+  return new Headers(named ? kept.filter(([name]) => !named.has(name.toLowerCase())) : kept);
 }

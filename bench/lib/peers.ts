@@ -66,7 +66,7 @@ http {
   access_log off;
   client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy;
   fastcgi_temp_path ${dir}/fastcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-  upstream up { ${servers} keepalive 64; }
+  upstream up { ${servers} keepalive 512; }
   server {
     listen 127.0.0.1:${port};
     location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; }
@@ -87,7 +87,12 @@ export async function startCaddy(upstreams: string[]): Promise<PeerProxy> {
 }
 :${port} {
 \tbind 127.0.0.1
-\treverse_proxy ${upstreams.join(" ")}
+\treverse_proxy ${upstreams.join(" ")} {
+\t\ttransport http {
+\t\t\tkeepalive_idle_conns 512
+\t\t\tkeepalive_idle_conns_per_host 512
+\t\t}
+\t}
 }
 `;
   await Deno.writeTextFile(`${dir}/Caddyfile`, config);

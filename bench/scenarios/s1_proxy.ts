@@ -35,16 +35,23 @@ export async function proxyThroughput(ctx: BenchContext): Promise<void> {
     ];
     // Warm every path up (JIT, connection pools) before measuring.
     for (const target of targets) await wrk(target.url, { connections: 32, seconds: 1 });
-    const raw: Record<string, Record<string, WrkResult>> = {};
+    const raw: Record<string, Record<string, WrkResult[]>> = {};
     for (const connections of CONNECTIONS) {
-      const results: Record<string, WrkResult> = {};
-      for (const target of targets) {
-        const sampler = connections === 256 && target.pid ? sampleMaxRss(target.pid) : undefined;
-        results[target.name] = await wrk(target.url, { connections, seconds: ctx.wrkSeconds });
-        if (sampler) ctx.memory.loaded[target.name] = await sampler.stop();
+      // Two rounds in opposite orders, a pause before each run: no target always runs right after
+      // the backend was pushed hardest (direct), or always first.
+      const rounds: Record<string, WrkResult[]> = {};
+      for (const order of [targets, [...targets].reverse()]) {
+        for (const target of order) {
+          await sleep(1000);
+          const sampler = connections === 256 && target.pid ? sampleMaxRss(target.pid) : undefined;
+          (rounds[target.name] ??= []).push(await wrk(target.url, { connections, seconds: ctx.wrkSeconds }));
+          if (sampler) {
+            ctx.memory.loaded[target.name] = Math.max(ctx.memory.loaded[target.name] ?? 0, await sampler.stop());
+          }
+        }
       }
-      raw[`c${connections}`] = results;
-      addRows(ctx, connections, results);
+      raw[`c${connections}`] = rounds;
+      addRows(ctx, connections, Object.fromEntries(Object.entries(rounds).map(([name, runs]) => [name, mean(runs)])));
     }
     ctx.raw.proxy = raw;
   } finally {
@@ -52,7 +59,22 @@ export async function proxyThroughput(ctx: BenchContext): Promise<void> {
   }
 }
 
-/** The rows of one connection count. */
+/** The mean of runs of one target: requests/s and latencies averaged, counts added. */
+function mean(runs: WrkResult[]): WrkResult {
+  const avg = (pick: (w: WrkResult) => number) => runs.reduce((sum, w) => sum + pick(w), 0) / runs.length;
+  const sum = (pick: (w: WrkResult) => number) => runs.reduce((total, w) => total + pick(w), 0);
+  return {
+    ...runs[0]!,
+    requests: sum((w) => w.requests),
+    rps: avg((w) => w.rps),
+    p50: avg((w) => w.p50),
+    p99: avg((w) => w.p99),
+    errors: sum((w) => w.errors),
+    bytesPerSec: avg((w) => w.bytesPerSec),
+  };
+}
+
+/** The rows of one connection count (each figure the mean of two runs). */
 function addRows(ctx: BenchContext, connections: number, r: Record<string, WrkResult>): void {
   const scenario = `1 proxy c${connections}`;
   const f = r.faaso!, n = r.nginx!, c = r.caddy!, d = r.direct!;

@@ -5,7 +5,7 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { FaasoError } from "../../core/errors.ts";
-import type { CliContext } from "../context.ts";
+import { type CliContext, readHidden, readLine } from "../context.ts";
 
 /** Adds `serve` to the program. */
 export function serveCommand(program: Command, ctx: CliContext): void {
@@ -24,8 +24,19 @@ export function serveCommand(program: Command, ctx: CliContext): void {
       "how long to wait for a funko's answer (env FAASO_UPSTREAM_TIMEOUT)",
       Deno.env.get("FAASO_UPSTREAM_TIMEOUT") ?? "60",
     )
+    .option("--hash-password", "read a password from stdin, print its hash for config.yml's password_hash, and exit")
     .option("-l, --local", "accepted for symmetry: serve always runs on this machine")
     .action(async (options) => {
+      if (options.hashPassword) {
+        const password = ctx.stdinIsTerminal
+          ? await readHidden("Password to hash: ", ctx)
+          : (await readLine(ctx.stdin))?.replace(/\r$/, "");
+        if (!password || password.length < 8) {
+          throw new FaasoError("Cannot hash the password: use at least 8 characters");
+        }
+        ctx.output.print(await (await import("../../server/auth.ts")).hashPassword(password));
+        return;
+      }
       const port = wholeNumber("--port", options.port, 0, 65535);
       const timeout = Number(options.upstreamTimeout);
       if (!(timeout > 0)) {
