@@ -48,6 +48,8 @@ export async function funkoLogs(
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
   const attached = new Set<string>();
+  // Aborting a fetch does not always end a read already waiting on its body: readers are cancelled too.
+  const readers = new Set<ReadableStreamDefaultReader<unknown>>();
   let open = 0;
   let closed = false;
   let controller!: ReadableStreamDefaultController<FunkoLogLine>;
@@ -55,6 +57,7 @@ export async function funkoLogs(
     if (closed) return;
     closed = true;
     stop.abort();
+    for (const reader of readers) reader.cancel().catch(() => {});
     try {
       controller.close();
     } catch {
@@ -66,9 +69,11 @@ export async function funkoLogs(
     attached.add(instance.id);
     open++;
     try {
-      const lines = await deps.instances.logs(instance, { follow: options.follow, tail, signal });
-      for await (const line of lines) {
-        if (closed) break;
+      const reader = (await deps.instances.logs(instance, { follow: options.follow, tail, signal })).getReader();
+      readers.add(reader);
+      while (!closed) {
+        const { value: line, done } = await reader.read();
+        if (done) break;
         controller.enqueue({ instance: instance.name, ...line });
       }
     } catch {
@@ -87,7 +92,7 @@ export async function funkoLogs(
   for (const instance of instances) attach(instance, options.tail);
   if (options.follow) {
     signal.addEventListener("abort", close, { once: true });
-    watchNewInstances(deps, funko, signal, (instance) => attach(instance)).catch(() => {});
+    watchNewInstances(deps, funko, signal, readers, (instance) => attach(instance)).catch(() => {});
   }
   return stream;
 }
@@ -97,10 +102,15 @@ async function watchNewInstances(
   deps: LifecycleDeps,
   funko: string,
   signal: AbortSignal,
+  readers: Set<ReadableStreamDefaultReader<unknown>>,
   onStart: (instance: Instance) => void,
 ): Promise<void> {
-  const events = await deps.instances.events(signal);
-  for await (const event of events) {
+  const reader = (await deps.instances.events(signal)).getReader();
+  readers.add(reader);
+  if (signal.aborted) await reader.cancel();
+  while (true) {
+    const { value: event, done } = await reader.read();
+    if (done) return;
     if (event.funko !== funko || event.action !== "start") continue;
     const instance = await deps.instances.get(event.id, signal);
     if (instance) onStart(instance);

@@ -143,6 +143,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     generatedPassword: generated,
     finished,
     shutdown: async () => {
+      // First stop starting instances: when the engine itself is shutting down (it sends the proxy
+      // SIGTERM too), starting containers it is stopping leaves it stale tasks it cannot restart.
+      keeper.stop();
       abort.abort();
       await finished;
     },

@@ -34,6 +34,7 @@ export class RouteWatcher {
   #probing = new Set<string>();
   #options: Required<Omit<RouteWatcherOptions, "onEvent">> & Pick<RouteWatcherOptions, "onEvent">;
   #loop: Promise<void> | undefined;
+  #reader: ReadableStreamDefaultReader<InstanceEvent> | undefined;
 
   constructor(table: RoutingTable, instances: InstanceBackend, options: RouteWatcherOptions = {}) {
     this.#table = table;
@@ -62,6 +63,8 @@ export class RouteWatcher {
   /** Stops watching and probing. */
   async stop(): Promise<void> {
     this.#abort.abort();
+    // Aborting a fetch does not always end a read already waiting on its body: cancel the reader too.
+    await this.#reader?.cancel().catch(() => {});
     await this.#loop;
   }
 
@@ -83,11 +86,15 @@ export class RouteWatcher {
         for (const instance of all) this.#probeIfPending(instance.id);
         onSync();
         backoff = 100;
-        for await (const event of events) {
+        this.#reader = events.getReader();
+        while (true) {
+          const { value: event, done } = await this.#reader.read();
+          if (done) break;
           await this.#apply(event);
           this.#options.onEvent?.(event);
         }
-        if (!signal.aborted) this.#options.log("The Docker event stream ended; reconnecting");
+        if (signal.aborted) break;
+        this.#options.log("The Docker event stream ended; reconnecting");
       } catch (error) {
         if (signal.aborted) break;
         onFirstError(error);
@@ -155,6 +162,7 @@ async function answersPing(origin: string, signal: AbortSignal): Promise<boolean
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     signal.addEventListener("abort", done, { once: true });
