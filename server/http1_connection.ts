@@ -190,7 +190,10 @@ export class Http1Connection {
           }
         } catch (error) {
           end(false);
-          controller.error(this.#upstreamError(error));
+          const failure = this.#upstreamError(error);
+          // The client went away: nobody reads on, and it is no error worth a log line.
+          if (failure.kind === "aborted") controller.close();
+          else controller.error(failure);
         }
       },
       cancel: () => end(false),
