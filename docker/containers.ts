@@ -180,16 +180,8 @@ export class Containers {
   }
 
   /** Inspects a container, or returns null when there is no such container. */
-  async inspectOrNull(id: string, signal?: AbortSignal): Promise<ContainerInspect | null> {
-    const response = await this.#transport.request("GET", `/containers/${id}/json`, {
-      expect: [200, 404],
-      signal,
-    });
-    if (response.status === 404) {
-      await response.body?.cancel();
-      return null;
-    }
-    return await response.json() as ContainerInspect;
+  inspectOrNull(id: string, signal?: AbortSignal): Promise<ContainerInspect | null> {
+    return this.#transport.jsonOrNull(`/containers/${id}/json`, signal);
   }
 
   /** Streams a container's output, demultiplexed into stdout and stderr chunks. */

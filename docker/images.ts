@@ -120,16 +120,8 @@ export class Images {
   }
 
   /** Inspects an image, or returns null when there is no such image. */
-  async inspectOrNull(name: string, signal?: AbortSignal): Promise<ImageInspect | null> {
-    const response = await this.#transport.request("GET", `/images/${encodeURIComponent(name)}/json`, {
-      expect: [200, 404],
-      signal,
-    });
-    if (response.status === 404) {
-      await response.body?.cancel();
-      return null;
-    }
-    return await response.json() as ImageInspect;
+  inspectOrNull(name: string, signal?: AbortSignal): Promise<ImageInspect | null> {
+    return this.#transport.jsonOrNull(`/images/${encodeURIComponent(name)}/json`, signal);
   }
 
   /** Tags an existing image as `repo:tag`. */

@@ -37,16 +37,8 @@ export class Networks {
   }
 
   /** Inspects a network, or returns null when there is no such network. */
-  async inspectOrNull(name: string, signal?: AbortSignal): Promise<NetworkInspect | null> {
-    const response = await this.#transport.request("GET", `/networks/${encodeURIComponent(name)}`, {
-      expect: [200, 404],
-      signal,
-    });
-    if (response.status === 404) {
-      await response.body?.cancel();
-      return null;
-    }
-    return await response.json() as NetworkInspect;
+  inspectOrNull(name: string, signal?: AbortSignal): Promise<NetworkInspect | null> {
+    return this.#transport.jsonOrNull(`/networks/${encodeURIComponent(name)}`, signal);
   }
 
   /** Creates a network and returns its ID. */

@@ -77,6 +77,19 @@ export class DockerTransport {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
+  /**
+   * GETs a resource and parses it, or returns null when the engine answers 404:
+   * a missing resource is data, not an error.
+   */
+  async jsonOrNull<T>(path: string, signal?: AbortSignal): Promise<T | null> {
+    const response = await this.request("GET", path, { expect: [200, 404], signal });
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return null;
+    }
+    return await response.json() as T;
+  }
+
   /** Sends a request and discards the answer's body. */
   async call(method: string, path: string, options: RequestOptions = {}): Promise<number> {
     const response = await this.request(method, path, options);

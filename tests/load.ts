@@ -1,5 +1,5 @@
 /**
- * A steady HTTP load for tests: N connections each sending GETs back to back,
+ * A steady HTTP load for tests and benchmarks: N connections each sending GETs back to back,
  * counting every answer that is not a 200 (and every network error) as failed.
  *
  * @module
@@ -15,6 +15,8 @@ export interface LoadReport {
   failures: string[];
   /** How often each 200 body was seen. */
   bodies: Map<string, number>;
+  /** Milliseconds the load ran (set by `stop`). */
+  ms: number;
 }
 
 /** A load in progress. */
@@ -27,7 +29,8 @@ export interface Load {
 
 /** Starts `connections` loops GETting `url` until stopped. */
 export function startLoad(url: string, connections: number): Load {
-  const report: LoadReport = { ok: 0, failed: 0, failures: [], bodies: new Map() };
+  const report: LoadReport = { ok: 0, failed: 0, failures: [], bodies: new Map(), ms: 0 };
+  const started = performance.now();
   let running = true;
   const fail = (what: string) => {
     report.failed++;
@@ -54,6 +57,7 @@ export function startLoad(url: string, connections: number): Load {
     stop: async () => {
       running = false;
       await Promise.all(loops);
+      report.ms = performance.now() - started;
       return report;
     },
   };

@@ -6,7 +6,7 @@
  * @module
  */
 import { type BenchContext, FUNKO, proxyUrl, scaleTo } from "../lib/context.ts";
-import { startLoad } from "../lib/load.ts";
+import { startLoad } from "../../tests/load.ts";
 import { FAASO_ARGS, run, sleep } from "../lib/proc.ts";
 
 /** Connections of load during the deploy. */
