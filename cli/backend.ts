@@ -11,11 +11,10 @@
 import { Docker } from "../docker/mod.ts";
 import type { BuildOptions, BuildResult } from "../core/build.ts";
 import type { DeployOptions, DeployResult } from "../core/deploy.ts";
-import { FaasoError } from "../core/errors.ts";
 import type { HostPathResolver } from "../core/host_paths.ts";
 import { ContainerInstances } from "../core/instances.ts";
 import type { FunkoLogLine, FunkoLogsOptions } from "../core/logs.ts";
-import { FUNKO_NAME_PATTERN, FUNKO_NAME_RULE } from "../core/names.ts";
+import { checkFunkoName } from "../core/names.ts";
 import type { Progress } from "../core/progress.ts";
 import type { RemoveResult } from "../core/remove.ts";
 import type { LifecycleDeps, ScaleResult } from "../core/scale.ts";
@@ -122,19 +121,19 @@ export class LocalBackend implements Backend {
   }
 
   async addSecret(funko: string, name: string, value: Uint8Array): Promise<string> {
-    await (await this.#secretStore()).add(checkedName(funko), name, value);
+    await (await this.#secretStore()).add(checkFunkoName(funko), name, value);
     return (await import("../core/secrets.ts")).secretChangeNote(funko);
   }
 
   async removeSecret(funko: string, name: string): Promise<string> {
-    await (await this.#secretStore()).remove(checkedName(funko), name);
+    await (await this.#secretStore()).remove(checkFunkoName(funko), name);
     return (await import("../core/secrets.ts")).secretChangeNote(funko);
   }
 
   async listSecrets(funko?: string): Promise<Record<string, string[]>> {
     const secrets = await this.#secretStore();
     if (!funko) return await secrets.listAll();
-    return { [funko]: await secrets.list(checkedName(funko)) };
+    return { [funko]: await secrets.list(checkFunkoName(funko)) };
   }
 
   async version(): Promise<VersionInfo> {
@@ -150,9 +149,4 @@ export class LocalBackend implements Backend {
     return this.#secrets ??= Promise.all([import("../core/secrets.ts"), import("../core/data_folder.ts")])
       .then(([{ SecretStore }, { DataFolder }]) => new SecretStore(DataFolder.fromEnv()));
   }
-}
-
-function checkedName(funko: string): string {
-  if (!FUNKO_NAME_PATTERN.test(funko)) throw new FaasoError(`${funko}: not a funko name: ${FUNKO_NAME_RULE}`);
-  return funko;
 }

@@ -68,6 +68,15 @@ export async function readHidden(prompt: string, ctx: CliContext): Promise<strin
   }
 }
 
+/**
+ * A password: asked without echo on a terminal, else the first line of
+ * standard input (its line ending dropped, nothing else: spaces count).
+ */
+export async function readPassword(prompt: string, ctx: CliContext): Promise<string | undefined> {
+  if (ctx.stdinIsTerminal) return await readHidden(prompt, ctx);
+  return (await readLine(ctx.stdin))?.replace(/\r$/, "");
+}
+
 /** Reads standard input to its end, as bytes. */
 export async function readAll(stdin: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   return new Uint8Array(await new Response(stdin).arrayBuffer());

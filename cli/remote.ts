@@ -14,6 +14,7 @@ import type { Progress } from "../core/progress.ts";
 import type { RemoveResult } from "../core/remove.ts";
 import type { ScaleResult } from "../core/scale.ts";
 import type { FunkoStatus } from "../core/status.ts";
+import { checkFunkoName } from "../core/names.ts";
 import { VERSION } from "../core/version.ts";
 import type { Backend, VersionInfo } from "./backend.ts";
 import type { ServerTarget } from "./config.ts";
@@ -64,29 +65,29 @@ export class RemoteBackend implements Backend {
   }
 
   async currentScale(funko: string): Promise<number> {
-    return (await (await this.#request("GET", `/funkos/${funko}/scale`)).json()).scale;
+    return (await (await this.#request("GET", `/funkos/${checkFunkoName(funko)}/scale`)).json()).scale;
   }
 
   scale(funko: string, target: number, progress: Progress): Promise<ScaleResult> {
-    return this.#operation("POST", `/funkos/${funko}/scale`, progress, { json: { count: target } });
+    return this.#operation("POST", `/funkos/${checkFunkoName(funko)}/scale`, progress, { json: { count: target } });
   }
 
   up(funko: string, progress: Progress): Promise<ScaleResult> {
-    return this.#operation("POST", `/funkos/${funko}/up`, progress);
+    return this.#operation("POST", `/funkos/${checkFunkoName(funko)}/up`, progress);
   }
 
   down(funko: string, progress: Progress): Promise<ScaleResult> {
-    return this.#operation("POST", `/funkos/${funko}/down`, progress);
+    return this.#operation("POST", `/funkos/${checkFunkoName(funko)}/down`, progress);
   }
 
   async status(funko?: string): Promise<FunkoStatus[]> {
-    const response = await this.#request("GET", funko ? `/funkos/${funko}` : "/funkos");
+    const response = await this.#request("GET", funko ? `/funkos/${checkFunkoName(funko)}` : "/funkos");
     const body = await response.json();
     return funko ? [body] : body;
   }
 
   async logs(funko: string, options: FunkoLogsOptions): Promise<ReadableStream<FunkoLogLine>> {
-    const response = await this.#request("GET", `/funkos/${funko}/logs`, {
+    const response = await this.#request("GET", `/funkos/${checkFunkoName(funko)}/logs`, {
       query: { follow: options.follow ? "1" : undefined, tail: options.tail?.toString() },
       signal: options.signal,
     });
@@ -94,30 +95,37 @@ export class RemoteBackend implements Backend {
   }
 
   remove(funko: string, progress: Progress): Promise<RemoveResult> {
-    return this.#operation("DELETE", `/funkos/${funko}`, progress);
+    return this.#operation("DELETE", `/funkos/${checkFunkoName(funko)}`, progress);
   }
 
   deploy(funko: string, options: DeployOptions, progress: Progress): Promise<DeployResult> {
-    return this.#operation("POST", `/funkos/${funko}/deploy`, progress, {
+    return this.#operation("POST", `/funkos/${checkFunkoName(funko)}/deploy`, progress, {
       json: { timeout: (options.timeoutMs ?? 120_000) / 1000, force: options.force ?? false },
     });
   }
 
   async addSecret(funko: string, name: string, value: Uint8Array): Promise<string> {
-    const response = await this.#request("PUT", `/funkos/${funko}/secrets/${encodeURIComponent(name)}`, {
-      body: value as Uint8Array<ArrayBuffer>,
-    });
+    const response = await this.#request(
+      "PUT",
+      `/funkos/${checkFunkoName(funko)}/secrets/${encodeURIComponent(name)}`,
+      {
+        body: value as Uint8Array<ArrayBuffer>,
+      },
+    );
     return (await response.json()).note;
   }
 
   async removeSecret(funko: string, name: string): Promise<string> {
-    const response = await this.#request("DELETE", `/funkos/${funko}/secrets/${encodeURIComponent(name)}`);
+    const response = await this.#request(
+      "DELETE",
+      `/funkos/${checkFunkoName(funko)}/secrets/${encodeURIComponent(name)}`,
+    );
     return (await response.json()).note;
   }
 
   async listSecrets(funko?: string): Promise<Record<string, string[]>> {
     if (!funko) return await (await this.#request("GET", "/secrets")).json();
-    const body = await (await this.#request("GET", `/funkos/${funko}/secrets`)).json();
+    const body = await (await this.#request("GET", `/funkos/${checkFunkoName(funko)}/secrets`)).json();
     return { [funko]: body.names };
   }
 

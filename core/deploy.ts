@@ -7,11 +7,14 @@
  * @module
  */
 import { FaasoError, notFound } from "./errors.ts";
-import { durationToNanos, settingsFromLabels } from "./manifest.ts";
+import { drainMs, settingsFromLabels } from "./manifest.ts";
 import type { Instance } from "./instances.ts";
 import { latestImage } from "./names.ts";
 import { type Progress, silent } from "./progress.ts";
-import { type DrainHook, isLive, type LifecycleDeps, retireAndRemove } from "./scale.ts";
+import { isLive, type LifecycleDeps, retireAndRemove } from "./scale.ts";
+
+/** How often a deploy looks at its new instances. */
+const POLL_MS = 250;
 
 /** Options for {@linkcode deploy}. */
 export interface DeployOptions {
@@ -19,14 +22,6 @@ export interface DeployOptions {
   timeoutMs?: number;
   /** Replace instances even when they already run the newest image. */
   force?: boolean;
-  /**
-   * Takes the old instances out of the traffic and resolves when they have no
-   * request in flight (or `drainMs` passed). The server uses its routing table;
-   * without it, stopping an instance (SIGTERM) is what drains it.
-   */
-  drain?: DrainHook;
-  /** How often to look at the new instances. Default 250 ms. */
-  pollMs?: number;
 }
 
 /** What a deploy did. */
@@ -51,7 +46,10 @@ export async function deploy(
   const image = await deps.docker.images.inspectOrNull(latestImage(funko));
   if (!image) throw notFound(`Cannot deploy ${funko}: there is no image ${latestImage(funko)} (build it first)`);
   const settings = settingsFromLabels(image.Config.Labels);
-  const old = (await deps.instances.list(funko)).filter(isLive);
+  const existing = await deps.instances.list(funko);
+  const old = existing.filter(isLive);
+  // Stopped instances of an older image would come back at the next start: they go with the old ones.
+  const leftovers = existing.filter((instance) => !isLive(instance));
   const result: DeployResult = { funko, image: image.Id, started: [], removed: [] };
   if (!options.force && old.length > 0 && old.every((instance) => instance.imageId === image.Id)) {
     progress({ kind: "step", text: `Every instance of ${funko} already runs the newest image` });
@@ -75,7 +73,7 @@ export async function deploy(
     kind: "step",
     text: `Waiting for ${result.started.join(", ")} to become healthy (up to ${timeoutMs / 1000} s)`,
   });
-  const problem = await waitHealthy(deps, fresh, timeoutMs, options.pollMs ?? 250);
+  const problem = await waitHealthy(deps, fresh, timeoutMs);
   if (problem) {
     const details = await lastLines(deps, problem.instance);
     progress({ kind: "step", text: `Removing the new instances; the old ones keep serving` });
@@ -90,7 +88,7 @@ export async function deploy(
     );
   }
 
-  const drainMs = durationToNanos(settings.drain) / 1e6;
+  const drain = drainMs(settings);
   if (old.length > 0) {
     progress({
       kind: "step",
@@ -98,7 +96,10 @@ export async function deploy(
         old.length === 1 ? "" : "s"
       } (up to ${settings.drain})`,
     });
-    await retireAndRemove(deps, old, drainMs, options.drain);
+    await Promise.all([
+      retireAndRemove(deps, old, drain),
+      ...leftovers.map((instance) => deps.instances.remove(instance, 0)),
+    ]);
     result.removed = old.map((instance) => instance.name);
   }
   progress({ kind: "step", text: `Deployed ${tag}: ${count} instance${count === 1 ? "" : "s"}` });
@@ -110,7 +111,6 @@ async function waitHealthy(
   deps: LifecycleDeps,
   instances: Instance[],
   timeoutMs: number,
-  pollMs: number,
 ): Promise<{ instance: Instance; reason: string } | undefined> {
   const deadline = Date.now() + timeoutMs;
   while (true) {
@@ -129,7 +129,7 @@ async function waitHealthy(
     }
     if (!waiting) return undefined;
     if (Date.now() >= deadline) return { instance: waiting, reason: `did not become healthy in ${timeoutMs / 1000} s` };
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }
 

@@ -53,6 +53,8 @@ export interface InstanceLogsOptions {
   follow?: boolean;
   /** Only the last N lines. */
   tail?: number;
+  /** Only lines written since this Unix time (seconds). */
+  since?: number;
   /** Ends the stream. */
   signal?: AbortSignal;
 }
@@ -72,6 +74,8 @@ export interface InstanceEvent {
   funko: string;
   /** The new health, for `health` events. */
   health?: InstanceHealth;
+  /** When it happened (Unix seconds). */
+  time?: number;
 }
 
 /** Where instances come from: containers today, swarm tasks next. */
@@ -191,7 +195,7 @@ export class ContainerInstances implements InstanceBackend {
       await this.#docker.containers.remove(id, { force: true });
       throw error;
     }
-    const created = (await this.list(funko, signal)).find((instance) => instance.id === id);
+    const created = await this.get(id, signal);
     if (!created) throw new Error(`Cannot find the instance ${name}: it vanished right after it started`);
     return created;
   }
@@ -224,6 +228,7 @@ export class ContainerInstances implements InstanceBackend {
     const chunks = await this.#docker.containers.logs(instance.id, {
       follow: options.follow,
       tail: options.tail,
+      since: options.since,
       tty: inspect?.Config.Tty ?? false,
       signal: options.signal,
     });
@@ -279,7 +284,9 @@ export function toInstanceEvent(event: DockerEvent): InstanceEvent | null {
   const id = event.Actor.ID;
   const funko = event.Actor.Attributes[LABELS.funko] ?? "";
   const action = event.Action;
-  if (action === "start" || action === "unpause" || action === "restart") return { action: "start", id, funko };
+  if (action === "start" || action === "unpause" || action === "restart") {
+    return { action: "start", id, funko, time: event.time };
+  }
   if (action === "update") return { action: "update", id, funko };
   if (action.startsWith("health_status")) {
     const health = action.slice(action.indexOf(":") + 1).trim() as InstanceHealth;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { LogStreamName } from "../docker/mod.ts";
+import type { LogLine, LogStreamName } from "../docker/mod.ts";
 import { notFound } from "./errors.ts";
 import type { Instance } from "./instances.ts";
 import type { LifecycleDeps } from "./scale.ts";
@@ -41,15 +41,20 @@ export async function funkoLogs(
   funko: string,
   options: FunkoLogsOptions = {},
 ): Promise<ReadableStream<FunkoLogLine>> {
-  const instances = await deps.instances.list(funko, options.signal);
-  if (instances.length === 0) {
-    throw notFound(`Cannot show logs of ${funko}: it has no instances (start it with faaso up ${funko})`);
-  }
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  // Following, subscribe before listing: an instance starting in between is not missed.
+  const events = options.follow ? (await deps.instances.events(signal)).getReader() : undefined;
+  const instances = await deps.instances.list(funko, options.signal);
+  if (instances.length === 0) {
+    stop.abort();
+    await events?.cancel();
+    throw notFound(`Cannot show logs of ${funko}: it has no instances (start it with faaso up ${funko})`);
+  }
   const attached = new Set<string>();
+  const seen = new Set<string>();
   // Aborting a fetch does not always end a read already waiting on its body: readers are cancelled too.
-  const readers = new Set<ReadableStreamDefaultReader<unknown>>();
+  const readers = new Set<ReadableStreamDefaultReader<unknown>>(events ? [events] : []);
   let open = 0;
   let closed = false;
   let controller!: ReadableStreamDefaultController<FunkoLogLine>;
@@ -64,12 +69,14 @@ export async function funkoLogs(
       // Already cancelled by the reader.
     }
   };
-  const attach = async (instance: Instance, tail?: number) => {
+  const attach = async (instance: Instance, from: { tail?: number; since?: number }) => {
     if (attached.has(instance.id) || closed) return;
     attached.add(instance.id);
+    seen.add(instance.id);
     open++;
+    let reader: ReadableStreamDefaultReader<LogLine> | undefined;
     try {
-      const reader = (await deps.instances.logs(instance, { follow: options.follow, tail, signal })).getReader();
+      reader = (await deps.instances.logs(instance, { follow: options.follow, ...from, signal })).getReader();
       readers.add(reader);
       while (!closed) {
         const { value: line, done } = await reader.read();
@@ -79,6 +86,9 @@ export async function funkoLogs(
     } catch {
       // An instance that goes away ends its own part of the stream only.
     } finally {
+      if (reader) readers.delete(reader);
+      // A restarted instance is followed again from its restart.
+      attached.delete(instance.id);
       open--;
       if (open === 0 && !options.follow) close();
     }
@@ -89,30 +99,19 @@ export async function funkoLogs(
     },
     cancel: () => close(),
   });
-  for (const instance of instances) attach(instance, options.tail);
-  if (options.follow) {
+  for (const instance of instances) attach(instance, { tail: options.tail });
+  if (events) {
     signal.addEventListener("abort", close, { once: true });
-    watchNewInstances(deps, funko, signal, readers, (instance) => attach(instance)).catch(() => {});
+    (async () => {
+      while (true) {
+        const { value: event, done } = await events.read();
+        if (done) return;
+        if (event.funko !== funko || event.action !== "start") continue;
+        const instance = await deps.instances.get(event.id, signal);
+        // A new instance is shown from its first line; one seen before, from its restart.
+        if (instance) attach(instance, seen.has(instance.id) ? { since: event.time } : {});
+      }
+    })().catch(() => {});
   }
   return stream;
-}
-
-/** Calls `onStart` for each instance of `funko` that starts from now on. */
-async function watchNewInstances(
-  deps: LifecycleDeps,
-  funko: string,
-  signal: AbortSignal,
-  readers: Set<ReadableStreamDefaultReader<unknown>>,
-  onStart: (instance: Instance) => void,
-): Promise<void> {
-  const reader = (await deps.instances.events(signal)).getReader();
-  readers.add(reader);
-  if (signal.aborted) await reader.cancel();
-  while (true) {
-    const { value: event, done } = await reader.read();
-    if (done) return;
-    if (event.funko !== funko || event.action !== "start") continue;
-    const instance = await deps.instances.get(event.id, signal);
-    if (instance) onStart(instance);
-  }
 }

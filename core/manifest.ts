@@ -40,6 +40,9 @@ const MemorySize = z.string().regex(/^\d+(\.\d+)?[bkmg]?$/i, "use a size such as
   "Docker needs at least 6m",
 );
 
+/** The most instances of one funko FaaSO runs. */
+export const MAX_SCALE = 100;
+
 /** Variables FaaSO sets itself in every instance. */
 const RESERVED_ENV = new Set(["FAASO_FUNKO", "FAASO_INSTANCE"]);
 
@@ -64,7 +67,7 @@ export const FunkoSettings = z.object({
   /** CPU limit of each instance, in CPUs (0.5 = half of one). */
   cpus: z.number().positive().max(256).optional(),
   /** How many instances `faaso up` starts. */
-  scale: z.number().int().min(1).max(100).default(1),
+  scale: z.number().int().min(1).max(MAX_SCALE).default(1),
   /** How long instances being replaced keep finishing their requests. */
   drain: Duration.default("10s"),
   /** The instance healthcheck. */
@@ -133,6 +136,11 @@ export function memoryToBytes(size: string): number {
 export function settingsOf(manifest: FunkoManifest): FunkoSettings {
   const { env, memory, cpus, scale, drain, healthcheck } = manifest;
   return { env, scale, drain, healthcheck, ...(memory ? { memory } : {}), ...(cpus ? { cpus } : {}) };
+}
+
+/** How long retiring instances get to finish, in milliseconds. */
+export function drainMs(settings: FunkoSettings): number {
+  return durationToNanos(settings.drain) / 1e6;
 }
 
 /** Converts a Docker duration (`1m30s`) to nanoseconds, as the Engine API takes them. */

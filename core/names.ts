@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { FaasoError } from "./errors.ts";
 
 /** The bridge network every instance (and the proxy) joins. */
 export const NETWORK = "faaso-net";
@@ -28,6 +29,16 @@ export const FUNKO_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 /** What {@linkcode FUNKO_NAME_PATTERN} means, in words. */
 export const FUNKO_NAME_RULE =
   "use lowercase letters, digits and '-' (1-63 characters, starting and ending with a letter or digit)";
+
+/**
+ * Returns `name` when it is a funko name; else throws a FaasoError that says
+ * what names look like. Everything that builds a path, a URL or a Docker name
+ * from a funko name checks it here first.
+ */
+export function checkFunkoName(name: string): string {
+  if (!FUNKO_NAME_PATTERN.test(name)) throw new FaasoError(`${name}: not a funko name: ${FUNKO_NAME_RULE}`);
+  return name;
+}
 
 /** The image repository of a funko: `faaso-NAME`. */
 export function imageRepo(funko: string): string {

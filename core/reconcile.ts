@@ -28,7 +28,10 @@ export function needsStart(instance: Instance): boolean {
 export async function reconcile(deps: LifecycleDeps, progress: Progress = silent): Promise<ReconcileResult> {
   const result: ReconcileResult = { started: [], failed: [] };
   const stopped = (await deps.instances.list()).filter(needsStart);
-  await Promise.all(stopped.map(async (instance) => {
+  await Promise.all(stopped.map(async (listed) => {
+    // A listing cannot tell a retired instance (a deploy that stopped half-way) from one to restart.
+    const instance = await deps.instances.get(listed.id);
+    if (!instance || instance.retiring) return;
     try {
       await deps.instances.start(instance);
       progress({ kind: "step", text: `Started ${instance.name} again` });

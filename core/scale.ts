@@ -8,7 +8,7 @@
 import type { Docker } from "../docker/mod.ts";
 import { FaasoError, notFound } from "./errors.ts";
 import type { Instance, InstanceBackend } from "./instances.ts";
-import { durationToNanos, settingsFromLabels } from "./manifest.ts";
+import { drainMs, MAX_SCALE, settingsFromLabels } from "./manifest.ts";
 import { latestImage } from "./names.ts";
 import { type Progress, silent } from "./progress.ts";
 
@@ -32,6 +32,12 @@ export interface LifecycleDeps {
   docker: Docker;
   /** Where instances come from. */
   instances: InstanceBackend;
+  /**
+   * Reports when retiring instances have no request in flight. The server
+   * knows (its routing table counts them); without it, a short notice lets
+   * other proxies see the retirement before the instances get SIGTERM.
+   */
+  drain?: DrainHook;
 }
 
 /** Whether an instance counts towards the funko's scale. */
@@ -48,7 +54,8 @@ export async function currentScale(deps: LifecycleDeps, funko: string): Promise<
 /**
  * Brings `funko` to exactly `target` running instances. Stopped instances of
  * the latest image are started again before new ones are created; when
- * shrinking, out-of-date and unhealthy instances go first. Stopped leftovers
+ * shrinking, out-of-date and unhealthy instances go first, retired and drained
+ * as in a deploy. Stopped leftovers
  * are removed, so afterwards every instance is running.
  */
 export async function scale(
@@ -57,8 +64,8 @@ export async function scale(
   target: number,
   progress: Progress = silent,
 ): Promise<ScaleResult> {
-  if (!Number.isInteger(target) || target < 0) {
-    throw new FaasoError(`Cannot scale ${funko} to ${target}: use a whole number, 0 or more`);
+  if (!Number.isInteger(target) || target < 0 || target > MAX_SCALE) {
+    throw new FaasoError(`Cannot scale ${funko} to ${target}: use a whole number from 0 to ${MAX_SCALE}`);
   }
   const instances = await deps.instances.list(funko);
   const image = await deps.docker.images.inspectOrNull(latestImage(funko));
@@ -93,9 +100,8 @@ export async function scale(
   const surplus = [...live].sort(removalOrder(image?.Id)).slice(0, Math.max(live.length - target, 0));
   const leftovers = stopped.filter((instance) => !restartable.includes(instance));
   for (const instance of [...surplus, ...leftovers]) progress({ kind: "step", text: `Removing ${instance.name}` });
-  const drainMs = durationToNanos(settingsFromLabels(image?.Config.Labels).drain) / 1e6;
   await Promise.all([
-    retireAndRemove(deps, surplus, drainMs),
+    retireAndRemove(deps, surplus, drainMs(settingsFromLabels(image?.Config.Labels))),
     ...leftovers.map((instance) => deps.instances.remove(instance, 0)),
   ]);
   result.removed.push(...[...surplus, ...leftovers].map((instance) => instance.name));
@@ -115,15 +121,10 @@ export type DrainHook = (instances: Instance[], drainMs: number) => Promise<void
  * (`drain` reports it, else a short notice), then stop them with `drainMs` to
  * finish and remove them.
  */
-export async function retireAndRemove(
-  deps: LifecycleDeps,
-  instances: Instance[],
-  drainMs: number,
-  drain?: DrainHook,
-): Promise<void> {
+export async function retireAndRemove(deps: LifecycleDeps, instances: Instance[], drainMs: number): Promise<void> {
   if (instances.length === 0) return;
   await Promise.all(instances.map((instance) => deps.instances.retire(instance)));
-  if (drain) await drain(instances, drainMs);
+  if (deps.drain) await deps.drain(instances, drainMs);
   else await new Promise((resolve) => setTimeout(resolve, Math.min(RETIRE_NOTICE_MS, drainMs)));
   await Promise.all(instances.map((instance) => deps.instances.remove(instance, Math.ceil(drainMs / 1000))));
 }

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import type { DataFolder } from "./data_folder.ts";
 import { FaasoError, notFound } from "./errors.ts";
+import { checkFunkoName, FUNKO_NAME_PATTERN } from "./names.ts";
 
 /** The user the runtimes' instances run as; secret files belong to it so that it alone (and root) can read them. */
 export const INSTANCE_UID = 10001;
@@ -41,8 +42,9 @@ export class SecretStore {
 
   /** The folder of a funko's secrets (created, empty, if needed): what instances mount. */
   async folderOf(funko: string): Promise<string> {
-    const folder = join(this.#root, funko);
+    const folder = join(this.#root, checkFunkoName(funko));
     await Deno.mkdir(this.#root, { recursive: true, mode: 0o700 });
+    await Deno.chmod(this.#root, 0o700);
     await Deno.mkdir(folder, { recursive: true, mode: 0o700 });
     await giveToInstances(folder, 0o700);
     return folder;
@@ -59,17 +61,21 @@ export class SecretStore {
     }
     const folder = await this.folderOf(funko);
     const temp = join(folder, `.${name}.${crypto.randomUUID().slice(0, 8)}`);
-    await Deno.writeFile(temp, value, { mode: 0o600 });
-    await Deno.chmod(temp, 0o600);
-    await giveToInstances(temp, 0o600);
-    await Deno.rename(temp, join(folder, name));
+    try {
+      await Deno.writeFile(temp, value, { mode: 0o600 });
+      await giveToInstances(temp, 0o600);
+      await Deno.rename(temp, join(folder, name));
+    } catch (error) {
+      await Deno.remove(temp).catch(() => {});
+      throw error;
+    }
   }
 
   /** The names of a funko's secrets, sorted. */
   async list(funko: string): Promise<string[]> {
     const names: string[] = [];
     try {
-      for await (const entry of Deno.readDir(join(this.#root, funko))) {
+      for await (const entry of Deno.readDir(join(this.#root, checkFunkoName(funko)))) {
         if (entry.isFile && !entry.name.startsWith(".")) names.push(entry.name);
       }
     } catch (error) {
@@ -83,7 +89,7 @@ export class SecretStore {
     const all: Record<string, string[]> = {};
     try {
       for await (const entry of Deno.readDir(this.#root)) {
-        if (!entry.isDirectory) continue;
+        if (!entry.isDirectory || !FUNKO_NAME_PATTERN.test(entry.name)) continue;
         const names = await this.list(entry.name);
         if (names.length) all[entry.name] = names;
       }
@@ -97,7 +103,7 @@ export class SecretStore {
   async remove(funko: string, name: string): Promise<void> {
     checkName(name);
     try {
-      await Deno.remove(join(this.#root, funko, name));
+      await Deno.remove(join(this.#root, checkFunkoName(funko), name));
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) throw notFound(`${funko} has no secret named ${name}`);
       throw error;
@@ -111,15 +117,18 @@ function checkName(name: string): void {
 }
 
 /**
- * Hands a secret file or folder to the instances' user. Only root may; anyone
- * else keeps it, and then the instances can read it only if they run as the
- * same user (or root).
+ * Hands a secret file or folder to the instances' user, with `mode` (0600 or
+ * 0700). Only root may change owners: anyone else keeps the file and opens it
+ * to all (0644, 0755) so that the instances' user can read it through the
+ * mount; the data folder above it stays private to its owner (0700), so no
+ * other user of the host reaches it.
  */
 async function giveToInstances(path: string, mode: number): Promise<void> {
   try {
     await Deno.chown(path, INSTANCE_UID, INSTANCE_UID);
+    await Deno.chmod(path, mode);
   } catch (error) {
     if (!(error instanceof Deno.errors.PermissionDenied)) throw error;
+    await Deno.chmod(path, mode | 0o044 | (mode & 0o100 ? 0o011 : 0));
   }
-  await Deno.chmod(path, mode);
 }

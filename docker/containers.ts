@@ -91,6 +91,8 @@ export interface LogsOptions {
   follow?: boolean;
   /** Only the last N lines (per container). */
   tail?: number;
+  /** Only output since this Unix time (seconds). */
+  since?: number;
   /** Prefix each line with an RFC 3339 timestamp. */
   timestamps?: boolean;
   /** Whether the container has a TTY (raw, unframed output). */
@@ -192,6 +194,7 @@ export class Containers {
         stderr: "1",
         follow: options.follow ? "1" : undefined,
         tail: options.tail !== undefined ? String(options.tail) : undefined,
+        since: options.since,
         timestamps: options.timestamps ? "1" : undefined,
       },
       expect: [200],

@@ -9,7 +9,8 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { buildImage } from "../core/build.ts";
 import { FaasoError } from "../core/errors.ts";
-import { formatIssues, FunkoName, FunkoSettings } from "../core/manifest.ts";
+import { formatIssues, FunkoSettings } from "../core/manifest.ts";
+import { checkFunkoName } from "../core/names.ts";
 import { funkoLogs } from "../core/logs.ts";
 import { deploy } from "../core/deploy.ts";
 import { removeFunko } from "../core/remove.ts";
@@ -18,13 +19,14 @@ import { currentScale, down, scale, up } from "../core/scale.ts";
 import { status } from "../core/status.ts";
 import { VERSION } from "../core/version.ts";
 import type { ServerDeps } from "./app.ts";
+import { clientAddress } from "./auth.ts";
 import { requireToken } from "./auth_middleware.ts";
+import { jsonError } from "./errors.ts";
 import { NDJSON, operationResponse } from "./operation_stream.ts";
-import { drainInTable } from "./routing_table.ts";
 import { receiveContext } from "./upload.ts";
 
 const LoginBody = z.object({ password: z.string() });
-const ScaleBody = z.object({ count: z.number().int().min(0).max(1000) });
+const ScaleBody = z.object({ count: z.number() });
 const BuildArgs = z.record(z.string(), z.string());
 const DeployBody = z.object({
   timeout: z.number().positive().max(3600).default(120),
@@ -34,25 +36,21 @@ const DeployBody = z.object({
 /** The admin API, to be mounted at `/admin/api`. */
 export function adminApi(deps: ServerDeps): Hono {
   const api = new Hono();
-  const lifecycle = { docker: deps.docker, instances: deps.instances };
+  const lifecycle = deps.lifecycle;
 
   api.post("/login", async (c) => {
-    const address = clientAddress(c.env);
-    const wait = deps.throttle.waitFor(address);
-    if (wait > 0) {
-      return c.json(
-        { error: { code: "too_many_attempts", message: "Too many failed logins: wait before trying again" } },
-        429,
-        { "retry-after": String(Math.ceil(wait / 1000)) },
-      );
-    }
     const body = LoginBody.safeParse(await c.req.json().catch(() => null));
     if (!body.success) throw new FaasoError('Cannot log in: send {"password": "..."}');
-    if (!await deps.credentials.checkPassword(body.data.password)) {
-      deps.throttle.fail(address);
-      return c.json({ error: { code: "bad_password", message: "Wrong password" } }, 401);
+    const outcome = await deps.throttle.attempt(
+      clientAddress(c.env),
+      () => deps.credentials.checkPassword(body.data.password),
+    );
+    if (outcome.kind === "throttled") {
+      return jsonError(429, "too_many_attempts", "Too many failed logins: wait before trying again", {
+        "retry-after": String(Math.ceil(outcome.waitMs / 1000)),
+      });
     }
-    deps.throttle.succeed(address);
+    if (outcome.kind === "wrong") return jsonError(401, "bad_password", "Wrong password");
     return c.json(await deps.credentials.issueToken());
   });
 
@@ -65,42 +63,42 @@ export function adminApi(deps: ServerDeps): Hono {
 
   api.get("/funkos", async (c) => c.json(await status(lifecycle)));
 
-  api.get("/funkos/:name", async (c) => c.json((await status(lifecycle, funkoName(c.req.param("name"))))[0]));
+  api.get("/funkos/:name", async (c) => c.json((await status(lifecycle, checkFunkoName(c.req.param("name"))))[0]));
 
   api.get("/funkos/:name/scale", async (c) => {
-    const name = funkoName(c.req.param("name"));
+    const name = checkFunkoName(c.req.param("name"));
     return c.json({ funko: name, scale: await currentScale(lifecycle, name) });
   });
 
   api.post("/funkos/:name/scale", async (c) => {
-    const name = funkoName(c.req.param("name"));
+    const name = checkFunkoName(c.req.param("name"));
     const body = ScaleBody.safeParse(await c.req.json().catch(() => null));
-    if (!body.success) throw new FaasoError(`Cannot scale ${name}: send {"count": N} with N from 0 to 1000`);
+    if (!body.success) throw new FaasoError(`Cannot scale ${name}: send {"count": N}`);
     return operationResponse((progress) => scale(lifecycle, name, body.data.count, progress), c.req.raw.signal);
   });
 
   api.post("/funkos/:name/up", (c) => {
-    const name = funkoName(c.req.param("name"));
+    const name = checkFunkoName(c.req.param("name"));
     return operationResponse((progress) => up(lifecycle, name, progress), c.req.raw.signal);
   });
 
   api.post("/funkos/:name/down", (c) => {
-    const name = funkoName(c.req.param("name"));
+    const name = checkFunkoName(c.req.param("name"));
     return operationResponse((progress) => down(lifecycle, name, progress), c.req.raw.signal);
   });
 
   api.delete("/funkos/:name", (c) => {
-    const name = funkoName(c.req.param("name"));
+    const name = checkFunkoName(c.req.param("name"));
     return operationResponse((progress) => removeFunko(lifecycle, name, progress), c.req.raw.signal);
   });
 
   api.post("/funkos/:name/build", async (c) => {
-    const name = funkoName(c.req.param("name"));
+    const name = checkFunkoName(c.req.param("name"));
     const buildArgs = BuildArgs.safeParse(parseJson(c.req.query("build_args") ?? "{}"));
     if (!buildArgs.success) throw new FaasoError("Cannot build: build_args must be a JSON object of strings");
     const settings = FunkoSettings.safeParse(parseJson(c.req.query("settings") ?? "{}"));
     if (!settings.success) throw new FaasoError(`Cannot build ${name}: settings: ${formatIssues(settings.error)}`);
-    const context = await receiveContext(c.req.raw.body, deps.data.uploadsFolder, deps.limits);
+    const context = await receiveContext(c.req.raw.body, deps.data.uploadsFolder);
     return operationResponse(async (progress, signal) => {
       await using received = context;
       progress({ kind: "step", text: `Received ${received.files} files (${received.bytes} bytes)` });
@@ -115,13 +113,13 @@ export function adminApi(deps: ServerDeps): Hono {
   });
 
   api.get("/funkos/:name/logs", async (c) => {
-    const name = funkoName(c.req.param("name"));
+    const name = checkFunkoName(c.req.param("name"));
     const tail = c.req.query("tail");
     if (tail !== undefined && !/^\d+$/.test(tail)) throw new FaasoError(`tail=${tail}: use a whole number of lines`);
     const lines = await funkoLogs(lifecycle, name, {
       follow: c.req.query("follow") === "1",
       tail: tail === undefined ? undefined : Number(tail),
-      signal: c.req.raw.signal,
+      signal: AbortSignal.any([c.req.raw.signal, deps.stopping]),
     });
     const encoder = new TextEncoder();
     const body = lines.pipeThrough(
@@ -133,7 +131,7 @@ export function adminApi(deps: ServerDeps): Hono {
   });
 
   api.post("/funkos/:name/deploy", async (c) => {
-    const name = funkoName(c.req.param("name"));
+    const name = checkFunkoName(c.req.param("name"));
     const body = DeployBody.safeParse(await c.req.json().catch(() => ({})));
     if (!body.success) throw new FaasoError(`Cannot deploy ${name}: send {"timeout": seconds, "force": true|false}`);
     return operationResponse(
@@ -141,7 +139,6 @@ export function adminApi(deps: ServerDeps): Hono {
         deploy(lifecycle, name, {
           timeoutMs: body.data.timeout * 1000,
           force: body.data.force,
-          drain: (old, drainMs) => drainInTable(deps.table, old.map((i) => i.id), drainMs),
         }, progress),
       c.req.raw.signal,
     );
@@ -150,12 +147,12 @@ export function adminApi(deps: ServerDeps): Hono {
   api.get("/secrets", async (c) => c.json(await deps.secrets.listAll()));
 
   api.get("/funkos/:name/secrets", async (c) => {
-    const name = funkoName(c.req.param("name"));
+    const name = checkFunkoName(c.req.param("name"));
     return c.json({ funko: name, names: await deps.secrets.list(name) });
   });
 
   api.put("/funkos/:name/secrets/:secret", async (c) => {
-    const name = funkoName(c.req.param("name"));
+    const name = checkFunkoName(c.req.param("name"));
     const secret = c.req.param("secret");
     const value = await readLimited(c.req.raw.body, MAX_SECRET_BYTES, `Cannot store the secret ${secret}`);
     await deps.secrets.add(name, secret, value);
@@ -163,7 +160,7 @@ export function adminApi(deps: ServerDeps): Hono {
   });
 
   api.delete("/funkos/:name/secrets/:secret", async (c) => {
-    const name = funkoName(c.req.param("name"));
+    const name = checkFunkoName(c.req.param("name"));
     const secret = c.req.param("secret");
     await deps.secrets.remove(name, secret);
     return c.json({ funko: name, name: secret, note: secretChangeNote(name) });
@@ -199,17 +196,4 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** Validates a funko name from a URL. */
-function funkoName(name: string): string {
-  const parsed = FunkoName.safeParse(name);
-  if (!parsed.success) throw new FaasoError(`${name}: not a funko name: ${parsed.error.issues[0]?.message}`);
-  return parsed.data;
-}
-
-/** The client's address from Deno.serve's handler info (unknown in app.request tests). */
-export function clientAddress(env: unknown): string {
-  const addr = (env as { remoteAddr?: { hostname?: string } } | undefined)?.remoteAddr;
-  return addr?.hostname ?? "unknown";
 }

@@ -1,13 +1,15 @@
 /**
- * The HTTP application of `faaso serve`: the reverse proxy at `/funko/`, the
- * admin API at `/admin/api/`, and the server's own `/ping`. Built by a
- * factory from its dependencies, so tests can call `app.request()`.
+ * The admin side of `faaso serve`: the JSON API at `/admin/api/` and the web
+ * UI at `/admin/`. Built by a factory from its dependencies, so tests can
+ * call `app.request()`. The proxy (`/funko/`) and `/ping` are answered in
+ * front of it, in server/mod.ts, without a router on their hot path.
  *
  * @module
  */
 import { Hono } from "hono";
 import type { Docker } from "../docker/mod.ts";
 import type { InstanceBackend } from "../core/instances.ts";
+import type { LifecycleDeps } from "../core/scale.ts";
 import type { SecretStore } from "../core/secrets.ts";
 import { VERSION } from "../core/version.ts";
 import { adminApi } from "./admin_api.ts";
@@ -15,9 +17,7 @@ import { adminUi } from "./ui/mod.tsx";
 import type { Credentials, LoginThrottle } from "./auth.ts";
 import type { DataFolder } from "../core/data_folder.ts";
 import { describeError, jsonError } from "./errors.ts";
-import type { ClientInfo, ProxyHandler } from "./proxy.ts";
 import type { RoutingTable } from "./routing_table.ts";
-import type { ContextLimits } from "./upload.ts";
 
 /** What the server needs. */
 export interface ServerDeps {
@@ -25,10 +25,10 @@ export interface ServerDeps {
   docker: Docker;
   /** Where instances come from. */
   instances: InstanceBackend;
+  /** The lifecycle core's dependencies, with the routing table's drain hook. */
+  lifecycle: LifecycleDeps;
   /** Routes to instances. */
   table: RoutingTable;
-  /** The `/funko/` handler. */
-  proxy: ProxyHandler;
   /** The admin password and tokens. */
   credentials: Credentials;
   /** Failed login accounting. */
@@ -37,8 +37,8 @@ export interface ServerDeps {
   data: DataFolder;
   /** Funko secrets. */
   secrets: SecretStore;
-  /** Limits on uploaded build contexts. */
-  limits?: ContextLimits;
+  /** Aborts when the server stops: ends streams that would otherwise never end (followed logs). */
+  stopping: AbortSignal;
 }
 
 /** The header every admin answer carries, so clients can compare versions. */
@@ -48,10 +48,6 @@ export const VERSION_HEADER = "x-faaso-version";
 export function createApp(deps: ServerDeps): Hono {
   // Not strict: /admin and /admin/ are the same page.
   const app = new Hono({ strict: false });
-
-  app.get("/ping", (c) => c.text("OK"));
-
-  app.all("/funko/*", (c) => deps.proxy(c.req.raw, c.env as ClientInfo | undefined));
 
   app.use("/admin/*", async function versionHeader(c, next) {
     await next();

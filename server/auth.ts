@@ -197,6 +197,29 @@ export class LoginThrottle {
   succeed(address: string): void {
     this.#failures.delete(address);
   }
+
+  /**
+   * Runs a password check for `address`. The attempt counts as a failure
+   * before the (slow) check runs, so that guesses sent in parallel are
+   * throttled too; a success clears the count.
+   */
+  async attempt(address: string, check: () => Promise<boolean>): Promise<LoginOutcome> {
+    const waitMs = this.waitFor(address);
+    if (waitMs > 0) return { kind: "throttled", waitMs };
+    this.fail(address);
+    if (!await check()) return { kind: "wrong" };
+    this.succeed(address);
+    return { kind: "ok" };
+  }
+}
+
+/** How a login attempt ended. */
+export type LoginOutcome = { kind: "ok" } | { kind: "wrong" } | { kind: "throttled"; waitMs: number };
+
+/** The client's address from Deno.serve's handler info ("unknown" when there is none, as in app.request). */
+export function clientAddress(env: unknown): string {
+  const addr = (env as { remoteAddr?: { hostname?: string } } | undefined)?.remoteAddr;
+  return addr?.hostname ?? "unknown";
 }
 
 /** A random password of 24 characters from an unambiguous alphabet. */

@@ -6,6 +6,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import type { Credentials } from "./auth.ts";
+import { jsonError } from "./errors.ts";
 
 /** Lets a request through only with a valid token. */
 export function requireToken(credentials: Credentials): MiddlewareHandler {
@@ -13,16 +14,9 @@ export function requireToken(credentials: Credentials): MiddlewareHandler {
     const header = c.req.header("authorization") ?? "";
     const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
     if (!token || !await credentials.checkToken(token)) {
-      return c.json(
-        {
-          error: {
-            code: "unauthorized",
-            message: "Log in first: faaso login (the token is missing, wrong or expired)",
-          },
-        },
-        401,
-        { "www-authenticate": 'Bearer realm="faaso"' },
-      );
+      return jsonError(401, "unauthorized", "Log in first: faaso login (the token is missing, wrong or expired)", {
+        "www-authenticate": 'Bearer realm="faaso"',
+      });
     }
     await next();
   };

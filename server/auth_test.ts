@@ -85,3 +85,14 @@ Deno.test("Credentials take a password hash from config.yml", async () => {
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("LoginThrottle.attempt counts guesses sent in parallel before checking them", async () => {
+  const throttle = new LoginThrottle(5, 60_000);
+  const slowWrong = () => new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 20));
+  const outcomes = await Promise.all(Array.from({ length: 20 }, () => throttle.attempt("9.9.9.9", slowWrong)));
+  assert.equal(outcomes.filter((o) => o.kind === "wrong").length, 5, "only the free attempts were checked");
+  assert.equal(outcomes.filter((o) => o.kind === "throttled").length, 15);
+  const fresh = new LoginThrottle(5, 60_000);
+  assert.deepEqual(await fresh.attempt("1.1.1.1", () => Promise.resolve(true)), { kind: "ok" });
+  assert.equal(fresh.waitFor("1.1.1.1"), 0, "a success clears the count");
+});

@@ -6,23 +6,10 @@
  *
  * @module
  */
+import { type Framing, type Head, parseHead, UpstreamError, type UpstreamErrorKind } from "./http1_head.ts";
 import type { UpstreamRequest, UpstreamResponse } from "./http1_pool.ts";
 
-/** Why talking to an upstream failed. */
-export type UpstreamErrorKind = "connect" | "reset" | "protocol" | "timeout" | "aborted";
-
-/** A failure to talk to an upstream; `beforeResponse` when no byte of an answer had come. */
-export class UpstreamError extends Error {
-  readonly kind: UpstreamErrorKind;
-  readonly beforeResponse: boolean;
-
-  constructor(kind: UpstreamErrorKind, message: string, beforeResponse: boolean, cause?: unknown) {
-    super(message, { cause });
-    this.name = "UpstreamError";
-    this.kind = kind;
-    this.beforeResponse = beforeResponse;
-  }
-}
+export { UpstreamError };
 
 /** Bodies up to this size are read whole and handed over as bytes, not as a stream. */
 const SMALL_BODY = 64 * 1024;
@@ -30,9 +17,6 @@ const CRLF = new Uint8Array([13, 10]);
 const LAST_CHUNK = new TextEncoder().encode("0\r\n\r\n");
 const encoder = new TextEncoder();
 const latin1 = new TextDecoder("latin1");
-
-/** How the response body is delimited. */
-type Framing = { kind: "none" } | { kind: "length"; remaining: number } | { kind: "chunked" } | { kind: "close" };
 
 /** One keep-alive connection to an upstream. */
 export class Http1Connection {
@@ -45,6 +29,7 @@ export class Http1Connection {
   #closed = false;
   #closeReason: UpstreamErrorKind | undefined;
   #received = 0;
+  #headWritten = false;
 
   private constructor(conn: Deno.TcpConn) {
     this.#conn = conn;
@@ -78,16 +63,23 @@ export class Http1Connection {
     }
   }
 
+  /** Whether the last request's head was written in full (a failure after it may have reached the upstream). */
+  get headWritten(): boolean {
+    return this.#headWritten;
+  }
+
   /**
-   * Sends `request` and resolves with the response head; `release` gets the
-   * connection back once the body has been read to its end and it can be reused.
+   * Sends `request` and resolves with the response head; `release` is told
+   * once the connection is done with, and whether it can be reused (the body
+   * was read to its end and both sides keep the connection alive).
    */
   async send(
     request: UpstreamRequest,
     host: string,
-    release: (connection: Http1Connection) => void,
+    release: (connection: Http1Connection, reusable: boolean) => void,
   ): Promise<UpstreamResponse> {
     this.#received = 0;
+    this.#headWritten = false;
     const onAbort = () => this.close("aborted");
     request.signal?.addEventListener("abort", onAbort, { once: true });
     // The timeout counts from the end of the request: an upload takes what it takes.
@@ -112,6 +104,7 @@ export class Http1Connection {
       const chunked = request.body !== null && length === undefined;
       if (request.body !== null) head += chunked ? "transfer-encoding: chunked\r\n" : `content-length: ${length}\r\n`;
       await this.#write(encoder.encode(`${head}\r\n`));
+      this.#headWritten = true;
       let bodySent = request.body === null;
       if (bodySent) startTimer();
       const writing = request.body
@@ -127,13 +120,15 @@ export class Http1Connection {
       deadlines.unwatch(this);
       const finish = (reusable: boolean) => {
         cleanup();
-        if (reusable && response.keepAlive && bodySent && !this.#closed) release(this);
-        else this.close();
+        const keep = reusable && response.keepAlive && bodySent && !this.#closed;
+        if (!keep) this.close();
+        release(this, keep);
       };
       return this.#withBody(response, finish);
     } catch (error) {
       cleanup();
       this.close();
+      release(this, false);
       throw this.#upstreamError(error);
     }
   }
@@ -151,8 +146,9 @@ export class Http1Connection {
       const text = latin1.decode(this.#buf.subarray(this.#start, end));
       this.#start = end + 4;
       const head = parseHead(text, method);
-      // 100 Continue and 103 Early Hints precede the real answer (101 is a WebSocket's: not here).
-      if (head.status >= 100 && head.status < 200 && head.status !== 101) continue;
+      if (head.status === 101) throw new UpstreamError("protocol", "an unrequested 101 Switching Protocols", false);
+      // 100 Continue and 103 Early Hints precede the real answer.
+      if (head.status < 200) continue;
       return head;
     }
   }
@@ -215,12 +211,15 @@ export class Http1Connection {
     if (framing.kind === "close") {
       return this.#start < this.#end ? this.#take(this.#end - this.#start) : await this.#readDirect(Infinity);
     }
+    if (framing.kind !== "chunked") return null;
     // Chunked: "SIZE[;ext]\r\nDATA\r\n" ... "0\r\n[trailers]\r\n".
-    const state = framing as Framing & { chunkLeft?: number };
+    const state = framing;
     if (!state.chunkLeft) {
       const line = await this.#readLine();
+      if (!/^[0-9a-f]{1,15}(;.*)?$/i.test(line)) {
+        throw new UpstreamError("protocol", `bad chunk size ${JSON.stringify(line)}`, false);
+      }
       const size = parseInt(line, 16);
-      if (Number.isNaN(size)) throw new UpstreamError("protocol", `bad chunk size ${JSON.stringify(line)}`, false);
       if (size === 0) {
         while ((await this.#readLine()) !== "") {
           // Trailers are dropped.
@@ -368,54 +367,6 @@ class Deadlines {
 }
 
 const deadlines = new Deadlines();
-
-/** A parsed response head. */
-interface Head {
-  status: number;
-  statusText: string;
-  headers: [string, string][];
-  framing: Framing;
-  keepAlive: boolean;
-}
-
-/** Parses a status line and headers; the framing follows RFC 9112 section 6.3. */
-export function parseHead(text: string, method: string): Head {
-  const lines = text.split("\r\n");
-  const statusLine = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(lines[0] ?? "");
-  if (!statusLine) throw new UpstreamError("protocol", `not an HTTP/1 answer: ${JSON.stringify(lines[0])}`, false);
-  const status = Number(statusLine[2]);
-  const headers: [string, string][] = [];
-  let length: number | undefined;
-  let chunked = false;
-  let connection = "";
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    const colon = line.indexOf(":");
-    if (colon <= 0) throw new UpstreamError("protocol", `bad header line ${JSON.stringify(line)}`, false);
-    const name = line.slice(0, colon).trim();
-    const value = line.slice(colon + 1).trim();
-    const lower = name.toLowerCase();
-    if (lower === "content-length") length = Number(value);
-    else if (lower === "transfer-encoding") chunked = /(^|,)\s*chunked\s*$/i.test(value);
-    else if (lower === "connection") connection = value.toLowerCase();
-    headers.push([name, value]);
-  }
-  const keepAlive = statusLine[1] === "1" ? !connection.includes("close") : connection.includes("keep-alive");
-  let framing: Framing;
-  if (method === "HEAD" || status === 204 || status === 304 || (status >= 100 && status < 200)) {
-    framing = { kind: "none" };
-  } else if (chunked) framing = { kind: "chunked" };
-  else if (length !== undefined && Number.isFinite(length) && length >= 0) {
-    framing = { kind: "length", remaining: length };
-  } else framing = { kind: "close" };
-  return {
-    status,
-    statusText: statusLine[3] ?? "",
-    headers,
-    framing,
-    keepAlive: keepAlive && framing.kind !== "close",
-  };
-}
 
 function describe(kind: UpstreamErrorKind): string {
   return kind === "timeout" ? "timed out" : kind === "aborted" ? "the client went away" : "the connection broke";

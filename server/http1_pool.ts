@@ -38,63 +38,67 @@ export interface UpstreamResponse {
   done: Promise<void>;
 }
 
-/** Options for {@linkcode Http1Pool}. */
-export interface Http1PoolOptions {
-  /** Idle connections kept per upstream. Default 256. */
-  maxIdlePerHost?: number;
-  /** Idle connections older than this are not reused. Default 4 s (under common 5 s server timeouts). */
-  idleTimeoutMs?: number;
-}
+/** Methods a client may send twice (RFC 9110 section 9.2.2). */
+export const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "DELETE", "PUT", "TRACE"]);
 
-/** Keep-alive connections per `host:port`. */
+/** Idle connections older than this are closed: under the keep-alive timeouts of common servers. */
+const IDLE_TIMEOUT_MS = 1500;
+
+/** Keep-alive connections per `host:port`, closed when idle too long or when the pool closes. */
 export class Http1Pool {
   #idle = new Map<string, Http1Connection[]>();
-  #maxIdle: number;
-  #idleTimeoutMs: number;
-
-  constructor(options: Http1PoolOptions = {}) {
-    this.#maxIdle = options.maxIdlePerHost ?? 256;
-    this.#idleTimeoutMs = options.idleTimeoutMs ?? 4000;
-  }
+  #active = new Set<Http1Connection>();
+  #sweeper: ReturnType<typeof setInterval> | undefined;
+  #maxIdle = 256;
 
   /**
    * Sends a request and resolves with the response head. A reused connection
    * that the upstream had closed is replaced transparently when the request
-   * has no body. Fails with {@linkcode UpstreamError}.
+   * has no body and either may be sent twice or never left this process.
+   * Fails with {@linkcode UpstreamError}.
    */
   async request(hostname: string, port: number, request: UpstreamRequest): Promise<UpstreamResponse> {
     const key = `${hostname}:${port}`;
-    let connection = this.#take(key);
-    const reused = connection !== undefined;
-    connection ??= await Http1Connection.open(hostname, port);
+    const reused = this.#take(key);
     try {
-      return await connection.send(request, key, (done) => this.#release(key, done));
+      return await this.#send(reused ?? await Http1Connection.open(hostname, port), key, request);
     } catch (error) {
-      const stale = reused && request.body === null && error instanceof UpstreamError && error.beforeResponse &&
-        error.kind !== "timeout" && error.kind !== "aborted";
+      const stale = reused !== undefined && request.body === null && error instanceof UpstreamError &&
+        error.beforeResponse && (error.kind === "reset" || error.kind === "protocol") &&
+        (IDEMPOTENT.has(request.method) || !reused.headWritten);
       if (!stale) throw error;
-      const fresh = await Http1Connection.open(hostname, port);
-      return await fresh.send(request, key, (done) => this.#release(key, done));
+      return await this.#send(await Http1Connection.open(hostname, port), key, request);
     }
   }
 
-  /** Closes every idle connection. */
+  /** Closes every connection, idle or busy: the requests using them fail. */
   close(): void {
+    for (const connection of this.#active) connection.close();
     for (const connections of this.#idle.values()) for (const connection of connections) connection.close();
+    this.#active.clear();
     this.#idle.clear();
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+  }
+
+  #send(connection: Http1Connection, key: string, request: UpstreamRequest): Promise<UpstreamResponse> {
+    this.#active.add(connection);
+    return connection.send(request, key, (done, reusable) => this.#release(key, done, reusable));
   }
 
   #take(key: string): Http1Connection | undefined {
     const idle = this.#idle.get(key);
     while (idle && idle.length > 0) {
       const connection = idle.pop()!;
-      if (Date.now() - connection.idleSince < this.#idleTimeoutMs) return connection;
+      if (Date.now() - connection.idleSince < IDLE_TIMEOUT_MS) return connection;
       connection.close();
     }
     return undefined;
   }
 
-  #release(key: string, connection: Http1Connection): void {
+  #release(key: string, connection: Http1Connection, reusable: boolean): void {
+    this.#active.delete(connection);
+    if (!reusable) return;
     let idle = this.#idle.get(key);
     if (!idle) this.#idle.set(key, idle = []);
     if (idle.length >= this.#maxIdle) {
@@ -103,5 +107,21 @@ export class Http1Pool {
     }
     connection.idleSince = Date.now();
     idle.push(connection);
+    this.#sweeper ??= setInterval(() => this.#sweep(), IDLE_TIMEOUT_MS);
+  }
+
+  /** Closes connections idle too long (an instance gone after a deploy is never asked again). */
+  #sweep(): void {
+    const now = Date.now();
+    for (const [key, idle] of this.#idle) {
+      const fresh = idle.filter((connection) => now - connection.idleSince < IDLE_TIMEOUT_MS);
+      for (const connection of idle) if (!fresh.includes(connection)) connection.close();
+      if (fresh.length) this.#idle.set(key, fresh);
+      else this.#idle.delete(key);
+    }
+    if (this.#idle.size === 0) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = undefined;
+    }
   }
 }

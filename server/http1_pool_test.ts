@@ -164,3 +164,25 @@ Deno.test("Http1Pool fails with connect, timeout and aborted errors", async () =
   for (const conn of accepted) conn.close();
   pool.close();
 });
+
+Deno.test("Http1Pool refuses a negative chunk size", async () => {
+  using server = rawServer(["HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n-5\r\nhello\r\n0\r\n\r\n"]);
+  const pool = new Http1Pool();
+  const answer = await pool.request("127.0.0.1", server.port, get());
+  await assert.rejects(new Response(answer.body).text(), /bad chunk size/);
+  await answer.done;
+  pool.close();
+});
+
+Deno.test("Http1Pool does not send a POST twice on a connection that broke after it was written", async () => {
+  using server = rawServer(["HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"], { closeAfter: true });
+  const pool = new Http1Pool();
+  assert.equal(await text(await pool.request("127.0.0.1", server.port, get())), "ok");
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  // The pooled connection is closed by now: a GET would be replayed on a new one, a POST is not.
+  await assert.rejects(
+    pool.request("127.0.0.1", server.port, { ...get(), method: "POST" }),
+    (error: UpstreamError) => error.beforeResponse,
+  );
+  pool.close();
+});

@@ -10,10 +10,11 @@ import type { InstanceBackend, InstanceEvent } from "../core/instances.ts";
 import { needsStart } from "../core/reconcile.ts";
 import type { Progress } from "../core/progress.ts";
 
+/** How long Docker gets to restart a stopped instance itself. */
+const GRACE_MS = 10_000;
+
 /** Options for {@linkcode InstanceKeeper}. */
 export interface KeeperOptions {
-  /** How long Docker gets to restart a stopped instance itself. Default 10 s. */
-  graceMs?: number;
   /** Where to say what the keeper did. */
   progress: Progress;
 }
@@ -21,19 +22,19 @@ export interface KeeperOptions {
 /** Starts instances again that stayed stopped. Feed it instance events. */
 export class InstanceKeeper {
   #instances: InstanceBackend;
-  #options: Required<KeeperOptions>;
+  #options: KeeperOptions;
   #timers = new Map<string, ReturnType<typeof setTimeout>>();
   #stopped = false;
 
   constructor(instances: InstanceBackend, options: KeeperOptions) {
     this.#instances = instances;
-    this.#options = { graceMs: 10_000, ...options };
+    this.#options = options;
   }
 
   /** Reacts to an instance event. */
   observe(event: InstanceEvent): void {
     if (event.action === "stop" && !this.#timers.has(event.id) && !this.#stopped) {
-      this.#timers.set(event.id, setTimeout(() => this.#check(event.id), this.#options.graceMs));
+      this.#timers.set(event.id, setTimeout(() => this.#check(event.id), GRACE_MS));
     } else if (event.action === "start" || event.action === "destroy") {
       clearTimeout(this.#timers.get(event.id));
       this.#timers.delete(event.id);
@@ -51,7 +52,7 @@ export class InstanceKeeper {
     this.#timers.delete(id);
     try {
       const instance = await this.#instances.get(id);
-      if (!instance || !needsStart(instance) || instance.retiring) return;
+      if (this.#stopped || !instance || !needsStart(instance) || instance.retiring) return;
       await this.#instances.start(instance);
       this.#options.progress({ kind: "step", text: `Started ${instance.name} again: it had stopped` });
     } catch (error) {

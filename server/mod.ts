@@ -18,7 +18,10 @@ import type { DataFolder } from "../core/data_folder.ts";
 import { InstanceKeeper } from "./keeper.ts";
 import { createProxy, isFunkoUrl } from "./proxy.ts";
 import { RouteWatcher } from "./route_watcher.ts";
-import { RoutingTable } from "./routing_table.ts";
+import { drainInTable, RoutingTable } from "./routing_table.ts";
+
+/** How long streams still open get when the server stops. */
+const STREAM_GRACE_MS = 2000;
 
 /** Options for {@linkcode startServer}. */
 export interface ServeOptions {
@@ -32,8 +35,6 @@ export interface ServeOptions {
   password?: string;
   /** How long to wait for an instance's response headers. */
   upstreamTimeoutMs?: number;
-  /** How long a request may wait for a starting instance. */
-  waitForInstanceMs?: number;
   /** Where to report what the server does. */
   progress: Progress;
 }
@@ -67,6 +68,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     text: `Data folder ${options.data.root}; admin password from ${credentials.source}`,
   });
 
+  // Build contexts of a server that died mid-build are of no use to anyone.
+  await Deno.remove(options.data.uploadsFolder, { recursive: true }).catch(() => {});
   const secrets = new SecretStore(options.data);
   const hostPath = await hostPathResolver(docker);
   const instances = new ContainerInstances(docker, {
@@ -87,7 +90,6 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const proxy = createProxy({
     table,
     upstreamTimeoutMs: options.upstreamTimeoutMs,
-    waitForInstanceMs: options.waitForInstanceMs,
     onUnreachable: (endpoint) => watcher.probe(endpoint),
     funkoExists: async (funko) => {
       const cached = images.get(funko);
@@ -99,11 +101,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     },
   });
   // The admin API and web UI load on their first request: a proxy that only proxies stays small.
+  const stopping = new AbortController();
   const deps: ServerDeps = {
+    stopping: stopping.signal,
+    lifecycle: {
+      docker,
+      instances,
+      drain: (retiring, ms) => drainInTable(table, retiring.map((instance) => instance.id), ms),
+    },
     docker,
     instances,
     table,
-    proxy,
     credentials,
     secrets,
     throttle: new LoginThrottle(),
@@ -147,7 +155,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       // SIGTERM too), starting containers it is stopping leaves it stale tasks it cannot restart.
       keeper.stop();
       abort.abort();
+      // Requests in flight get a moment to finish; streams that never end (followed logs, SSE
+      // through the proxy) are then cut, so that a stop takes seconds, not the engine's patience.
+      const cut = setTimeout(() => {
+        stopping.abort();
+        proxy.close();
+      }, STREAM_GRACE_MS);
       await finished;
+      clearTimeout(cut);
     },
   };
 }

@@ -20,7 +20,9 @@ export const NDJSON = "application/x-ndjson";
 
 /**
  * Runs `work` and streams its progress and outcome. `signal` (the client's)
- * is passed on, so that a client that goes away stops the work.
+ * is handed to the work: a build stops when its client goes away; lifecycle
+ * operations (scale, deploy, rm) ignore it and finish, as half-done ones
+ * would leave more to clean up than done ones.
  */
 export function operationResponse<T>(
   work: (progress: (event: ProgressEvent) => void, signal: AbortSignal) => Promise<T>,

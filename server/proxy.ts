@@ -6,7 +6,7 @@
  * @module
  */
 import { jsonError } from "./errors.ts";
-import { Http1Pool, UpstreamError } from "./http1_pool.ts";
+import { Http1Pool, IDEMPOTENT, UpstreamError, type UpstreamResponse } from "./http1_pool.ts";
 import { type Endpoint, FUNKO_PORT, type RoutingTable } from "./routing_table.ts";
 import { relayWebSocket } from "./websocket_relay.ts";
 
@@ -25,6 +25,9 @@ const HOP_BY_HOP = new Set([
 
 const PREFIX = "/funko/";
 
+/** How long a request may wait for a starting instance (a cold start, later a wake from zero). */
+const WAIT_FOR_INSTANCE_MS = 10_000;
+
 /** Options for {@linkcode createProxy}. */
 export interface ProxyOptions {
   /** Where instances are. */
@@ -35,8 +38,6 @@ export interface ProxyOptions {
   onUnreachable?: (endpoint: Endpoint) => void;
   /** How long to wait for an upstream's response headers. Default 60 s. */
   upstreamTimeoutMs?: number;
-  /** How long a request may wait for a starting instance. Default 10 s. */
-  waitForInstanceMs?: number;
 }
 
 /** The client's address, as Deno.serve reports it. */
@@ -50,9 +51,6 @@ export type ProxyHandler = ((request: Request, client?: ClientInfo) => Promise<R
   close(): void;
 };
 
-/** Methods that may be sent twice. */
-const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "DELETE", "PUT"]);
-
 /** Whether a request URL is under `/funko/`: the proxy's fast path, before any router. */
 export function isFunkoUrl(url: string): boolean {
   return url.startsWith(PREFIX, url.indexOf("/", url.indexOf("//") + 2));
@@ -61,7 +59,6 @@ export function isFunkoUrl(url: string): boolean {
 /** Makes the `/funko/` request handler. */
 export function createProxy(options: ProxyOptions): ProxyHandler {
   const upstreamTimeoutMs = options.upstreamTimeoutMs ?? 60_000;
-  const waitForInstanceMs = options.waitForInstanceMs ?? 10_000;
   const table = options.table;
   const pool = new Http1Pool();
 
@@ -73,7 +70,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     }
     let found = table.pick(target.funko);
     if (!found && table.hasPending(target.funko)) {
-      found = await table.waitForReady(target.funko, waitForInstanceMs, request.signal);
+      found = await table.waitForReady(target.funko, WAIT_FOR_INSTANCE_MS, request.signal);
     }
     if (!found) {
       if (table.knows(target.funko) || await options.funkoExists(target.funko)) {
@@ -84,10 +81,10 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
       return jsonError(404, "unknown_funko", `There is no funko named ${target.funko}`);
     }
     let endpoint: Endpoint = found;
-    if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
-      return relayWebSocket(request, `ws${endpoint.origin.slice(4)}${target.rest}${target.query}`);
-    }
     const headers = forwardHeaders(request, target.funko, client);
+    if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
+      return relayWebSocket(request, `ws${endpoint.origin.slice(4)}${target.rest}${target.query}`, headers);
+    }
     for (let attempt = 0;; attempt++) {
       endpoint.inFlight++;
       try {
@@ -99,13 +96,10 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
           signal: request.signal,
           headTimeoutMs: upstreamTimeoutMs,
         });
+        const response = toResponse(upstream);
         const done = endpoint;
         upstream.done.then(() => done.inFlight--);
-        return new Response(upstream.body, {
-          status: upstream.status,
-          statusText: upstream.statusText,
-          headers: withoutHopByHop(upstream.headers),
-        });
+        return response;
       } catch (error) {
         endpoint.inFlight--;
         const failure = error instanceof UpstreamError ? error : new UpstreamError("reset", String(error), false);
@@ -129,6 +123,20 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     }
   }
   return Object.assign(proxyFunko, { close: () => pool.close() });
+}
+
+/** The client's response; an answer the Response class refuses fails like a broken upstream, its body released. */
+function toResponse(upstream: UpstreamResponse): Response {
+  try {
+    return new Response(upstream.body, {
+      status: upstream.status,
+      statusText: upstream.statusText,
+      headers: withoutHopByHop(upstream.headers),
+    });
+  } catch (error) {
+    if (upstream.body instanceof ReadableStream) upstream.body.cancel().catch(() => {});
+    throw new UpstreamError("protocol", `unusable answer: ${(error as Error).message}`, false, error);
+  }
 }
 
 /** Where a proxied request goes. */

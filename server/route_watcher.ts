@@ -14,12 +14,12 @@
 import type { InstanceBackend, InstanceEvent } from "../core/instances.ts";
 import { type Endpoint, isHealthy, type RoutingTable } from "./routing_table.ts";
 
+/** The first probe of a starting instance comes this soon; the delay then grows to LAST_PROBE_MS. */
+const FIRST_PROBE_MS = 20;
+const LAST_PROBE_MS = 1000;
+
 /** Options for {@linkcode RouteWatcher}. */
 export interface RouteWatcherOptions {
-  /** First probe delay; it grows to `maxProbeIntervalMs`. Default 20 ms. */
-  probeIntervalMs?: number;
-  /** Longest delay between probes. Default 1000 ms. */
-  maxProbeIntervalMs?: number;
   /** Where to report reconnections. Default: console.error. */
   log?: (message: string) => void;
   /** Also told of every instance event, after the table took it in. */
@@ -40,8 +40,6 @@ export class RouteWatcher {
     this.#table = table;
     this.#instances = instances;
     this.#options = {
-      probeIntervalMs: options.probeIntervalMs ?? 20,
-      maxProbeIntervalMs: options.maxProbeIntervalMs ?? 1000,
       log: options.log ?? ((message) => console.error(message)),
       onEvent: options.onEvent,
     };
@@ -80,13 +78,12 @@ export class RouteWatcher {
     let backoff = 100;
     while (!signal.aborted) {
       try {
-        const events = await this.#instances.events(signal);
+        this.#reader = (await this.#instances.events(signal)).getReader();
         const all = await this.#instances.list(undefined, signal);
         this.#table.replaceAll(all.filter((instance) => instance.funko));
         for (const instance of all) this.#probeIfPending(instance.id);
         onSync();
         backoff = 100;
-        this.#reader = events.getReader();
         while (true) {
           const { value: event, done } = await this.#reader.read();
           if (done) break;
@@ -99,6 +96,10 @@ export class RouteWatcher {
         if (signal.aborted) break;
         onFirstError(error);
         this.#options.log(`Cannot follow the Docker engine's events: ${(error as Error).message}; retrying`);
+      } finally {
+        // A listing or an event that failed leaves the subscription open: close it before the next.
+        await this.#reader?.cancel().catch(() => {});
+        this.#reader = undefined;
       }
       await sleep(backoff, signal);
       backoff = Math.min(backoff * 2, 5000);
@@ -138,7 +139,7 @@ export class RouteWatcher {
 
   async #probeLoop(endpoint: Endpoint): Promise<void> {
     const signal = this.#abort.signal;
-    let delay = this.#options.probeIntervalMs;
+    let delay = FIRST_PROBE_MS;
     while (!signal.aborted && this.#table.get(endpoint.id) === endpoint && endpoint.running) {
       if (endpoint.health === "unhealthy" || endpoint.draining || isHealthy(endpoint)) return;
       if (endpoint.origin && await answersPing(endpoint.origin, signal)) {
@@ -146,7 +147,7 @@ export class RouteWatcher {
         return;
       }
       await sleep(delay, signal);
-      delay = Math.min(delay * 1.5, this.#options.maxProbeIntervalMs);
+      delay = Math.min(delay * 1.5, LAST_PROBE_MS);
     }
   }
 }

@@ -53,12 +53,12 @@ export function isHealthy(endpoint: Endpoint): boolean {
  * has no healthy one (a cold start), never beside healthy ones (a deploy or
  * a scale-up waits for Docker's verdict).
  */
-export function isProbed(endpoint: Endpoint): boolean {
+function isProbed(endpoint: Endpoint): boolean {
   return isUsable(endpoint) && endpoint.health === "starting" && endpoint.probed;
 }
 
 /** Whether an endpoint may become ready soon (running, not ready yet, not unhealthy). */
-export function isPending(endpoint: Endpoint): boolean {
+function isPending(endpoint: Endpoint): boolean {
   return endpoint.running && !endpoint.draining && !isHealthy(endpoint) && endpoint.health !== "unhealthy";
 }
 
@@ -73,7 +73,6 @@ class FunkoRoutes {
 export class RoutingTable {
   #funkos = new Map<string, FunkoRoutes>();
   #byId = new Map<string, Endpoint>();
-  #listeners = new Set<(funko: string) => void>();
 
   /** Adds or refreshes an instance. */
   upsert(instance: Instance): Endpoint {
@@ -198,17 +197,6 @@ export class RoutingTable {
     });
   }
 
-  /** Calls `listener(funko)` whenever a funko's endpoints change. Returns an unsubscribe function. */
-  onChange(listener: (funko: string) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
-  }
-
-  /** Whether an endpoint gets traffic now. */
-  isReady(endpoint: Endpoint): boolean {
-    return this.#funkos.get(endpoint.funko)?.ready.includes(endpoint) ?? false;
-  }
-
   /** Every funko's endpoints, for the admin API. */
   snapshot(): Record<string, (Omit<Endpoint, "origin"> & { ready: boolean })[]> {
     const out: Record<string, (Omit<Endpoint, "origin"> & { ready: boolean })[]> = {};
@@ -239,7 +227,6 @@ export class RoutingTable {
     routes.ready = healthy.length > 0 ? healthy : endpoints.filter(isProbed);
     if (routes.endpoints.size === 0 && routes.waiters.size === 0) this.#funkos.delete(funko);
     if (routes.ready.length > 0) { for (const wake of [...routes.waiters]) wake(); }
-    for (const listener of this.#listeners) listener(funko);
   }
 }
 

@@ -1,37 +1,66 @@
 /**
- * WebSocket pass-through: the client's socket is accepted here and relayed
- * message by message to a socket opened to the instance. Messages sent before
- * the instance's socket opens are queued, and closing either side closes the
- * other with the same code.
+ * WebSocket pass-through: a socket is opened to the instance first (with the
+ * client's headers, cookies and auth included, and its subprotocols), then the
+ * client's request is upgraded with the subprotocol the instance chose, and
+ * messages are relayed both ways. Closing either side closes the other with
+ * the same code.
  *
  * @module
  */
 import { jsonError } from "./errors.ts";
 
-/** Upgrades `request` and relays it to `upstreamUrl` (`ws://ADDRESS:3000/path?query`). */
-export function relayWebSocket(request: Request, upstreamUrl: string): Response {
+/** How long the instance gets to accept the WebSocket. */
+const OPEN_TIMEOUT_MS = 10_000;
+
+/**
+ * Upgrades `request` and relays it to `upstreamUrl` (`ws://ADDRESS:3000/path?query`),
+ * sending `headers` (the forwarded ones) in the upstream handshake.
+ */
+export async function relayWebSocket(
+  request: Request,
+  upstreamUrl: string,
+  headers: [string, string][],
+): Promise<Response> {
   const protocols = request.headers.get("sec-websocket-protocol")?.split(",").map((p) => p.trim()).filter(Boolean);
+  const handshake = headers.filter(([name]) => !name.startsWith("sec-websocket-"));
+  const upstream = new WebSocket(upstreamUrl, { protocols, headers: handshake });
+  upstream.binaryType = "arraybuffer";
+  // What the instance says before the client's side is open waits here.
+  const early: (string | ArrayBuffer)[] = [];
+  upstream.onmessage = (event) => early.push(event.data);
+  const opened = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), OPEN_TIMEOUT_MS);
+    upstream.onopen = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    upstream.onerror = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+  });
+  if (!opened) {
+    closeQuietly(upstream, 1000, "");
+    return jsonError(502, "upstream_failed", "The funko did not accept the WebSocket");
+  }
   let upgraded: { socket: WebSocket; response: Response };
   try {
-    upgraded = Deno.upgradeWebSocket(request, protocols?.length ? { protocol: protocols[0] } : {});
+    upgraded = Deno.upgradeWebSocket(request, upstream.protocol ? { protocol: upstream.protocol } : {});
   } catch (error) {
+    closeQuietly(upstream, 1000, "");
     return jsonError(400, "bad_upgrade", `Cannot upgrade to a WebSocket: ${(error as Error).message}`);
   }
   const client = upgraded.socket;
-  const upstream = new WebSocket(upstreamUrl, protocols);
   client.binaryType = "arraybuffer";
-  upstream.binaryType = "arraybuffer";
-  const queued: (string | ArrayBuffer)[] = [];
-
+  client.onopen = () => {
+    for (const message of early.splice(0)) client.send(message);
+  };
   client.onmessage = (event) => {
     if (upstream.readyState === WebSocket.OPEN) upstream.send(event.data);
-    else queued.push(event.data);
-  };
-  upstream.onopen = () => {
-    for (const message of queued.splice(0)) upstream.send(message);
   };
   upstream.onmessage = (event) => {
     if (client.readyState === WebSocket.OPEN) client.send(event.data);
+    else early.push(event.data);
   };
   client.onclose = (event) => closeQuietly(upstream, event.code, event.reason);
   upstream.onclose = (event) => closeQuietly(client, event.code, event.reason);

@@ -133,15 +133,25 @@ Deno.test("faaso serve in its image: remote build, balancing, streaming, failove
       assert.equal(await response.text(), "compressed hello ".repeat(100));
     });
 
-    await t.step("a WebSocket is relayed both ways", async () => {
-      const socket = new WebSocket(`${base.replace("http", "ws")}/ws`);
-      const reply = new Promise<string>((resolve, reject) => {
-        socket.onmessage = (event) => resolve(event.data);
+    await t.step("a WebSocket is relayed both ways, with its handshake's headers and subprotocol", async () => {
+      const socket = new WebSocket(`${base.replace("http", "ws")}/ws`, {
+        protocols: ["chat.v2", "chat.v1"],
+        headers: { cookie: "session=abc" },
+      });
+      const messages: string[] = [];
+      const arrived = (count: number) =>
+        waitUntil(() => Promise.resolve(messages.length >= count), `${count} messages`);
+      socket.onmessage = (event) => messages.push(event.data);
+      await new Promise((resolve, reject) => {
+        socket.onopen = resolve;
         socket.onerror = () => reject(new Error("WebSocket error"));
       });
-      await new Promise((resolve) => socket.onopen = resolve);
+      assert.equal(socket.protocol, "chat.v1", "the instance's choice of subprotocol");
+      await arrived(1);
+      assert.equal(messages[0], "cookie: session=abc", "the handshake's cookie reached the instance");
       socket.send("hello over the proxy");
-      assert.equal(await reply, "echo: hello over the proxy");
+      await arrived(2);
+      assert.equal(messages[1], "echo: hello over the proxy");
       const closed = new Promise((resolve) => socket.onclose = resolve);
       socket.close();
       await closed;

@@ -176,6 +176,23 @@ Deno.test("the admin web UI in Chromium: login, scale, logs, deploy, secrets", a
       await response.body?.cancel();
       assert.equal((await instancesOf(docker, name)).length, 2);
     });
+
+    await t.step("without JavaScript, a destructive form asks on a page of its own first", async () => {
+      const cookies = await context.cookies();
+      const cookie = `faaso_session=${cookies.find((c) => c.name === "faaso_session")!.value}`;
+      const page = await (await fetch(`${admin}funkos/${name}`, { headers: { cookie } })).text();
+      const csrf = /name="_csrf" value="([0-9a-f]+)"/.exec(page)?.[1];
+      assert.ok(csrf, "the page carries its CSRF token");
+      const form = { "content-type": "application/x-www-form-urlencoded", cookie };
+      const asked = await fetch(`${admin}funkos/${name}/down`, {
+        method: "POST",
+        headers: form,
+        body: `_csrf=${csrf}`,
+      });
+      assert.equal(asked.status, 200);
+      assert.match(await asked.text(), /Are you sure\?[\s\S]*name="confirm" value="yes"/);
+      assert.equal((await instancesOf(docker, name)).length, 2, "nothing stopped yet");
+    });
   } finally {
     await browser.close();
     await cleanupFunko(docker, name);

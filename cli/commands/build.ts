@@ -7,7 +7,7 @@ import { type Command, Option } from "@commander-js/extra-typings";
 import { FaasoError } from "../../core/errors.ts";
 import type { BuildResult } from "../../core/build.ts";
 import type { CliContext } from "../context.ts";
-import { runDeploy } from "./deploy.ts";
+import { deployTimeout, runDeploy } from "./deploy.ts";
 
 /** Adds `build` to the program. */
 export function buildCommand(program: Command, ctx: CliContext): void {
@@ -34,6 +34,7 @@ export function buildCommand(program: Command, ctx: CliContext): void {
       if (options.name && folders.length > 1) {
         throw new FaasoError("Cannot use --name with several folders: each would get the same name");
       }
+      if (options.deploy) deployTimeout(options.timeout);
       const backend = await ctx.backend(options);
       const results: BuildResult[] = [];
       for (const folder of folders) {

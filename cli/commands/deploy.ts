@@ -44,13 +44,21 @@ export async function runDeploy(
   name: string,
   flags: DeployFlags,
 ): Promise<DeployResult> {
-  const seconds = Number(flags.timeout);
-  if (!(seconds > 0)) throw new FaasoError(`--timeout ${flags.timeout}: use a number of seconds`);
+  const seconds = deployTimeout(flags.timeout);
   const result = await ctx.output.task((progress) =>
     backend.deploy(name, { timeoutMs: seconds * 1000, force: flags.force }, progress)
   );
   report(ctx.output, result);
   return result;
+}
+
+/** Reads `--timeout`: seconds, more than 0 and at most an hour (what a server accepts too). */
+export function deployTimeout(text: string): number {
+  const seconds = Number(text);
+  if (!(seconds > 0 && seconds <= 3600)) {
+    throw new FaasoError(`--timeout ${text}: use a number of seconds, at most 3600`);
+  }
+  return seconds;
 }
 
 function report(output: Output, result: DeployResult): void {

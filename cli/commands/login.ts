@@ -7,7 +7,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import { FaasoError } from "../../core/errors.ts";
 import { configPath, readConfig, writeConfig } from "../config.ts";
-import { type CliContext, readHidden, readLine } from "../context.ts";
+import { type CliContext, readPassword } from "../context.ts";
 
 /** Adds `login` and `logout` to the program. */
 export function loginCommands(program: Command, ctx: CliContext): void {
@@ -26,9 +26,7 @@ export function loginCommands(program: Command, ctx: CliContext): void {
       if (!/^https?:\/\/[^/]+/.test(server)) {
         throw new FaasoError(`Cannot log in to ${server}: use a URL such as http://host:8888`);
       }
-      const password = ctx.stdinIsTerminal
-        ? await readHidden("Admin password: ", ctx)
-        : (await readLine(ctx.stdin))?.trim();
+      const password = await readPassword("Admin password: ", ctx);
       if (!password) throw new FaasoError("Cannot log in: no password given");
       let response: Response;
       try {

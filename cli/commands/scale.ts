@@ -40,7 +40,9 @@ export function scaleCommands(program: Command, ctx: CliContext): void {
         ctx.output.print(String(await backend.currentScale(name)));
         return;
       }
-      if (!/^\d+$/.test(count)) throw new FaasoError(`Cannot scale ${name} to ${count}: use a whole number, 0 or more`);
+      if (!/^\d+$/.test(count)) {
+        throw new FaasoError(`Cannot scale ${name} to ${count}: use a whole number from 0 to 100`);
+      }
       report(ctx.output, await ctx.output.task((progress) => backend.scale(name, Number(count), progress)));
     });
 }

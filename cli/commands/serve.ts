@@ -1,19 +1,19 @@
 /**
- * `faaso serve`: the proxy, the admin API and (later) the web UI.
+ * `faaso serve`: the proxy, the admin API and the web UI.
  *
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
 import { FaasoError } from "../../core/errors.ts";
-import { type CliContext, readHidden, readLine } from "../context.ts";
+import { type CliContext, readPassword } from "../context.ts";
 
 /** Adds `serve` to the program. */
 export function serveCommand(program: Command, ctx: CliContext): void {
   program.command("serve")
-    .summary("run the proxy and the admin API")
+    .summary("run the proxy, the admin API and the web UI (/admin/)")
     .description(
-      "Reverse-proxy http://HOST:PORT/funko/NAME/ to NAME's healthy instances and serve the admin API " +
-        "at /admin/api/. The admin password comes from FAASO_PASSWORD, else DATA/config.yml, else it is " +
+      "Reverse-proxy http://HOST:PORT/funko/NAME/ to NAME's healthy instances, and serve the admin API " +
+        "at /admin/api/ and the web UI at /admin/. The admin password comes from FAASO_PASSWORD, else DATA/config.yml, else it is " +
         "generated on the first start and printed once.",
     )
     .option("-p, --port <port>", "port to listen on (env FAASO_PORT)", Deno.env.get("FAASO_PORT") ?? "8888")
@@ -28,9 +28,7 @@ export function serveCommand(program: Command, ctx: CliContext): void {
     .option("-l, --local", "accepted for symmetry: serve always runs on this machine")
     .action(async (options) => {
       if (options.hashPassword) {
-        const password = ctx.stdinIsTerminal
-          ? await readHidden("Password to hash: ", ctx)
-          : (await readLine(ctx.stdin))?.replace(/\r$/, "");
+        const password = await readPassword("Password to hash: ", ctx);
         if (!password || password.length < 8) {
           throw new FaasoError("Cannot hash the password: use at least 8 characters");
         }

@@ -26,9 +26,10 @@ export function ActionForm(props: {
       hx-target={props.target}
       hx-swap="outerHTML"
       hx-confirm={props.confirm}
+      // Only htmx, after its dialog, says "confirmed"; a plain post gets the confirmation page.
+      hx-vals={props.confirm ? JSON.stringify({ confirm: "yes" }) : undefined}
     >
       <input type="hidden" name="_csrf" value={props.csrf} />
-      {props.confirm && <input type="hidden" name="confirm" value="yes" />}
       {Object.entries(props.fields ?? {}).map(([name, value]) => (
         <input type="hidden" name={name} value={String(value)} />
       ))}

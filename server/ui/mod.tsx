@@ -8,15 +8,14 @@
 import { type Context, Hono } from "hono";
 import { deploy } from "../../core/deploy.ts";
 import { FaasoError } from "../../core/errors.ts";
-import { FunkoName } from "../../core/manifest.ts";
+import { FUNKO_NAME_PATTERN } from "../../core/names.ts";
 import { removeFunko } from "../../core/remove.ts";
 import { down, scale, up } from "../../core/scale.ts";
 import { secretChangeNote } from "../../core/secrets.ts";
 import { type FunkoStatus, status } from "../../core/status.ts";
-import { clientAddress } from "../admin_api.ts";
+import { clientAddress } from "../auth.ts";
 import type { ServerDeps } from "../app.ts";
 import { describeError } from "../errors.ts";
-import { drainInTable } from "../routing_table.ts";
 import { ASSETS } from "./assets.ts";
 import { DeployProgress, FunkoCard, InstancesTable } from "./funko_card.tsx";
 import { Jobs } from "./jobs.ts";
@@ -30,7 +29,7 @@ type UiContext = Context<{ Variables: SessionVariables }>;
 /** The web UI, to be mounted at `/admin`. */
 export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }> {
   const ui = new Hono<{ Variables: SessionVariables }>({ strict: false });
-  const lifecycle = { docker: deps.docker, instances: deps.instances };
+  const lifecycle = deps.lifecycle;
   const jobs = new Jobs();
   const info = serverInfo(deps);
   const funkoOf = async (c: UiContext): Promise<FunkoStatus> => {
@@ -47,18 +46,13 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
   ui.get("/login", (c) => c.html(<LoginPage />));
 
   ui.post("/login", async (c) => {
-    const address = clientAddress(c.env);
-    const wait = deps.throttle.waitFor(address);
-    if (wait > 0) {
-      return c.html(<LoginPage error={`Too many failed attempts: wait ${Math.ceil(wait / 1000)} s`} />, 429);
-    }
     const form = await c.req.parseBody();
     const password = typeof form.password === "string" ? form.password : "";
-    if (!password || !await deps.credentials.checkPassword(password)) {
-      deps.throttle.fail(address);
-      return c.html(<LoginPage error="Wrong password" />, 401);
+    const outcome = await deps.throttle.attempt(clientAddress(c.env), () => deps.credentials.checkPassword(password));
+    if (outcome.kind === "throttled") {
+      return c.html(<LoginPage error={`Too many failed attempts: wait ${Math.ceil(outcome.waitMs / 1000)} s`} />, 429);
     }
-    deps.throttle.succeed(address);
+    if (outcome.kind === "wrong") return c.html(<LoginPage error="Wrong password" />, 401);
     await startSession(c, deps.credentials);
     return c.redirect("/admin/", 303);
   });
@@ -101,13 +95,11 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
         return <FunkoCard funko={await funkoOf(c)} csrf={c.get("csrf")} />;
       }, `/admin/funkos/${c.req.param("name")}`));
 
-  lifecycleAction("scale", (name, form) => {
-    const count = Number(form.count);
-    if (!Number.isInteger(count) || count < 0 || count > 100) {
-      throw new FaasoError(`Cannot scale ${name} to ${form.count}: use a whole number from 0 to 100`);
-    }
-    return scale(lifecycle, name, count);
-  });
+  // An empty or odd field is no number (NaN), not 0: scale() refuses it.
+  lifecycleAction(
+    "scale",
+    (name, form) => scale(lifecycle, name, /^\d+$/.test(String(form.count)) ? Number(form.count) : NaN),
+  );
   lifecycleAction("up", (name) => up(lifecycle, name));
   lifecycleAction("down", (name) => down(lifecycle, name));
 
@@ -116,9 +108,7 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
       const name = funkoName(c.req.param("name"));
       const job = jobs.start(async (progress) => {
         try {
-          const result = await deploy(lifecycle, name, {
-            drain: (old, drainMs) => drainInTable(deps.table, old.map((i) => i.id), drainMs),
-          }, progress);
+          const result = await deploy(lifecycle, name, {}, progress);
           const message = result.started.length
             ? `Deployed: ${result.started.length} new instance(s)`
             : "Nothing to deploy: every instance runs the newest image";
@@ -134,11 +124,12 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
       return Promise.resolve(<DeployProgress funko={name} job={job} />);
     }, `/admin/funkos/${c.req.param("name")}`));
 
-  ui.get("/jobs/:id/events", (c) => followJob(c, jobs, c.req.param("id")));
+  ui.get("/jobs/:id/events", (c) => followJob(c, jobs, c.req.param("id"), deps.stopping));
 
   ui.get("/funkos/:name/logs/stream", (c) => {
     const tail = Number(c.req.query("tail") ?? "200");
-    return followLogs(c, lifecycle, funkoName(c.req.param("name")), Number.isInteger(tail) ? tail : 200);
+    const name = funkoName(c.req.param("name"));
+    return followLogs(c, lifecycle, name, Number.isInteger(tail) ? tail : 200, deps.stopping);
   });
 
   ui.post("/funkos/:name/remove", (c) =>
@@ -227,11 +218,10 @@ async function needsConfirmation(
   );
 }
 
-/** Validates a funko name from a URL. */
+/** A funko name from a URL; a malformed one is a page that does not exist. */
 function funkoName(name: string): string {
-  const parsed = FunkoName.safeParse(name);
-  if (!parsed.success) throw new FaasoError(`${name}: not a funko name`, { status: 404 });
-  return parsed.data;
+  if (!FUNKO_NAME_PATTERN.test(name)) throw new FaasoError(`${name}: not a funko name`, { status: 404 });
+  return name;
 }
 
 /** Server and engine versions for the pages, asked of the engine at most once a minute. */

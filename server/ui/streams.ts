@@ -12,10 +12,17 @@ import { describeError } from "../errors.ts";
 import type { JobEvent, Jobs } from "./jobs.ts";
 
 /** Streams a funko's logs as `line` events (JSON: instance, stream, text) until the page goes away. */
-export function followLogs(c: Context, deps: LifecycleDeps, funko: string, tail: number): Response {
+export function followLogs(
+  c: Context,
+  deps: LifecycleDeps,
+  funko: string,
+  tail: number,
+  stopping: AbortSignal,
+): Response {
   return streamSSE(c, async (stream) => {
     const abort = new AbortController();
     stream.onAbort(() => abort.abort());
+    stopping.addEventListener("abort", () => abort.abort(), { once: true });
     try {
       const lines = await funkoLogs(deps, funko, { follow: true, tail, signal: abort.signal });
       for await (const line of lines) await stream.writeSSE({ event: "line", data: JSON.stringify(line) });
@@ -26,7 +33,7 @@ export function followLogs(c: Context, deps: LifecycleDeps, funko: string, tail:
 }
 
 /** Streams a job's events as `progress` and `done` events, the past ones first. */
-export function followJob(c: Context, jobs: Jobs, id: string): Response {
+export function followJob(c: Context, jobs: Jobs, id: string, stopping: AbortSignal): Response {
   return streamSSE(c, async (stream) => {
     const { promise: finished, resolve } = Promise.withResolvers<void>();
     const send = (event: JobEvent) => {
@@ -42,6 +49,7 @@ export function followJob(c: Context, jobs: Jobs, id: string): Response {
       return;
     }
     stream.onAbort(() => resolve());
+    stopping.addEventListener("abort", () => resolve(), { once: true });
     await finished;
     unsubscribe();
   });
