@@ -22,7 +22,7 @@ export async function hostPathResolver(docker: Docker): Promise<HostPathResolver
   if (!id) return (path) => path;
   const container = await docker.containers.inspectOrNull(id);
   if (!container) return (path) => path;
-  const mounts = ((container as unknown as { Mounts?: { Source: string; Destination: string }[] }).Mounts ?? [])
+  const mounts = (container.Mounts ?? [])
     .sort((a, b) => b.Destination.length - a.Destination.length);
   return (path) => {
     const mount = mounts.find((m) => path === m.Destination || path.startsWith(`${m.Destination}/`));

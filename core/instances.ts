@@ -150,7 +150,7 @@ export class ContainerInstances implements InstanceBackend {
       imageId: container.Image,
       created: new Date(container.Created),
       restarts: container.RestartCount,
-      retiring: (container.HostConfig.RestartPolicy as { Name?: string } | undefined)?.Name === "no",
+      retiring: container.HostConfig.RestartPolicy?.Name === "no",
     };
   }
 

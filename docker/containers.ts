@@ -50,8 +50,19 @@ export interface ContainerInspect {
     Env: string[] | null;
     Labels: Record<string, string> | null;
   };
-  HostConfig: Record<string, unknown>;
-  NetworkSettings: { Networks: Record<string, { IPAddress: string; Aliases: string[] | null }> };
+  HostConfig: {
+    RestartPolicy?: { Name: string; MaximumRetryCount?: number };
+    Memory?: number;
+    NanoCpus?: number;
+    [key: string]: unknown;
+  };
+  /** Volumes and bind mounts, with the host path (`Source`) of each. */
+  Mounts?: { Type: string; Source: string; Destination: string }[];
+  NetworkSettings: {
+    Networks: Record<string, { IPAddress: string; Aliases: string[] | null }>;
+    /** Published ports: container port -> host bindings. */
+    Ports?: Record<string, { HostIp: string; HostPort: string }[] | null>;
+  };
 }
 
 /** The body of `POST /containers/create`, as much of it as FaaSO uses. */

@@ -120,8 +120,11 @@ export class RouteWatcher {
           const instance = await this.#instances.get(event.id, this.#abort.signal);
           if (instance) this.#table.upsert(instance);
         }
-        this.#table.update(event.id, { health: event.health ?? "none" });
-        if (event.health === "healthy") this.#table.update(event.id, { suspect: false });
+        // One change, one recomputation of the funko's routes; healthy also clears a failed connection.
+        this.#table.update(event.id, {
+          health: event.health ?? "none",
+          ...(event.health === "healthy" ? { suspect: false } : {}),
+        });
         break;
       case "stop":
         this.#table.update(event.id, { running: false });

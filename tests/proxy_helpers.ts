@@ -101,8 +101,7 @@ export async function startProxy(docker: Docker, options: StartProxyOptions = {}
 /** The proxy container's URL on the host (its published port changes when the engine restarts it). */
 export async function proxyUrl(docker: Docker, id: string): Promise<string> {
   const inspect = await docker.containers.inspectOrNull(id);
-  const ports = (inspect?.NetworkSettings as unknown as { Ports?: Record<string, { HostPort: string }[] | null> })
-    ?.Ports;
+  const ports = inspect?.NetworkSettings.Ports;
   const port = ports?.["8888/tcp"]?.[0]?.HostPort;
   if (!port) throw new Error("the proxy container has no published port");
   return `http://127.0.0.1:${port}`;

@@ -58,7 +58,7 @@ for (const { runtime, hello } of RUNTIMES) {
         const inspect = await docker.containers.inspectOrNull(instance!.id);
         assert.equal(inspect?.Config.Hostname, name);
         assert.equal(
-          inspect?.HostConfig.RestartPolicy && (inspect.HostConfig.RestartPolicy as { Name: string }).Name,
+          inspect?.HostConfig.RestartPolicy?.Name,
           "unless-stopped",
         );
         const image = await docker.images.inspectOrNull(`faaso-${name}:latest`);
