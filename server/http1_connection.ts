@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { type Framing, type Head, parseHead, UpstreamError, type UpstreamErrorKind } from "./http1_head.ts";
+import { type Head, parseHead, UpstreamError, type UpstreamErrorKind } from "./http1_head.ts";
+import { Http1Reader } from "./http1_reader.ts";
 import type { UpstreamRequest, UpstreamResponse } from "./http1_pool.ts";
 
 export { UpstreamError };
@@ -16,23 +17,20 @@ const SMALL_BODY = 64 * 1024;
 const CRLF = new Uint8Array([13, 10]);
 const LAST_CHUNK = new TextEncoder().encode("0\r\n\r\n");
 const encoder = new TextEncoder();
-const latin1 = new TextDecoder("latin1");
 
 /** One keep-alive connection to an upstream. */
 export class Http1Connection {
   /** When it was last returned to the pool. */
   idleSince = 0;
   #conn: Deno.TcpConn;
-  #buf: Uint8Array<ArrayBuffer> = new Uint8Array(16 * 1024);
-  #start = 0;
-  #end = 0;
+  #reader: Http1Reader;
   #closed = false;
   #closeReason: UpstreamErrorKind | undefined;
-  #received = 0;
   #headWritten = false;
 
   private constructor(conn: Deno.TcpConn) {
     this.#conn = conn;
+    this.#reader = new Http1Reader(conn);
   }
 
   /** Connects, or fails with a `connect` {@linkcode UpstreamError}. */
@@ -78,7 +76,7 @@ export class Http1Connection {
     host: string,
     release: (connection: Http1Connection, reusable: boolean) => void,
   ): Promise<UpstreamResponse> {
-    this.#received = 0;
+    this.#reader.resetCount();
     this.#headWritten = false;
     const onAbort = () => this.close("aborted");
     request.signal?.addEventListener("abort", onAbort, { once: true });
@@ -135,16 +133,8 @@ export class Http1Connection {
 
   async #readHead(method: string): Promise<Head> {
     while (true) {
-      let end = this.#find(CRLF_CRLF);
-      while (end < 0) {
-        if (this.#end - this.#start > 64 * 1024) throw new UpstreamError("protocol", "response head too large", false);
-        if (!await this.#fill()) {
-          throw new UpstreamError("reset", "the connection closed before an answer", this.#received === 0);
-        }
-        end = this.#find(CRLF_CRLF);
-      }
-      const text = latin1.decode(this.#buf.subarray(this.#start, end));
-      this.#start = end + 4;
+      const text = await this.#reader.readHead(64 * 1024);
+      if (text === null) throw new UpstreamError("reset", "the connection closed before an answer", true);
       const head = parseHead(text, method);
       if (head.status === 101) throw new UpstreamError("protocol", "an unrequested 101 Switching Protocols", false);
       // 100 Continue and 103 Early Hints precede the real answer.
@@ -166,19 +156,19 @@ export class Http1Connection {
       return { status, statusText, headers, body: null, done };
     }
     if (framing.kind === "length" && framing.remaining <= SMALL_BODY) {
-      while (this.#end - this.#start < framing.remaining) {
-        if (!await this.#fill()) {
+      while (this.#reader.buffered < framing.remaining) {
+        if (!await this.#reader.fill()) {
           throw new UpstreamError("reset", "the connection closed in the middle of an answer", false);
         }
       }
-      const body = this.#take(framing.remaining);
+      const body = this.#reader.take(framing.remaining);
       end(true);
       return { status, statusText, headers, body, done };
     }
     const body = new ReadableStream<Uint8Array<ArrayBuffer>>({
       pull: async (controller) => {
         try {
-          const chunk = await this.#readBody(framing);
+          const chunk = await this.#reader.readBody(framing);
           if (chunk) controller.enqueue(chunk);
           else {
             controller.close();
@@ -195,48 +185,6 @@ export class Http1Connection {
       cancel: () => end(false),
     }, { highWaterMark: 0 });
     return { status, statusText, headers, body, done };
-  }
-
-  /** The next piece of the body, or null at its end. */
-  async #readBody(framing: Framing): Promise<Uint8Array<ArrayBuffer> | null> {
-    if (framing.kind === "length") {
-      if (framing.remaining === 0) return null;
-      const chunk = this.#start < this.#end
-        ? this.#take(Math.min(framing.remaining, this.#end - this.#start))
-        : await this.#readDirect(framing.remaining);
-      if (!chunk) throw new UpstreamError("reset", "the connection closed in the middle of an answer", false);
-      framing.remaining -= chunk.length;
-      return chunk;
-    }
-    if (framing.kind === "close") {
-      return this.#start < this.#end ? this.#take(this.#end - this.#start) : await this.#readDirect(Infinity);
-    }
-    if (framing.kind !== "chunked") return null;
-    // Chunked: "SIZE[;ext]\r\nDATA\r\n" ... "0\r\n[trailers]\r\n".
-    const state = framing;
-    if (!state.chunkLeft) {
-      const line = await this.#readLine();
-      if (!/^[0-9a-f]{1,15}(;.*)?$/i.test(line)) {
-        throw new UpstreamError("protocol", `bad chunk size ${JSON.stringify(line)}`, false);
-      }
-      const size = parseInt(line, 16);
-      if (size === 0) {
-        while ((await this.#readLine()) !== "") {
-          // Trailers are dropped.
-        }
-        return null;
-      }
-      state.chunkLeft = size;
-    }
-    if (this.#start === this.#end && !await this.#fill()) {
-      throw new UpstreamError("reset", "the connection closed in the middle of a chunk", false);
-    }
-    const chunk = this.#take(Math.min(state.chunkLeft, this.#end - this.#start));
-    state.chunkLeft -= chunk.length;
-    if (state.chunkLeft === 0 && (await this.#readLine()) !== "") {
-      throw new UpstreamError("protocol", "a chunk does not end with CRLF", false);
-    }
-    return chunk;
   }
 
   async #writeBody(body: ReadableStream<Uint8Array>, chunked: boolean): Promise<void> {
@@ -260,64 +208,6 @@ export class Http1Connection {
     for (let written = 0; written < bytes.length;) written += await this.#conn.write(bytes.subarray(written));
   }
 
-  /** Reads more into the buffer; false at the end of the stream. */
-  async #fill(): Promise<boolean> {
-    if (this.#start === this.#end) this.#start = this.#end = 0;
-    if (this.#end === this.#buf.length) {
-      if (this.#start > 0) {
-        this.#buf.copyWithin(0, this.#start, this.#end);
-        this.#end -= this.#start;
-        this.#start = 0;
-      } else {
-        const bigger = new Uint8Array(this.#buf.length * 2);
-        bigger.set(this.#buf);
-        this.#buf = bigger;
-      }
-    }
-    const read = await this.#conn.read(this.#buf.subarray(this.#end));
-    if (read === null) return false;
-    this.#end += read;
-    this.#received += read;
-    return true;
-  }
-
-  /** Reads up to `max` bytes (at most 64 KiB) straight into a new array, bypassing the buffer; null at the end. */
-  async #readDirect(max: number): Promise<Uint8Array<ArrayBuffer> | null> {
-    const chunk = new Uint8Array(Math.min(max, 64 * 1024));
-    const read = await this.#conn.read(chunk);
-    if (read === null) return null;
-    this.#received += read;
-    return chunk.subarray(0, read);
-  }
-
-  async #readLine(): Promise<string> {
-    let at = this.#find(CRLF);
-    while (at < 0) {
-      if (!await this.#fill()) {
-        throw new UpstreamError("reset", "the connection closed in the middle of an answer", false);
-      }
-      at = this.#find(CRLF);
-    }
-    const line = latin1.decode(this.#buf.subarray(this.#start, at));
-    this.#start = at + 2;
-    return line;
-  }
-
-  #find(pattern: Uint8Array): number {
-    const buf = this.#buf;
-    outer: for (let i = this.#start; i <= this.#end - pattern.length; i++) {
-      for (let j = 0; j < pattern.length; j++) if (buf[i + j] !== pattern[j]) continue outer;
-      return i;
-    }
-    return -1;
-  }
-
-  #take(count: number): Uint8Array<ArrayBuffer> {
-    const chunk = this.#buf.slice(this.#start, this.#start + count);
-    this.#start += count;
-    return chunk;
-  }
-
   #upstreamError(error: unknown): UpstreamError {
     if (error instanceof UpstreamError) {
       if (this.#closeReason && error.kind === "reset") {
@@ -329,13 +219,11 @@ export class Http1Connection {
     return new UpstreamError(
       kind,
       this.#closeReason ? describe(kind) : (error as Error).message,
-      this.#received === 0,
+      this.#reader.received === 0,
       error,
     );
   }
 }
-
-const CRLF_CRLF = new Uint8Array([13, 10, 13, 10]);
 
 /**
  * Connections waiting for an answer head, with their deadlines, checked ten

@@ -1,5 +1,6 @@
 /**
- * HTTP/1.1 response heads: the status line and headers, checked, and how the
+ * HTTP/1.1 heads: response heads (status line and headers) and request heads
+ * (request line and headers), checked, and how the
  * body that follows is delimited (RFC 9112 section 6.3).
  *
  * @module
@@ -37,6 +38,9 @@ export interface Head {
   keepAlive: boolean;
 }
 
+/** What a header value must not hold: a bare line feed or NUL would split or cut it on its way on. */
+const BAD_VALUE = /[\0\n\r]/;
+
 /** The characters of a header name (RFC 9110 section 5.6.2). */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -48,7 +52,9 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 export function parseHead(text: string, method: string): Head {
   const lines = text.split("\r\n");
   const statusLine = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(lines[0] ?? "");
-  if (!statusLine) throw new UpstreamError("protocol", `not an HTTP/1 answer: ${JSON.stringify(lines[0])}`, false);
+  if (!statusLine || BAD_VALUE.test(statusLine[3] ?? "")) {
+    throw new UpstreamError("protocol", `not an HTTP/1 answer: ${JSON.stringify(lines[0])}`, false);
+  }
   const status = Number(statusLine[2]);
   if (status < 100 || status > 599) {
     throw new UpstreamError("protocol", `status ${status} is not an HTTP status`, false);
@@ -64,6 +70,7 @@ export function parseHead(text: string, method: string): Head {
     const name = line.slice(0, colon);
     if (!TOKEN.test(name)) throw new UpstreamError("protocol", `bad header name ${JSON.stringify(name)}`, false);
     const value = line.slice(colon + 1).trim();
+    if (BAD_VALUE.test(value)) throw new UpstreamError("protocol", `bad value of header ${name}`, false);
     const lower = name.toLowerCase();
     if (lower === "content-length") {
       if (!/^\d{1,15}$/.test(value) || (length !== undefined && length !== Number(value))) {
@@ -88,5 +95,92 @@ export function parseHead(text: string, method: string): Head {
     headers,
     framing,
     keepAlive: keepAlive && framing.kind !== "close",
+  };
+}
+
+/** A request the proxy's listener refuses: answered with `status`, then the connection is closed. */
+export class BadRequestError extends Error {
+  readonly status: number;
+
+  constructor(message: string, status = 400) {
+    super(message);
+    this.name = "BadRequestError";
+    this.status = status;
+  }
+}
+
+/** A parsed request head; header names are lowercase. */
+export interface RequestHead {
+  method: string;
+  /** The request target as sent: `/path?query` (or an absolute URL). */
+  target: string;
+  /** HTTP/1.0 or HTTP/1.1. */
+  http10: boolean;
+  headers: [string, string][];
+  /** How the request body is delimited: `none`, `length` or `chunked`. */
+  framing: Framing;
+  /** Whether the client keeps the connection open after this request. */
+  keepAlive: boolean;
+}
+
+const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (\S+) HTTP\/1\.([01])$/;
+
+/**
+ * Parses a request line and headers. Refuses with {@linkcode BadRequestError}
+ * what would let two servers disagree on where a request ends (RFC 9112
+ * section 6.3): Content-Length beside Transfer-Encoding, a transfer coding
+ * that does not end in chunked, a bad or doubled Content-Length.
+ */
+export function parseRequestHead(text: string): RequestHead {
+  const lines = text.split("\r\n");
+  // A client may send empty lines before a request (RFC 9112 section 2.2).
+  while (lines.length > 1 && lines[0] === "") lines.shift();
+  const requestLine = REQUEST_LINE.exec(lines[0] ?? "");
+  if (!requestLine) throw new BadRequestError(`not an HTTP/1 request line: ${JSON.stringify(lines[0]?.slice(0, 100))}`);
+  const headers: [string, string][] = [];
+  let length: number | undefined;
+  let coding: string | undefined;
+  let connection = "";
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    const colon = line.indexOf(":");
+    const name = colon > 0 ? line.slice(0, colon).toLowerCase() : "";
+    if (!TOKEN.test(name)) throw new BadRequestError(`bad header line ${JSON.stringify(line.slice(0, 100))}`);
+    const value = line.slice(colon + 1).trim();
+    if (BAD_VALUE.test(value)) throw new BadRequestError(`bad value of header ${name}`);
+    if (name === "content-length") {
+      if (!/^\d{1,15}$/.test(value) || (length !== undefined && length !== Number(value))) {
+        throw new BadRequestError(`bad content-length ${JSON.stringify(value)}`);
+      }
+      length = Number(value);
+    } else if (name === "transfer-encoding") coding = coding === undefined ? value : `${coding}, ${value}`;
+    else if (name === "connection") connection = value.toLowerCase();
+    headers.push([name, value]);
+  }
+  if (coding !== undefined && length !== undefined) {
+    throw new BadRequestError("a request cannot have both Content-Length and Transfer-Encoding");
+  }
+  if (coding !== undefined && !/(^|,)\s*chunked\s*$/i.test(coding)) {
+    throw new BadRequestError(`unsupported transfer-encoding ${JSON.stringify(coding)}`, 501);
+  }
+  const http10 = requestLine[3] === "0";
+  const framing: Framing = coding !== undefined
+    ? { kind: "chunked" }
+    : length
+    ? { kind: "length", remaining: length }
+    : { kind: "none" };
+  let target = requestLine[2]!;
+  // The absolute form (sent to proxies): only the path and query matter here.
+  if (/^https?:\/\//i.test(target)) {
+    const slash = target.indexOf("/", target.indexOf("//") + 2);
+    target = slash < 0 ? "/" : target.slice(slash);
+  }
+  return {
+    method: requestLine[1]!,
+    target,
+    http10,
+    headers,
+    framing,
+    keepAlive: http10 ? connection.includes("keep-alive") : !connection.includes("close"),
   };
 }

@@ -16,9 +16,17 @@ import type { ServerDeps } from "./app.ts";
 import { Credentials, LoginThrottle } from "./auth.ts";
 import type { DataFolder } from "../core/data_folder.ts";
 import { InstanceKeeper } from "./keeper.ts";
-import { createProxy, isFunkoUrl } from "./proxy.ts";
+import { type FetchHandler, serveFetch } from "./fetch_bridge.ts";
+import { Http1Server, type ServerRequest, type ServerResponse } from "./http1_server.ts";
+import { createProxy, isFunkoTarget } from "./proxy.ts";
 import { RouteWatcher } from "./route_watcher.ts";
 import { drainInTable, RoutingTable } from "./routing_table.ts";
+
+const PING: ServerResponse = {
+  status: 200,
+  headers: [["content-type", "text/plain"]],
+  body: new TextEncoder().encode("OK"),
+};
 
 /** How long streams still open get when the server stops. */
 const STREAM_GRACE_MS = 2000;
@@ -117,27 +125,25 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     throttle: new LoginThrottle(),
     data: options.data,
   };
-  let app:
-    | Promise<{ fetch: (request: Request, info: Deno.ServeHandlerInfo) => Response | Promise<Response> }>
-    | undefined;
-  const admin = (request: Request, info: Deno.ServeHandlerInfo) =>
-    (app ??= import("./app.ts").then((module) => module.createApp(deps))).then((hono) => hono.fetch(request, info));
+  let app: Promise<{ fetch: FetchHandler }> | undefined;
+  const admin = async (request: ServerRequest) => {
+    app ??= import("./app.ts").then((module) => module.createApp(deps));
+    return serveFetch(request, (await app).fetch);
+  };
 
-  const abort = new AbortController();
-  let url = "";
-  const server = Deno.serve({
+  const server = Http1Server.listen({
     port: options.port,
     hostname: options.hostname,
-    signal: abort.signal,
-    onListen: ({ hostname, port }) => {
-      url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+    onError: (error) => options.progress({ kind: "warning", text: `Unexpected error: ${String(error)}` }),
+    handler: (request) => {
+      if (isFunkoTarget(request.target)) return proxy(request);
+      // The container's healthcheck: answered without loading the admin side.
+      if (request.target === "/ping") return PING;
+      return admin(request);
     },
-  }, (request, info) => {
-    if (isFunkoUrl(request.url)) return proxy(request, info);
-    // The container's healthcheck: answered without loading the admin side.
-    if (request.url.endsWith("/ping") && new URL(request.url).pathname === "/ping") return new Response("OK");
-    return admin(request, info);
   });
+  const { hostname, port } = server.addr;
+  const url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
   options.progress({ kind: "step", text: `FaaSO ${VERSION} listening on ${url}: funkos at ${url}/funko/NAME/` });
 
   const finished = server.finished.finally(async () => {
@@ -154,12 +160,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       // First stop starting instances: when the engine itself is shutting down (it sends the proxy
       // SIGTERM too), starting containers it is stopping leaves it stale tasks it cannot restart.
       keeper.stop();
-      abort.abort();
+      server.shutdown();
       // Requests in flight get a moment to finish; streams that never end (followed logs, SSE
       // through the proxy) are then cut, so that a stop takes seconds, not the engine's patience.
       const cut = setTimeout(() => {
         stopping.abort();
         proxy.close();
+        server.closeAll();
       }, STREAM_GRACE_MS);
       await finished;
       clearTimeout(cut);

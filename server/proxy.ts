@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { jsonError } from "./errors.ts";
-import { Http1Pool, IDEMPOTENT, UpstreamError, type UpstreamResponse } from "./http1_pool.ts";
+import { Http1Pool, IDEMPOTENT, UpstreamError } from "./http1_pool.ts";
+import type { ServerRequest, ServerResponse } from "./http1_server.ts";
 import { type Endpoint, FUNKO_PORT, type RoutingTable } from "./routing_table.ts";
 import { relayWebSocket } from "./websocket_relay.ts";
 
@@ -40,20 +40,15 @@ export interface ProxyOptions {
   upstreamTimeoutMs?: number;
 }
 
-/** The client's address, as Deno.serve reports it. */
-export interface ClientInfo {
-  remoteAddr: { hostname: string } | Deno.Addr;
-}
-
-/** Handles one proxied request. */
-export type ProxyHandler = ((request: Request, client?: ClientInfo) => Promise<Response>) & {
+/** Handles one proxied request; null when it became a WebSocket relay (which has ended). */
+export type ProxyHandler = ((request: ServerRequest) => Promise<ServerResponse | null>) & {
   /** Closes the idle upstream connections. */
   close(): void;
 };
 
-/** Whether a request URL is under `/funko/`: the proxy's fast path, before any router. */
-export function isFunkoUrl(url: string): boolean {
-  return url.startsWith(PREFIX, url.indexOf("/", url.indexOf("//") + 2));
+/** Whether a request target is under `/funko/`: the proxy's fast path, before any router. */
+export function isFunkoTarget(target: string): boolean {
+  return target.startsWith(PREFIX);
 }
 
 /** Makes the `/funko/` request handler. */
@@ -62,11 +57,11 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
   const table = options.table;
   const pool = new Http1Pool();
 
-  async function proxyFunko(request: Request, client?: ClientInfo): Promise<Response> {
-    const target = parseTarget(request.url);
+  async function proxyFunko(request: ServerRequest): Promise<ServerResponse | null> {
+    const target = parseTarget(request.target);
     if (!target) return jsonError(404, "not_found", "Use /funko/NAME/ to reach a funko");
     if (target.rest === null) {
-      return new Response(null, { status: 308, headers: { location: `${PREFIX}${target.funko}/${target.query}` } });
+      return { status: 308, headers: [["location", `${PREFIX}${target.funko}/${target.query}`]], body: null };
     }
     let found = table.pick(target.funko);
     if (!found && table.hasPending(target.funko)) {
@@ -74,16 +69,16 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     }
     if (!found) {
       if (table.knows(target.funko) || await options.funkoExists(target.funko)) {
-        return jsonError(503, "no_instance", `Funko ${target.funko} has no healthy instance right now`, {
-          "retry-after": "2",
-        });
+        return jsonError(503, "no_instance", `Funko ${target.funko} has no healthy instance right now`, [
+          ["retry-after", "2"],
+        ]);
       }
       return jsonError(404, "unknown_funko", `There is no funko named ${target.funko}`);
     }
     let endpoint: Endpoint = found;
-    const headers = forwardHeaders(request, target.funko, client);
-    if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
-      return relayWebSocket(request, `ws${endpoint.origin.slice(4)}${target.rest}${target.query}`, headers);
+    const headers = forwardHeaders(request, target.funko);
+    if (request.header("upgrade")?.toLowerCase() === "websocket") {
+      return relayWebSocket(request, endpoint.address, FUNKO_PORT, target.rest + target.query, headers);
     }
     for (let attempt = 0;; attempt++) {
       endpoint.inFlight++;
@@ -96,14 +91,18 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
           signal: request.signal,
           headTimeoutMs: upstreamTimeoutMs,
         });
-        const response = toResponse(upstream);
         const done = endpoint;
         upstream.done.then(() => done.inFlight--);
-        return response;
+        return {
+          status: upstream.status,
+          statusText: upstream.statusText,
+          headers: withoutHopByHop(upstream.headers),
+          body: upstream.body,
+        };
       } catch (error) {
         endpoint.inFlight--;
         const failure = error instanceof UpstreamError ? error : new UpstreamError("reset", String(error), false);
-        if (failure.kind === "aborted") return new Response(null, { status: 499 });
+        if (failure.kind === "aborted") return { status: 499, headers: [], body: null };
         if (failure.kind === "timeout") {
           return jsonError(504, "upstream_timeout", `Funko ${target.funko} did not answer in ${upstreamTimeoutMs} ms`);
         }
@@ -125,20 +124,6 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
   return Object.assign(proxyFunko, { close: () => pool.close() });
 }
 
-/** The client's response; an answer the Response class refuses fails like a broken upstream, its body released. */
-function toResponse(upstream: UpstreamResponse): Response {
-  try {
-    return new Response(upstream.body, {
-      status: upstream.status,
-      statusText: upstream.statusText,
-      headers: withoutHopByHop(upstream.headers),
-    });
-  } catch (error) {
-    if (upstream.body instanceof ReadableStream) upstream.body.cancel().catch(() => {});
-    throw new UpstreamError("protocol", `unusable answer: ${(error as Error).message}`, false, error);
-  }
-}
-
 /** Where a proxied request goes. */
 export interface ProxyTarget {
   /** The funko's name. */
@@ -149,49 +134,54 @@ export interface ProxyTarget {
   query: string;
 }
 
-/** Splits an absolute request URL into funko, rest of the path and query; null when not under /funko/. */
-export function parseTarget(url: string): ProxyTarget | null {
-  const pathStart = url.indexOf("/", url.indexOf("//") + 2);
-  if (pathStart < 0 || !url.startsWith(PREFIX, pathStart)) return null;
-  const nameStart = pathStart + PREFIX.length;
-  let queryStart = url.indexOf("?", nameStart);
-  if (queryStart < 0) queryStart = url.length;
-  let nameEnd = url.indexOf("/", nameStart);
+/** Splits a request target (`/funko/NAME/REST?QUERY`) into funko, rest of the path and query; null when not under /funko/. */
+export function parseTarget(target: string): ProxyTarget | null {
+  if (!target.startsWith(PREFIX)) return null;
+  const nameStart = PREFIX.length;
+  let queryStart = target.indexOf("?", nameStart);
+  if (queryStart < 0) queryStart = target.length;
+  let nameEnd = target.indexOf("/", nameStart);
   if (nameEnd < 0 || nameEnd > queryStart) nameEnd = queryStart;
-  const funko = url.slice(nameStart, nameEnd);
+  const funko = target.slice(nameStart, nameEnd);
   if (!funko) return null;
-  const query = url.slice(queryStart);
-  return { funko, rest: nameEnd === queryStart ? null : url.slice(nameEnd, queryStart), query };
+  const query = target.slice(queryStart);
+  return { funko, rest: nameEnd === queryStart ? null : target.slice(nameEnd, queryStart), query };
 }
 
 /**
  * The request's headers as the instance gets them: hop-by-hop ones and those
  * the Connection header names dropped, X-Forwarded-* added.
  */
-export function forwardHeaders(request: Request, funko: string, client?: ClientInfo): [string, string][] {
-  const incoming = request.headers;
-  const named = incoming.get("connection");
-  const drop = named ? new Set(named.split(",").map((name) => name.trim().toLowerCase())) : undefined;
+export function forwardHeaders(request: ServerRequest, funko: string): [string, string][] {
+  let drop: Set<string> | undefined;
+  let previousFor: string | undefined;
+  let forwardedHost: string | undefined;
+  let forwardedProto: string | undefined;
+  let host = "";
   const out: [string, string][] = [];
-  for (const [name, value] of incoming) {
-    if (HOP_BY_HOP.has(name) || drop?.has(name) || name.startsWith("x-forwarded-")) continue;
-    out.push([name, value]);
+  for (const pair of request.headers) {
+    const name = pair[0];
+    if (name === "connection") drop = new Set(pair[1].split(",").map((part) => part.trim().toLowerCase()));
+    else if (name === "host") host = pair[1];
+    else if (name === "x-forwarded-for") previousFor = previousFor ? `${previousFor}, ${pair[1]}` : pair[1];
+    else if (name === "x-forwarded-host") forwardedHost ??= pair[1];
+    else if (name === "x-forwarded-proto") forwardedProto ??= pair[1];
+    if (HOP_BY_HOP.has(name) || name.startsWith("x-forwarded-")) continue;
+    out.push(pair);
   }
-  const address = client && "hostname" in client.remoteAddr ? client.remoteAddr.hostname : undefined;
-  const previous = incoming.get("x-forwarded-for");
-  const forwardedFor = address ? (previous ? `${previous}, ${address}` : address) : previous;
-  if (forwardedFor) out.push(["x-forwarded-for", forwardedFor]);
-  out.push(["x-forwarded-host", incoming.get("x-forwarded-host") ?? incoming.get("host") ?? ""]);
-  out.push([
-    "x-forwarded-proto",
-    incoming.get("x-forwarded-proto") ?? (request.url.startsWith("https:") ? "https" : "http"),
-  ]);
-  out.push(["x-forwarded-prefix", `${PREFIX}${funko}`]);
-  return out;
+  const kept = drop ? out.filter(([name]) => !drop.has(name)) : out;
+  const address = request.remoteAddr.hostname;
+  kept.push(
+    ["x-forwarded-for", previousFor ? `${previousFor}, ${address}` : address],
+    ["x-forwarded-host", forwardedHost ?? host],
+    ["x-forwarded-proto", forwardedProto ?? "http"],
+    ["x-forwarded-prefix", `${PREFIX}${funko}`],
+  );
+  return kept;
 }
 
 /** A response's headers without hop-by-hop ones (nor those its Connection header names). */
-export function withoutHopByHop(headers: [string, string][]): Headers {
+export function withoutHopByHop(headers: [string, string][]): [string, string][] {
   let named: Set<string> | undefined;
   const kept: [string, string][] = [];
   for (const pair of headers) {
@@ -199,5 +189,16 @@ export function withoutHopByHop(headers: [string, string][]): Headers {
     if (lower === "connection") named = new Set(pair[1].split(",").map((part) => part.trim().toLowerCase()));
     if (!HOP_BY_HOP.has(lower)) kept.push(pair);
   }
-  return new Headers(named ? kept.filter(([name]) => !named.has(name.toLowerCase())) : kept);
+  return named ? kept.filter(([name]) => !named.has(name.toLowerCase())) : kept;
+}
+
+const encoder = new TextEncoder();
+
+/** A JSON error answer: `{"error": {"code", "message"}}`, as the admin API's. */
+function jsonError(status: number, code: string, message: string, headers: [string, string][] = []): ServerResponse {
+  return {
+    status,
+    headers: [["content-type", "application/json"], ...headers],
+    body: encoder.encode(JSON.stringify({ error: { code, message } })),
+  };
 }

@@ -1,82 +1,101 @@
 /**
- * WebSocket pass-through: a socket is opened to the instance first (with the
- * client's headers, cookies and auth included, and its subprotocols), then the
- * client's request is upgraded with the subprotocol the instance chose, and
- * messages are relayed both ways. Closing either side closes the other with
- * the same code.
+ * WebSocket pass-through as a byte tunnel: the client's handshake goes to the
+ * instance with the forwarded headers (cookies, auth and subprotocols
+ * included); when the instance answers 101, its answer goes back to the client
+ * and from then on bytes flow both ways untouched until either side closes.
+ * Frames, pings and close codes are the two ends' business.
  *
  * @module
  */
-import { jsonError } from "./errors.ts";
+import { parseHead } from "./http1_head.ts";
+import { Http1Reader } from "./http1_reader.ts";
+import { type ServerRequest, type ServerResponse, writeAll } from "./http1_server.ts";
 
 /** How long the instance gets to accept the WebSocket. */
 const OPEN_TIMEOUT_MS = 10_000;
 
+const encoder = new TextEncoder();
+
 /**
- * Upgrades `request` and relays it to `upstreamUrl` (`ws://ADDRESS:3000/path?query`),
- * sending `headers` (the forwarded ones) in the upstream handshake.
+ * Relays the WebSocket `request` to `hostname:port` as `target`, sending
+ * `headers` (the forwarded ones) in the handshake. Resolves with null once
+ * the tunnel has closed, or with a 502 answer when the instance does not
+ * accept the WebSocket.
  */
 export async function relayWebSocket(
-  request: Request,
-  upstreamUrl: string,
+  request: ServerRequest,
+  hostname: string,
+  port: number,
+  target: string,
   headers: [string, string][],
-): Promise<Response> {
-  const protocols = request.headers.get("sec-websocket-protocol")?.split(",").map((p) => p.trim()).filter(Boolean);
-  const handshake = headers.filter(([name]) => !name.startsWith("sec-websocket-"));
-  const upstream = new WebSocket(upstreamUrl, { protocols, headers: handshake });
-  upstream.binaryType = "arraybuffer";
-  // What the instance says before the client's side is open waits here.
-  const early: (string | ArrayBuffer)[] = [];
-  upstream.onmessage = (event) => early.push(event.data);
-  const opened = await new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), OPEN_TIMEOUT_MS);
-    upstream.onopen = () => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    upstream.onerror = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-  });
-  if (!opened) {
-    closeQuietly(upstream, 1000, "");
-    return jsonError(502, "upstream_failed", "The funko did not accept the WebSocket");
-  }
-  let upgraded: { socket: WebSocket; response: Response };
+): Promise<ServerResponse | null> {
+  let upstream: Deno.TcpConn;
   try {
-    upgraded = Deno.upgradeWebSocket(request, upstream.protocol ? { protocol: upstream.protocol } : {});
-  } catch (error) {
-    closeQuietly(upstream, 1000, "");
-    return jsonError(400, "bad_upgrade", `Cannot upgrade to a WebSocket: ${(error as Error).message}`);
+    upstream = await Deno.connect({ hostname, port });
+  } catch {
+    return refused("The funko did not accept the WebSocket: it cannot be reached");
   }
-  const client = upgraded.socket;
-  client.binaryType = "arraybuffer";
-  client.onopen = () => {
-    for (const message of early.splice(0)) client.send(message);
-  };
-  client.onmessage = (event) => {
-    if (upstream.readyState === WebSocket.OPEN) upstream.send(event.data);
-  };
-  upstream.onmessage = (event) => {
-    if (client.readyState === WebSocket.OPEN) client.send(event.data);
-    else early.push(event.data);
-  };
-  client.onclose = (event) => closeQuietly(upstream, event.code, event.reason);
-  upstream.onclose = (event) => closeQuietly(client, event.code, event.reason);
-  client.onerror = () => closeQuietly(upstream, 1011, "client error");
-  upstream.onerror = () => closeQuietly(client, 1011, "upstream error");
-  return upgraded.response;
+  upstream.setNoDelay(true);
+  const reader = new Http1Reader(upstream);
+  const timer = setTimeout(() => close(upstream), OPEN_TIMEOUT_MS);
+  const onAbort = () => close(upstream);
+  request.signal.addEventListener("abort", onAbort, { once: true });
+  let answer: string;
+  try {
+    let head = `${request.method} ${target} HTTP/1.1\r\nhost: ${hostname}:${port}\r\n`;
+    for (const [name, value] of headers) if (name !== "host") head += `${name}: ${value}\r\n`;
+    if (!await writeAll(upstream, encoder.encode(`${head}connection: upgrade\r\nupgrade: websocket\r\n\r\n`))) {
+      throw new Error("the handshake could not be sent");
+    }
+    const text = await reader.readHead(64 * 1024);
+    const parsed = text === null ? undefined : parseHead(text, request.method);
+    if (!parsed || parsed.status !== 101) throw new Error(`it answered ${parsed?.status ?? "nothing"}`);
+    answer = `${text}\r\n\r\n`;
+  } catch (error) {
+    close(upstream);
+    return refused(`The funko did not accept the WebSocket: ${(error as Error).message}`);
+  } finally {
+    clearTimeout(timer);
+    request.signal.removeEventListener("abort", onAbort);
+  }
+  const client = request.takeOver();
+  const early = reader.takeAll();
+  const opened = await writeAll(client.conn, encoder.encode(answer)) &&
+    (early.length === 0 || await writeAll(client.conn, early)) &&
+    (client.buffered.length === 0 || await writeAll(upstream, client.buffered));
+  if (opened) await Promise.all([pump(client.conn, upstream), pump(upstream, client.conn)]);
+  close(client.conn);
+  close(upstream);
+  return null;
 }
 
-function closeQuietly(socket: WebSocket, code: number, reason: string): void {
-  if (socket.readyState === WebSocket.CLOSED || socket.readyState === WebSocket.CLOSING) return;
-  // Codes 1005 and 1006 report a close; they cannot be sent.
-  const sendable = code === 1000 || (code >= 3000 && code <= 4999) ||
-    (code >= 1001 && code <= 1014 && code !== 1005 && code !== 1006);
+/** Copies bytes from one socket to the other until either ends, then closes both. */
+async function pump(from: Deno.TcpConn, to: Deno.TcpConn): Promise<void> {
+  const buffer = new Uint8Array(16 * 1024);
   try {
-    socket.close(sendable ? code : 1000, reason.slice(0, 120));
+    while (true) {
+      const read = await from.read(buffer);
+      if (read === null || !await writeAll(to, buffer.subarray(0, read))) break;
+    }
   } catch {
-    // Already closing.
+    // Closed by the other pump.
+  }
+  close(from);
+  close(to);
+}
+
+function refused(message: string): ServerResponse {
+  return {
+    status: 502,
+    headers: [["content-type", "application/json"]],
+    body: encoder.encode(JSON.stringify({ error: { code: "upstream_failed", message } })),
+  };
+}
+
+function close(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
   }
 }

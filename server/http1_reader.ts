@@ -1,0 +1,171 @@
+/**
+ * Buffered reading of HTTP/1.1 messages from one connection: heads up to the
+ * blank line, and bodies by Content-Length, chunked encoding or until close.
+ * Both sides use it: the proxy's listener reading requests and the upstream
+ * client reading answers. Failures are {@linkcode UpstreamError}s of kind
+ * `reset` (the peer closed) or `protocol` (not HTTP).
+ *
+ * @module
+ */
+import { type Framing, UpstreamError } from "./http1_head.ts";
+
+const CRLF = new Uint8Array([13, 10]);
+const CRLF_CRLF = new Uint8Array([13, 10, 13, 10]);
+const CHUNK_SIZE = /^[0-9a-f]{1,15}(;.*)?$/i;
+const latin1Decoder = new TextDecoder("latin1");
+
+/** Bytes as Latin-1 text: short heads in JavaScript, which beats a call into the runtime. */
+function latin1(bytes: Uint8Array): string {
+  if (bytes.length > 4096) return latin1Decoder.decode(bytes);
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
+}
+
+/** Reads HTTP/1.1 heads and bodies from a connection through one growing buffer. */
+export class Http1Reader {
+  #conn: Deno.Conn;
+  #buf: Uint8Array<ArrayBuffer>;
+  #start = 0;
+  #end = 0;
+  /** Bytes read since {@linkcode Http1Reader.resetCount}. */
+  received = 0;
+
+  constructor(conn: Deno.Conn, size = 16 * 1024) {
+    this.#conn = conn;
+    this.#buf = new Uint8Array(size);
+  }
+
+  /** How many bytes are read but not yet taken. */
+  get buffered(): number {
+    return this.#end - this.#start;
+  }
+
+  /** Starts counting received bytes again (a new message). */
+  resetCount(): void {
+    this.received = 0;
+  }
+
+  /**
+   * The text of the next head (without its blank line), or null when the
+   * connection ends before any byte of it. Fails with `protocol` when the head
+   * exceeds `maxBytes`, with `reset` when the connection ends inside it.
+   */
+  async readHead(maxBytes: number): Promise<string | null> {
+    let end = this.#find(CRLF_CRLF);
+    while (end < 0) {
+      if (this.#end - this.#start > maxBytes) throw new UpstreamError("protocol", "head too large", false);
+      if (!await this.fill()) {
+        if (this.#end === this.#start) return null;
+        throw new UpstreamError("reset", "the connection closed in the middle of a head", false);
+      }
+      end = this.#find(CRLF_CRLF);
+    }
+    if (end - this.#start > maxBytes) throw new UpstreamError("protocol", "head too large", false);
+    const text = latin1(this.#buf.subarray(this.#start, end));
+    this.#start = end + 4;
+    return text;
+  }
+
+  /** The next piece of a body, or null at its end; `framing` keeps the position. */
+  async readBody(framing: Framing): Promise<Uint8Array<ArrayBuffer> | null> {
+    if (framing.kind === "length") {
+      if (framing.remaining === 0) return null;
+      const chunk = this.#start < this.#end
+        ? this.take(Math.min(framing.remaining, this.#end - this.#start))
+        : await this.#readDirect(framing.remaining);
+      if (!chunk) throw new UpstreamError("reset", "the connection closed in the middle of a body", false);
+      framing.remaining -= chunk.length;
+      return chunk;
+    }
+    if (framing.kind === "close") {
+      return this.#start < this.#end ? this.take(this.#end - this.#start) : await this.#readDirect(Infinity);
+    }
+    if (framing.kind !== "chunked") return null;
+    // Chunked: "SIZE[;ext]\r\nDATA\r\n" ... "0\r\n[trailers]\r\n".
+    if (!framing.chunkLeft) {
+      const line = await this.#readLine();
+      if (!CHUNK_SIZE.test(line)) throw new UpstreamError("protocol", `bad chunk size ${JSON.stringify(line)}`, false);
+      const size = parseInt(line, 16);
+      if (size === 0) {
+        while ((await this.#readLine()) !== "") {
+          // Trailers are dropped.
+        }
+        framing.chunkLeft = -1;
+        return null;
+      }
+      framing.chunkLeft = size;
+    }
+    if (framing.chunkLeft < 0) return null;
+    if (this.#start === this.#end && !await this.fill()) {
+      throw new UpstreamError("reset", "the connection closed in the middle of a chunk", false);
+    }
+    const chunk = this.take(Math.min(framing.chunkLeft, this.#end - this.#start));
+    framing.chunkLeft -= chunk.length;
+    if (framing.chunkLeft === 0 && (await this.#readLine()) !== "") {
+      throw new UpstreamError("protocol", "a chunk does not end with CRLF", false);
+    }
+    return chunk;
+  }
+
+  /** Reads more into the buffer; false at the end of the stream. Never call it twice at once. */
+  async fill(): Promise<boolean> {
+    if (this.#start === this.#end) this.#start = this.#end = 0;
+    if (this.#end === this.#buf.length) {
+      if (this.#start > 0) {
+        this.#buf.copyWithin(0, this.#start, this.#end);
+        this.#end -= this.#start;
+        this.#start = 0;
+      } else {
+        const bigger = new Uint8Array(this.#buf.length * 2);
+        bigger.set(this.#buf);
+        this.#buf = bigger;
+      }
+    }
+    const read = await this.#conn.read(this.#buf.subarray(this.#end));
+    if (read === null) return false;
+    this.#end += read;
+    this.received += read;
+    return true;
+  }
+
+  /** Takes `count` buffered bytes (a copy). */
+  take(count: number): Uint8Array<ArrayBuffer> {
+    const chunk = this.#buf.slice(this.#start, this.#start + count);
+    this.#start += count;
+    return chunk;
+  }
+
+  /** Takes everything buffered: what follows a head when the connection changes protocol. */
+  takeAll(): Uint8Array<ArrayBuffer> {
+    return this.take(this.#end - this.#start);
+  }
+
+  /** Reads up to `max` bytes (at most 64 KiB) straight into a new array, bypassing the buffer; null at the end. */
+  async #readDirect(max: number): Promise<Uint8Array<ArrayBuffer> | null> {
+    const chunk = new Uint8Array(Math.min(max, 64 * 1024));
+    const read = await this.#conn.read(chunk);
+    if (read === null) return null;
+    this.received += read;
+    return chunk.subarray(0, read);
+  }
+
+  async #readLine(): Promise<string> {
+    let at = this.#find(CRLF);
+    while (at < 0) {
+      if (this.#end - this.#start > 8192) throw new UpstreamError("protocol", "a chunk line is too long", false);
+      if (!await this.fill()) throw new UpstreamError("reset", "the connection closed in the middle of a body", false);
+      at = this.#find(CRLF);
+    }
+    const line = latin1(this.#buf.subarray(this.#start, at));
+    this.#start = at + 2;
+    return line;
+  }
+
+  #find(pattern: Uint8Array): number {
+    const buf = this.#buf;
+    outer: for (let i = this.#start; i <= this.#end - pattern.length; i++) {
+      for (let j = 0; j < pattern.length; j++) if (buf[i + j] !== pattern[j]) continue outer;
+      return i;
+    }
+    return -1;
+  }
+}
