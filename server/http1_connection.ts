@@ -30,7 +30,7 @@ export class Http1Connection {
 
   private constructor(conn: Deno.TcpConn) {
     this.#conn = conn;
-    this.#reader = new Http1Reader(conn);
+    this.#reader = new Http1Reader(conn, 4096);
   }
 
   /** Connects, or fails with a `connect` {@linkcode UpstreamError}. */

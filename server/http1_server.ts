@@ -143,7 +143,7 @@ export class Http1Server {
     conn.setNoDelay(true);
     const connection: Connection = { conn, busy: false, idleSince: Date.now() };
     this.#connections.add(connection);
-    const reader = new Http1Reader(conn);
+    const reader = new Http1Reader(conn, 4096);
     // A read started after a request was read in full: it sees the client go away, or the next request.
     let watch: Promise<boolean> | undefined;
     try {
