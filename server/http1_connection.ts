@@ -17,6 +17,9 @@ const SMALL_BODY = 64 * 1024;
 const CRLF = new Uint8Array([13, 10]);
 const LAST_CHUNK = new TextEncoder().encode("0\r\n\r\n");
 const encoder = new TextEncoder();
+const ONCE = { once: true };
+/** The `done` of an answer read whole: already settled. */
+const DONE = Promise.resolve();
 
 /** One keep-alive connection to an upstream. */
 export class Http1Connection {
@@ -79,7 +82,7 @@ export class Http1Connection {
     this.#reader.resetCount();
     this.#headWritten = false;
     const onAbort = () => this.close("aborted");
-    request.signal?.addEventListener("abort", onAbort, { once: true });
+    request.signal?.addEventListener("abort", onAbort, ONCE);
     // The timeout counts from the end of the request: an upload takes what it takes.
     let answered = false;
     const startTimer = () => {
@@ -145,15 +148,11 @@ export class Http1Connection {
 
   async #withBody(head: Head, finish: (reusable: boolean) => void): Promise<UpstreamResponse> {
     const { status, statusText, headers } = head;
-    const { promise: done, resolve } = Promise.withResolvers<void>();
-    const end = (reusable: boolean) => {
-      finish(reusable);
-      resolve();
-    };
     const framing = head.framing;
+    // No body, or a small one read here: done at once, without a promise of its own.
     if (framing.kind === "none" || (framing.kind === "length" && framing.remaining === 0)) {
-      end(true);
-      return { status, statusText, headers, body: null, done };
+      finish(true);
+      return { status, statusText, headers, body: null, done: DONE };
     }
     if (framing.kind === "length" && framing.remaining <= SMALL_BODY) {
       while (this.#reader.buffered < framing.remaining) {
@@ -162,9 +161,14 @@ export class Http1Connection {
         }
       }
       const body = this.#reader.take(framing.remaining);
-      end(true);
-      return { status, statusText, headers, body, done };
+      finish(true);
+      return { status, statusText, headers, body, done: DONE };
     }
+    const { promise: done, resolve } = Promise.withResolvers<void>();
+    const end = (reusable: boolean) => {
+      finish(reusable);
+      resolve();
+    };
     const body = new ReadableStream<Uint8Array<ArrayBuffer>>({
       pull: async (controller) => {
         try {

@@ -91,8 +91,10 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
           signal: request.signal,
           headTimeoutMs: upstreamTimeoutMs,
         });
-        const done = endpoint;
-        upstream.done.then(() => done.inFlight--);
+        if (upstream.body instanceof ReadableStream) {
+          const streaming = endpoint;
+          upstream.done.then(() => streaming.inFlight--);
+        } else endpoint.inFlight--;
         return {
           status: upstream.status,
           statusText: upstream.statusText,

@@ -28,10 +28,10 @@ export class ReactorTurn {
 
   /** A promise to await before the next request, or undefined when a turn happened lately. */
   due(): Promise<void> | undefined {
-    if (performance.now() - this.#lastTurn < this.#intervalMs) return undefined;
+    if (Date.now() - this.#lastTurn < this.#intervalMs) return undefined;
     return this.#turn ??= this.#wait().finally(() => {
       this.#turn = undefined;
-      this.#lastTurn = performance.now();
+      this.#lastTurn = Date.now();
     });
   }
 
