@@ -122,9 +122,9 @@ export class Http1Server {
   async #accept(): Promise<void> {
     try {
       for await (const conn of this.#listener) {
-        const serving = this.#serve(conn);
+        const serving = this.#serve(conn).catch((error) => this.#options.onError?.(error));
         this.#serving.add(serving);
-        serving.finally(() => this.#serving.delete(serving));
+        serving.then(() => this.#serving.delete(serving));
       }
     } catch (error) {
       if (!this.#closing) throw error;

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { FUNKO_NAME_PATTERN } from "../core/names.ts";
 import { Http1Pool, IDEMPOTENT, UpstreamError } from "./http1_pool.ts";
 import type { ServerRequest, ServerResponse } from "./http1_server.ts";
 import { type Endpoint, FUNKO_PORT, type RoutingTable } from "./routing_table.ts";
@@ -68,6 +69,10 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
       found = await table.waitForReady(target.funko, WAIT_FOR_INSTANCE_MS, request.signal);
     }
     if (!found) {
+      // Not even a funko name (`..`, `%00`): nothing to ask the engine about.
+      if (!FUNKO_NAME_PATTERN.test(target.funko)) {
+        return jsonError(404, "unknown_funko", `There is no funko named ${JSON.stringify(target.funko)}`);
+      }
       if (table.knows(target.funko) || await options.funkoExists(target.funko)) {
         return jsonError(503, "no_instance", `Funko ${target.funko} has no healthy instance right now`, [
           ["retry-after", "2"],

@@ -189,6 +189,12 @@ Deno.test("faaso serve in its image: remote build, balancing, streaming, failove
       assert.equal(unknown.status, 404);
       assert.match(unknown.headers.get("content-type") ?? "", /application\/json/);
       assert.equal((await unknown.json()).error.code, "unknown_funko");
+      // Not funko names at all: a 404 too, never a question to the engine (which answered 400, so 500).
+      for (const path of ["/funko/%00/", "/funko/Upper/", "/funko/a..b/"]) {
+        const bad = await fetch(`${proxy.url}${path}`);
+        assert.equal(bad.status, 404, path);
+        assert.equal((await bad.json()).error.code, "unknown_funko", path);
+      }
     });
 
     await t.step("a wrong password gets 401, the admin API without a token 401", async () => {
