@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type DockerEvent, Docker } from "../../docker/mod.ts";
+import { Docker, type DockerEvent } from "../../docker/mod.ts";
 import { ContainerInstances } from "../../core/instances.ts";
 import { NETWORK } from "../../core/names.ts";
 
