@@ -30,6 +30,14 @@ export class Http1Connection {
   #closed = false;
   #closeReason: UpstreamErrorKind | undefined;
   #headWritten = false;
+  // The exchange in progress.
+  #release: ((connection: Http1Connection, reusable: boolean) => void) | undefined;
+  #signal: AbortSignal | undefined;
+  #headTimeoutMs = 0;
+  #answered = false;
+  #bodySent = false;
+  #keepAlive = false;
+  #onAbort = () => this.close("aborted");
 
   private constructor(conn: Deno.TcpConn) {
     this.#conn = conn;
@@ -72,7 +80,9 @@ export class Http1Connection {
   /**
    * Sends `request` and resolves with the response head; `release` is told
    * once the connection is done with, and whether it can be reused (the body
-   * was read to its end and both sides keep the connection alive).
+   * was read to its end and both sides keep the connection alive). The state
+   * of the exchange lives on the connection, which has one at a time: no
+   * closures per request.
    */
   async send(
     request: UpstreamRequest,
@@ -81,19 +91,14 @@ export class Http1Connection {
   ): Promise<UpstreamResponse> {
     this.#reader.resetCount();
     this.#headWritten = false;
-    const onAbort = () => this.close("aborted");
-    request.signal?.addEventListener("abort", onAbort, ONCE);
-    // The timeout counts from the end of the request: an upload takes what it takes.
-    let answered = false;
-    const startTimer = () => {
-      if (request.headTimeoutMs && !answered) deadlines.watch(this, Date.now() + request.headTimeoutMs);
-    };
-    const cleanup = () => {
-      deadlines.unwatch(this);
-      request.signal?.removeEventListener("abort", onAbort);
-    };
+    this.#answered = false;
+    this.#keepAlive = false;
+    this.#release = release;
+    this.#signal = request.signal;
+    this.#headTimeoutMs = request.headTimeoutMs ?? 0;
+    this.#signal?.addEventListener("abort", this.#onAbort, ONCE);
     try {
-      if (request.signal?.aborted) throw new UpstreamError("aborted", "the client went away", true);
+      if (this.#signal?.aborted) throw new UpstreamError("aborted", "the client went away", true);
       let length: string | undefined;
       let head = `${request.method} ${request.target} HTTP/1.1\r\nhost: ${host}\r\n`;
       for (const [name, value] of request.headers) {
@@ -106,32 +111,42 @@ export class Http1Connection {
       if (request.body !== null) head += chunked ? "transfer-encoding: chunked\r\n" : `content-length: ${length}\r\n`;
       await this.#write(encoder.encode(`${head}\r\n`));
       this.#headWritten = true;
-      let bodySent = request.body === null;
-      if (bodySent) startTimer();
-      const writing = request.body
-        ? this.#writeBody(request.body, chunked).then(() => {
-          bodySent = true;
-          startTimer();
-        })
-        : undefined;
-      writing?.catch(() => this.close());
-
+      // The timeout counts from the end of the request: an upload takes what it takes.
+      this.#bodySent = request.body === null;
+      if (request.body === null) this.#startTimer();
+      else {
+        // A connection whose body was not sent in full is never reused, so this cannot touch a later exchange.
+        this.#writeBody(request.body, chunked).then(() => {
+          this.#bodySent = true;
+          this.#startTimer();
+        }, () => this.close());
+      }
       const response = await this.#readHead(request.method);
-      answered = true;
+      this.#answered = true;
       deadlines.unwatch(this);
-      const finish = (reusable: boolean) => {
-        cleanup();
-        const keep = reusable && response.keepAlive && bodySent && !this.#closed;
-        if (!keep) this.close();
-        release(this, keep);
-      };
-      return this.#withBody(response, finish);
+      this.#keepAlive = response.keepAlive;
+      return await this.#withBody(response);
     } catch (error) {
-      cleanup();
-      this.close();
-      release(this, false);
+      this.#finish(false);
       throw this.#upstreamError(error);
     }
+  }
+
+  #startTimer(): void {
+    if (this.#headTimeoutMs && !this.#answered) deadlines.watch(this, Date.now() + this.#headTimeoutMs);
+  }
+
+  /** Ends the exchange once: back to the pool when it can be reused, else closed. */
+  #finish(reusable: boolean): void {
+    const release = this.#release;
+    if (!release) return;
+    this.#release = undefined;
+    deadlines.unwatch(this);
+    this.#signal?.removeEventListener("abort", this.#onAbort);
+    this.#signal = undefined;
+    const keep = reusable && this.#keepAlive && this.#bodySent && !this.#closed;
+    if (!keep) this.close();
+    release(this, keep);
   }
 
   async #readHead(method: string): Promise<Head> {
@@ -146,12 +161,12 @@ export class Http1Connection {
     }
   }
 
-  async #withBody(head: Head, finish: (reusable: boolean) => void): Promise<UpstreamResponse> {
+  async #withBody(head: Head): Promise<UpstreamResponse> {
     const { status, statusText, headers } = head;
     const framing = head.framing;
     // No body, or a small one read here: done at once, without a promise of its own.
     if (framing.kind === "none" || (framing.kind === "length" && framing.remaining === 0)) {
-      finish(true);
+      this.#finish(true);
       return { status, statusText, headers, body: null, done: DONE };
     }
     if (framing.kind === "length" && framing.remaining <= SMALL_BODY) {
@@ -161,12 +176,12 @@ export class Http1Connection {
         }
       }
       const body = this.#reader.take(framing.remaining);
-      finish(true);
+      this.#finish(true);
       return { status, statusText, headers, body, done: DONE };
     }
     const { promise: done, resolve } = Promise.withResolvers<void>();
     const end = (reusable: boolean) => {
-      finish(reusable);
+      this.#finish(reusable);
       resolve();
     };
     const body = new ReadableStream<Uint8Array<ArrayBuffer>>({

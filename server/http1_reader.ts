@@ -119,7 +119,7 @@ export class Http1Reader {
         this.#buf = bigger;
       }
     }
-    const read = await this.#conn.read(this.#buf.subarray(this.#end));
+    const read = await this.#conn.read(this.#end === 0 ? this.#buf : this.#buf.subarray(this.#end));
     if (read === null) return false;
     this.#end += read;
     this.received += read;
