@@ -5,7 +5,8 @@
  *
  * @module
  */
-import type { ServerRequest, ServerResponse } from "./http1_server.ts";
+import type { ServerResponse } from "./http1_response.ts";
+import type { ServerRequest } from "./http1_server.ts";
 
 /** A Fetch API handler, as Hono's `app.fetch`; `info` carries the client's address as Deno.serve's would. */
 export type FetchHandler = (

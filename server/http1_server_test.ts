@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { Http1Server, type ServerRequest, type ServerResponse } from "./http1_server.ts";
+import type { ServerResponse } from "./http1_response.ts";
+import { Http1Server, type ServerRequest } from "./http1_server.ts";
 
 const encoder = new TextEncoder();
 

@@ -7,7 +7,8 @@
  */
 import { FUNKO_NAME_PATTERN } from "../core/names.ts";
 import { Http1Pool, IDEMPOTENT, UpstreamError } from "./http1_pool.ts";
-import type { ServerRequest, ServerResponse } from "./http1_server.ts";
+import type { ServerResponse } from "./http1_response.ts";
+import type { ServerRequest } from "./http1_server.ts";
 import { type Endpoint, FUNKO_PORT, type RoutingTable } from "./routing_table.ts";
 import { relayWebSocket } from "./websocket_relay.ts";
 

@@ -9,7 +9,8 @@
  */
 import { parseHead } from "./http1_head.ts";
 import { Http1Reader } from "./http1_reader.ts";
-import { type ServerRequest, type ServerResponse, writeAll } from "./http1_server.ts";
+import { type ServerResponse, writeAll } from "./http1_response.ts";
+import type { ServerRequest } from "./http1_server.ts";
 
 /** How long the instance gets to accept the WebSocket. */
 const OPEN_TIMEOUT_MS = 10_000;
