@@ -102,7 +102,8 @@ export class Http1Server {
       // Already closed.
     }
     for (const connection of this.#connections) if (!connection.busy) close(connection.conn);
-    this.finished.finally(() => this.#turn.close());
+    const closeTurn = () => this.#turn.close();
+    this.finished.then(closeTurn, closeTurn);
   }
 
   /** Closes every connection now, busy or not: what is in flight is cut. */
