@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ServerResponse } from "./http1_response.ts";
+import { jsonAnswer, type ServerResponse } from "./http1_response.ts";
 import type { ServerRequest } from "./http1_server.ts";
 
 /** A Fetch API handler, as Hono's `app.fetch`; `info` carries the client's address as Deno.serve's would. */
@@ -13,8 +13,6 @@ export type FetchHandler = (
   request: Request,
   info: { remoteAddr: Deno.NetAddr },
 ) => Response | Promise<Response>;
-
-const encoder = new TextEncoder();
 
 /** Answers a listener request with a Fetch API handler. */
 export async function serveFetch(request: ServerRequest, handler: FetchHandler): Promise<ServerResponse> {
@@ -29,12 +27,7 @@ export async function serveFetch(request: ServerRequest, handler: FetchHandler):
       duplex: "half",
     } as RequestInit);
   } catch (error) {
-    const message = `Bad request: ${(error as Error).message}`;
-    return {
-      status: 400,
-      headers: [["content-type", "application/json"]],
-      body: encoder.encode(JSON.stringify({ error: { code: "bad_request", message } })),
-    };
+    return jsonAnswer(400, "bad_request", `Bad request: ${(error as Error).message}`);
   }
   const response = await handler(fetchRequest, { remoteAddr: request.remoteAddr });
   return { status: response.status, statusText: response.statusText, headers: response.headers, body: response.body };

@@ -8,14 +8,13 @@
  */
 import { type Head, parseHead, UpstreamError, type UpstreamErrorKind } from "./http1_head.ts";
 import { Http1Reader } from "./http1_reader.ts";
+import { frameChunk, LAST_CHUNK } from "./http1_response.ts";
 import type { UpstreamRequest, UpstreamResponse } from "./http1_pool.ts";
 
 export { UpstreamError };
 
 /** Bodies up to this size are read whole and handed over as bytes, not as a stream. */
 const SMALL_BODY = 64 * 1024;
-const CRLF = new Uint8Array([13, 10]);
-const LAST_CHUNK = new TextEncoder().encode("0\r\n\r\n");
 const encoder = new TextEncoder();
 const ONCE = { once: true };
 /** The `done` of an answer read whole: already settled. */
@@ -213,12 +212,7 @@ export class Http1Connection {
         await this.#write(chunk);
         continue;
       }
-      const size = encoder.encode(`${chunk.length.toString(16)}\r\n`);
-      const framed = new Uint8Array(size.length + chunk.length + 2);
-      framed.set(size);
-      framed.set(chunk, size.length);
-      framed.set(CRLF, size.length + chunk.length);
-      await this.#write(framed);
+      await this.#write(frameChunk(chunk));
     }
     if (chunked) await this.#write(LAST_CHUNK);
   }

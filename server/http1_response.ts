@@ -1,7 +1,8 @@
 /**
- * Writing answers for the listener (server/http1_server.ts): the head with
- * the framing the body needs (Content-Length, chunked, or until close for
- * HTTP/1.0), then the body, in one write when it is small.
+ * Writing HTTP/1.1 messages: answers for the listener (server/http1_server.ts),
+ * with the framing the body needs (Content-Length, chunked, or until close for
+ * HTTP/1.0) and small ones in one write; the chunk framing, JSON error answers
+ * and socket helpers that the upstream client and the WebSocket relay share.
  *
  * @module
  */
@@ -9,7 +10,8 @@ import type { RequestHead } from "./http1_head.ts";
 
 const encoder = new TextEncoder();
 const CRLF = encoder.encode("\r\n");
-const LAST_CHUNK = encoder.encode("0\r\n\r\n");
+/** The end of a chunked body (no trailers). */
+export const LAST_CHUNK = encoder.encode("0\r\n\r\n");
 
 /** An answer to write: the framing headers (length, chunked, connection) are the server's business. */
 export interface ServerResponse {
@@ -92,7 +94,8 @@ export async function writeResponse(
   return (!chunked || await writeAll(conn, LAST_CHUNK)) && keepAlive;
 }
 
-function frameChunk(chunk: Uint8Array): Uint8Array {
+/** One chunk of a chunked body: its size in hex, the bytes, CRLF. */
+export function frameChunk(chunk: Uint8Array): Uint8Array {
   const size = encoder.encode(`${chunk.length.toString(16)}\r\n`);
   const framed = new Uint8Array(size.length + chunk.length + 2);
   framed.set(size);
@@ -111,13 +114,27 @@ export async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<bool
   }
 }
 
-/** A JSON error answer written before closing: the request could not be read. */
-export function plainAnswer(status: number, message: string): Uint8Array {
-  const body = JSON.stringify({ error: { code: "bad_request", message } });
-  return encoder.encode(
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? ""}\r\ncontent-type: application/json\r\n` +
-      `content-length: ${encoder.encode(body).length}\r\nconnection: close\r\n\r\n${body}`,
-  );
+/** A JSON error answer, `{"error": {"code", "message"}}`, as the admin API's. */
+export function jsonAnswer(
+  status: number,
+  code: string,
+  message: string,
+  headers: [string, string][] = [],
+): ServerResponse {
+  return {
+    status,
+    headers: [["content-type", "application/json"], ...headers],
+    body: encoder.encode(JSON.stringify({ error: { code, message } })),
+  };
+}
+
+/** Closes a connection that may be closed already. */
+export function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
+  }
 }
 
 let dateText = "";

@@ -13,7 +13,7 @@
 import { BadRequestError, type Framing, parseRequestHead, type RequestHead, UpstreamError } from "./http1_head.ts";
 import { Http1Reader } from "./http1_reader.ts";
 import { ReactorTurn } from "./reactor_turn.ts";
-import { plainAnswer, type ServerResponse, writeAll, writeResponse } from "./http1_response.ts";
+import { closeQuietly, jsonAnswer, type ServerResponse, writeAll, writeResponse } from "./http1_response.ts";
 
 /** Request heads larger than this are refused with 431. */
 const MAX_HEAD_BYTES = 64 * 1024;
@@ -22,6 +22,15 @@ const IDLE_TIMEOUT_MS = 60_000;
 
 const encoder = new TextEncoder();
 const CONTINUE = encoder.encode("HTTP/1.1 100 Continue\r\n\r\n");
+/** What an answer to a request that could not be read is written for. */
+const UNREAD: RequestHead = {
+  method: "GET",
+  target: "/",
+  http10: false,
+  headers: [],
+  framing: { kind: "none" },
+  keepAlive: false,
+};
 
 /** One request as the listener read it. */
 export interface ServerRequest {
@@ -101,7 +110,7 @@ export class Http1Server {
     } catch {
       // Already closed.
     }
-    for (const connection of this.#connections) if (!connection.busy) close(connection.conn);
+    for (const connection of this.#connections) if (!connection.busy) closeQuietly(connection.conn);
     const closeTurn = () => this.#turn.close();
     this.finished.then(closeTurn, closeTurn);
   }
@@ -109,7 +118,7 @@ export class Http1Server {
   /** Closes every connection now, busy or not: what is in flight is cut. */
   closeAll(): void {
     this.shutdown();
-    for (const connection of this.#connections) close(connection.conn);
+    for (const connection of this.#connections) closeQuietly(connection.conn);
   }
 
   async #accept(): Promise<void> {
@@ -128,7 +137,7 @@ export class Http1Server {
   #sweep(): void {
     const now = Date.now();
     for (const connection of this.#connections) {
-      if (!connection.busy && now - connection.idleSince > IDLE_TIMEOUT_MS) close(connection.conn);
+      if (!connection.busy && now - connection.idleSince > IDLE_TIMEOUT_MS) closeQuietly(connection.conn);
     }
   }
 
@@ -154,9 +163,15 @@ export class Http1Server {
           head = parseRequestHead(text);
         } catch (error) {
           // A head too large or not HTTP gets an answer; a client that left mid-head does not.
-          if (error instanceof BadRequestError) await writeAll(conn, plainAnswer(error.status, error.message));
-          else if (error instanceof UpstreamError && error.kind === "protocol") {
-            await writeAll(conn, plainAnswer(431, "the request head is larger than 64 KiB"));
+          if (error instanceof BadRequestError) {
+            await writeResponse(conn, UNREAD, jsonAnswer(error.status, "bad_request", error.message), false);
+          } else if (error instanceof UpstreamError && error.kind === "protocol") {
+            await writeResponse(
+              conn,
+              UNREAD,
+              jsonAnswer(431, "bad_request", "the request head is larger than 64 KiB"),
+              false,
+            );
           }
           break;
         }
@@ -184,11 +199,7 @@ export class Http1Server {
           response = await this.#options.handler(request);
         } catch (error) {
           this.#options.onError?.(error);
-          response = {
-            status: 500,
-            headers: [["content-type", "application/json"]],
-            body: encoder.encode(JSON.stringify({ error: { code: "internal_error", message: "Internal error" } })),
-          };
+          response = jsonAnswer(500, "internal_error", "Internal error");
         }
         if (request.takenOver) return;
         if (!response) throw new Error("the handler answered null without taking the connection over");
@@ -200,7 +211,7 @@ export class Http1Server {
     } finally {
       this.#connections.delete(connection);
     }
-    close(conn);
+    closeQuietly(conn);
     // A watch still pending ends with the close.
     await watch?.catch(() => {});
   }
@@ -259,19 +270,11 @@ class IncomingRequest implements ServerRequest {
           this.bodyRead = true;
           onBodyRead();
         } catch (error) {
-          close(this.#conn);
+          closeQuietly(this.#conn);
           this.#abort.abort();
           controller.error(error);
         }
       },
     }, { highWaterMark: 0 });
-  }
-}
-
-function close(conn: Deno.Conn): void {
-  try {
-    conn.close();
-  } catch {
-    // Already closed.
   }
 }

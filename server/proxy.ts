@@ -7,7 +7,7 @@
  */
 import { FUNKO_NAME_PATTERN } from "../core/names.ts";
 import { Http1Pool, IDEMPOTENT, UpstreamError } from "./http1_pool.ts";
-import type { ServerResponse } from "./http1_response.ts";
+import { jsonAnswer, type ServerResponse } from "./http1_response.ts";
 import type { ServerRequest } from "./http1_server.ts";
 import { type Endpoint, FUNKO_PORT, type RoutingTable } from "./routing_table.ts";
 import { relayWebSocket } from "./websocket_relay.ts";
@@ -61,7 +61,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
 
   async function proxyFunko(request: ServerRequest): Promise<ServerResponse | null> {
     const target = parseTarget(request.target);
-    if (!target) return jsonError(404, "not_found", "Use /funko/NAME/ to reach a funko");
+    if (!target) return jsonAnswer(404, "not_found", "Use /funko/NAME/ to reach a funko");
     if (target.rest === null) {
       return { status: 308, headers: [["location", `${PREFIX}${target.funko}/${target.query}`]], body: null };
     }
@@ -72,14 +72,14 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     if (!found) {
       // Not even a funko name (`..`, `%00`): nothing to ask the engine about.
       if (!FUNKO_NAME_PATTERN.test(target.funko)) {
-        return jsonError(404, "unknown_funko", `There is no funko named ${JSON.stringify(target.funko)}`);
+        return jsonAnswer(404, "unknown_funko", `There is no funko named ${JSON.stringify(target.funko)}`);
       }
       if (table.knows(target.funko) || await options.funkoExists(target.funko)) {
-        return jsonError(503, "no_instance", `Funko ${target.funko} has no healthy instance right now`, [
+        return jsonAnswer(503, "no_instance", `Funko ${target.funko} has no healthy instance right now`, [
           ["retry-after", "2"],
         ]);
       }
-      return jsonError(404, "unknown_funko", `There is no funko named ${target.funko}`);
+      return jsonAnswer(404, "unknown_funko", `There is no funko named ${target.funko}`);
     }
     let endpoint: Endpoint = found;
     const headers = forwardHeaders(request, target.funko);
@@ -112,7 +112,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
         const failure = error instanceof UpstreamError ? error : new UpstreamError("reset", String(error), false);
         if (failure.kind === "aborted") return { status: 499, headers: [], body: null };
         if (failure.kind === "timeout") {
-          return jsonError(504, "upstream_timeout", `Funko ${target.funko} did not answer in ${upstreamTimeoutMs} ms`);
+          return jsonAnswer(504, "upstream_timeout", `Funko ${target.funko} did not answer in ${upstreamTimeoutMs} ms`);
         }
         if (failure.kind === "connect") {
           table.update(endpoint.id, { suspect: true });
@@ -123,7 +123,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
           (failure.kind === "connect" || (failure.beforeResponse && IDEMPOTENT.has(request.method)));
         const next = attempt === 0 && retryable ? table.pick(target.funko, endpoint) : undefined;
         if (!next) {
-          return jsonError(502, "upstream_failed", `Funko ${target.funko} failed to answer: ${failure.message}`);
+          return jsonAnswer(502, "upstream_failed", `Funko ${target.funko} failed to answer: ${failure.message}`);
         }
         endpoint = next;
       }
@@ -198,15 +198,4 @@ export function withoutHopByHop(headers: [string, string][]): [string, string][]
     if (!HOP_BY_HOP.has(lower)) kept.push(pair);
   }
   return named ? kept.filter(([name]) => !named.has(name.toLowerCase())) : kept;
-}
-
-const encoder = new TextEncoder();
-
-/** A JSON error answer: `{"error": {"code", "message"}}`, as the admin API's. */
-function jsonError(status: number, code: string, message: string, headers: [string, string][] = []): ServerResponse {
-  return {
-    status,
-    headers: [["content-type", "application/json"], ...headers],
-    body: encoder.encode(JSON.stringify({ error: { code, message } })),
-  };
 }

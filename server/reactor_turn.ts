@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { closeQuietly } from "./http1_response.ts";
 
 const ONE = new Uint8Array([1]);
 
@@ -40,13 +41,7 @@ export class ReactorTurn {
   async close(): Promise<void> {
     const pair = this.#pair;
     this.#pair = undefined;
-    for (const conn of await pair?.catch(() => []) ?? []) {
-      try {
-        conn.close();
-      } catch {
-        // Already closed.
-      }
-    }
+    for (const conn of await pair?.catch(() => []) ?? []) closeQuietly(conn);
   }
 
   async #wait(): Promise<void> {

@@ -9,7 +9,7 @@
  */
 import { parseHead } from "./http1_head.ts";
 import { Http1Reader } from "./http1_reader.ts";
-import { type ServerResponse, writeAll } from "./http1_response.ts";
+import { closeQuietly, jsonAnswer, type ServerResponse, writeAll } from "./http1_response.ts";
 import type { ServerRequest } from "./http1_server.ts";
 
 /** How long the instance gets to accept the WebSocket. */
@@ -34,12 +34,12 @@ export async function relayWebSocket(
   try {
     upstream = await Deno.connect({ hostname, port });
   } catch {
-    return refused("The funko did not accept the WebSocket: it cannot be reached");
+    return jsonAnswer(502, "upstream_failed", "The funko did not accept the WebSocket: it cannot be reached");
   }
   upstream.setNoDelay(true);
   const reader = new Http1Reader(upstream);
-  const timer = setTimeout(() => close(upstream), OPEN_TIMEOUT_MS);
-  const onAbort = () => close(upstream);
+  const timer = setTimeout(() => closeQuietly(upstream), OPEN_TIMEOUT_MS);
+  const onAbort = () => closeQuietly(upstream);
   request.signal.addEventListener("abort", onAbort, { once: true });
   let answer: string;
   try {
@@ -53,8 +53,8 @@ export async function relayWebSocket(
     if (!parsed || parsed.status !== 101) throw new Error(`it answered ${parsed?.status ?? "nothing"}`);
     answer = `${text}\r\n\r\n`;
   } catch (error) {
-    close(upstream);
-    return refused(`The funko did not accept the WebSocket: ${(error as Error).message}`);
+    closeQuietly(upstream);
+    return jsonAnswer(502, "upstream_failed", `The funko did not accept the WebSocket: ${(error as Error).message}`);
   } finally {
     clearTimeout(timer);
     request.signal.removeEventListener("abort", onAbort);
@@ -65,8 +65,8 @@ export async function relayWebSocket(
     (early.length === 0 || await writeAll(client.conn, early)) &&
     (client.buffered.length === 0 || await writeAll(upstream, client.buffered));
   if (opened) await Promise.all([pump(client.conn, upstream), pump(upstream, client.conn)]);
-  close(client.conn);
-  close(upstream);
+  closeQuietly(client.conn);
+  closeQuietly(upstream);
   return null;
 }
 
@@ -81,22 +81,6 @@ async function pump(from: Deno.TcpConn, to: Deno.TcpConn): Promise<void> {
   } catch {
     // Closed by the other pump.
   }
-  close(from);
-  close(to);
-}
-
-function refused(message: string): ServerResponse {
-  return {
-    status: 502,
-    headers: [["content-type", "application/json"]],
-    body: encoder.encode(JSON.stringify({ error: { code: "upstream_failed", message } })),
-  };
-}
-
-function close(conn: Deno.Conn): void {
-  try {
-    conn.close();
-  } catch {
-    // Already closed.
-  }
+  closeQuietly(from);
+  closeQuietly(to);
 }
