@@ -8,14 +8,13 @@
  */
 import { type Head, parseHead, UpstreamError, type UpstreamErrorKind } from "./http1_head.ts";
 import { Http1Reader } from "./http1_reader.ts";
-import { frameChunk, LAST_CHUNK } from "./http1_response.ts";
+import { frameChunk, LAST_CHUNK, MessageBuffer } from "./http1_response.ts";
 import type { UpstreamRequest, UpstreamResponse } from "./http1_pool.ts";
 
 export { UpstreamError };
 
 /** Bodies up to this size are read whole and handed over as bytes, not as a stream. */
 const SMALL_BODY = 64 * 1024;
-const encoder = new TextEncoder();
 const ONCE = { once: true };
 /** The `done` of an answer read whole: already settled. */
 const DONE = Promise.resolve();
@@ -26,6 +25,7 @@ export class Http1Connection {
   idleSince = 0;
   #conn: Deno.TcpConn;
   #reader: Http1Reader;
+  #buffer = new MessageBuffer();
   #closed = false;
   #closeReason: UpstreamErrorKind | undefined;
   #headWritten = false;
@@ -108,7 +108,7 @@ export class Http1Connection {
       }
       const chunked = request.body !== null && length === undefined;
       if (request.body !== null) head += chunked ? "transfer-encoding: chunked\r\n" : `content-length: ${length}\r\n`;
-      await this.#write(encoder.encode(`${head}\r\n`));
+      await this.#write(this.#buffer.compose(`${head}\r\n`));
       this.#headWritten = true;
       // The timeout counts from the end of the request: an upload takes what it takes.
       this.#bodySent = request.body === null;
@@ -240,7 +240,8 @@ export class Http1Connection {
 
 /**
  * Connections waiting for an answer head, with their deadlines, checked ten
- * times a second: one timer for all of them instead of one per request.
+ * times a second: one timer for all of them instead of one per request. The
+ * timer stops at a check that finds nobody waiting, not at every answer.
  */
 class Deadlines {
   #waiting = new Map<Http1Connection, number>();
@@ -252,18 +253,19 @@ class Deadlines {
   }
 
   unwatch(connection: Http1Connection): void {
-    if (!this.#waiting.delete(connection) || this.#waiting.size > 0) return;
-    clearInterval(this.#sweeper);
-    this.#sweeper = undefined;
+    this.#waiting.delete(connection);
   }
 
   #sweep(): void {
     const now = Date.now();
     for (const [connection, deadline] of this.#waiting) {
       if (deadline > now) continue;
-      this.unwatch(connection);
+      this.#waiting.delete(connection);
       connection.close("timeout");
     }
+    if (this.#waiting.size > 0) return;
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
   }
 }
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Http1Pool, UpstreamError, type UpstreamResponse } from "./http1_pool.ts";
+import { latin1Bytes } from "./http1_response.ts";
 
 /** A scripted upstream: answers each request with the next raw answer, counting connections. */
 function rawServer(answers: string[], options: { closeAfter?: boolean } = {}) {
@@ -16,14 +17,12 @@ function rawServer(answers: string[], options: { closeAfter?: boolean } = {}) {
           while (true) {
             const read = await conn.read(buffer);
             if (read === null) break;
-            pending += new TextDecoder().decode(buffer.subarray(0, read));
+            pending += new TextDecoder("latin1").decode(buffer.subarray(0, read));
             while (pending.includes("\r\n\r\n")) {
               const end = pending.indexOf("\r\n\r\n") + 4;
               seen.push(pending.slice(0, end));
               pending = pending.slice(end);
-              await conn.write(
-                new TextEncoder().encode(answers.shift() ?? "HTTP/1.1 500 No\r\ncontent-length: 0\r\n\r\n"),
-              );
+              await conn.write(latin1Bytes(answers.shift() ?? "HTTP/1.1 500 No\r\ncontent-length: 0\r\n\r\n"));
               if (options.closeAfter) {
                 conn.close();
                 return;
@@ -85,6 +84,21 @@ Deno.test("Http1Pool reuses a kept-alive connection and sends Host", async () =>
   assert.equal(server.connections, 1);
   assert.match(server.seen[0]!, /^GET \/a\?b=1 HTTP\/1\.1\r\nhost: 127\.0\.0\.1:\d+\r\naccept: \*\/\*\r\n\r\n$/);
   pool.close();
+});
+
+Deno.test("Http1Pool sends and reads header bytes above 127 as the same bytes (Latin-1)", async () => {
+  using upstream = rawServer(["HTTP/1.1 200 OK\r\nx-name: caf\u00e9\r\ncontent-length: 0\r\n\r\n"]);
+  const pool = new Http1Pool();
+  try {
+    const response = await pool.request("127.0.0.1", upstream.port, {
+      ...get(),
+      headers: [["x-name", "caf\u00e9 \u00c3\u00a9"]],
+    });
+    assert.deepEqual(response.headers, [["x-name", "caf\u00e9"], ["content-length", "0"]]);
+    assert.match(upstream.seen[0] ?? "", /\r\nx-name: caf\u00e9 \u00c3\u00a9\r\n/);
+  } finally {
+    pool.close();
+  }
 });
 
 Deno.test("Http1Pool reads chunked, close-delimited and 100-continue answers", async () => {

@@ -10,10 +10,11 @@
 import { type Framing, UpstreamError } from "./http1_head.ts";
 
 const CRLF = new Uint8Array([13, 10]);
-const CRLF_CRLF = new Uint8Array([13, 10, 13, 10]);
 const CHUNK_SIZE = /^[0-9a-f]{1,15}(;.*)?$/i;
 /** Heads are Latin-1 (RFC 9110 section 5.5): every byte is one character, none is lost. */
 const latin1Decoder = new TextDecoder("latin1");
+/** For heads of ASCII only (nearly all), where it gives the same text about three times faster than Latin-1. */
+const asciiDecoder = new TextDecoder();
 
 function latin1(bytes: Uint8Array): string {
   return latin1Decoder.decode(bytes);
@@ -25,6 +26,7 @@ export class Http1Reader {
   #buf: Uint8Array<ArrayBuffer>;
   #start = 0;
   #end = 0;
+  #headIsAscii = true;
   /** Bytes read since {@linkcode Http1Reader.resetCount}. */
   received = 0;
 
@@ -49,17 +51,18 @@ export class Http1Reader {
    * exceeds `maxBytes`, with `reset` when the connection ends inside it.
    */
   async readHead(maxBytes: number): Promise<string | null> {
-    let end = this.#find(CRLF_CRLF);
+    let end = this.#findHeadEnd();
     while (end < 0) {
       if (this.#end - this.#start > maxBytes) throw new UpstreamError("protocol", "head too large", false);
       if (!await this.fill()) {
         if (this.#end === this.#start) return null;
         throw new UpstreamError("reset", "the connection closed in the middle of a head", false);
       }
-      end = this.#find(CRLF_CRLF);
+      end = this.#findHeadEnd();
     }
     if (end - this.#start > maxBytes) throw new UpstreamError("protocol", "head too large", false);
-    const text = latin1(this.#buf.subarray(this.#start, end));
+    const bytes = this.#buf.subarray(this.#start, end);
+    const text = this.#headIsAscii ? asciiDecoder.decode(bytes) : latin1(bytes);
     this.#start = end + 4;
     return text;
   }
@@ -157,6 +160,24 @@ export class Http1Reader {
     const line = latin1(this.#buf.subarray(this.#start, at));
     this.#start = at + 2;
     return line;
+  }
+
+  /**
+   * Where the buffered head ends (its blank line), or -1; notes on the way
+   * whether every byte of it is ASCII, which decides how it is decoded.
+   */
+  #findHeadEnd(): number {
+    const buf = this.#buf;
+    let seen = 0;
+    for (let i = this.#start, last = this.#end - 4; i <= last; i++) {
+      const byte = buf[i]!;
+      seen |= byte;
+      if (byte === 13 && buf[i + 1] === 10 && buf[i + 2] === 13 && buf[i + 3] === 10) {
+        this.#headIsAscii = seen < 128;
+        return i;
+      }
+    }
+    return -1;
   }
 
   #find(pattern: Uint8Array): number {

@@ -23,12 +23,14 @@ export interface ServerResponse {
 
 /**
  * Writes `response` with its framing: Content-Length for bytes, the given
- * length or chunked encoding for streams (close-delimited for HTTP/1.0).
+ * length or chunked encoding for streams (close-delimited for HTTP/1.0),
+ * composed in the connection's `buffer`.
  * False when the connection must close (the client went away, or the body
  * ends with the connection).
  */
 export async function writeResponse(
   conn: Deno.TcpConn,
+  buffer: MessageBuffer,
   request: RequestHead,
   response: ServerResponse,
   keepAlive: boolean,
@@ -59,15 +61,11 @@ export async function writeResponse(
     chunked = true;
   } else if (!bodiless) keepAlive = false;
   head += keepAlive ? (request.http10 ? "connection: keep-alive\r\n\r\n" : "\r\n") : "connection: close\r\n\r\n";
-  const headBytes = encoder.encode(head);
 
   if (!(body instanceof ReadableStream)) {
-    if (!body || bodiless) return await writeAll(conn, headBytes) && keepAlive;
-    const whole = new Uint8Array(headBytes.length + body.length);
-    whole.set(headBytes);
-    whole.set(body, headBytes.length);
-    return await writeAll(conn, whole) && keepAlive;
+    return await writeAll(conn, buffer.compose(head, body && !bodiless ? body : undefined)) && keepAlive;
   }
+  const headBytes = buffer.compose(head);
   if (bodiless) {
     body.cancel().catch(() => {});
     return await writeAll(conn, headBytes) && keepAlive;
@@ -92,6 +90,44 @@ export async function writeResponse(
     return false;
   }
   return (!chunked || await writeAll(conn, LAST_CHUNK)) && keepAlive;
+}
+
+/** Messages up to this size are composed in a connection's reused buffer; larger ones get their own array. */
+const MAX_REUSED = 16 * 1024;
+
+/**
+ * A connection's buffer for writing one message at a time: its head as
+ * Latin-1 (each character one byte, as heads are read) and a small body
+ * after it, in one piece and without allocating. What it returns is valid
+ * until its next use: a connection uses it again only once its write ended.
+ */
+export class MessageBuffer {
+  #bytes = new Uint8Array(2048);
+
+  /** `head`, then `body`, as bytes. */
+  compose(head: string, body?: Uint8Array): Uint8Array<ArrayBuffer> {
+    const length = head.length + (body?.length ?? 0);
+    let bytes = this.#bytes;
+    if (length > MAX_REUSED) bytes = new Uint8Array(length);
+    else if (length > bytes.length) bytes = this.#bytes = new Uint8Array(Math.max(length, bytes.length * 2));
+    writeLatin1(head, bytes);
+    if (body) bytes.set(body, head.length);
+    return bytes.subarray(0, length);
+  }
+}
+
+/** `text` as Latin-1 bytes: how heads go on the wire (characters above 255 never occur in them). */
+export function latin1Bytes(text: string): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8Array(text.length);
+  writeLatin1(text, bytes);
+  return bytes;
+}
+
+function writeLatin1(text: string, into: Uint8Array): void {
+  // ASCII (nearly every head) is the same in UTF-8, which encodeInto writes fast.
+  const { read, written } = encoder.encodeInto(text, into);
+  if (read === text.length && written === text.length) return;
+  for (let i = 0; i < text.length; i++) into[i] = text.charCodeAt(i);
 }
 
 /** One chunk of a chunked body: its size in hex, the bytes, CRLF. */

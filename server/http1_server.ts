@@ -13,7 +13,14 @@
 import { BadRequestError, type Framing, parseRequestHead, type RequestHead, UpstreamError } from "./http1_head.ts";
 import { Http1Reader } from "./http1_reader.ts";
 import { ReactorTurn } from "./reactor_turn.ts";
-import { closeQuietly, jsonAnswer, type ServerResponse, writeAll, writeResponse } from "./http1_response.ts";
+import {
+  closeQuietly,
+  jsonAnswer,
+  MessageBuffer,
+  type ServerResponse,
+  writeAll,
+  writeResponse,
+} from "./http1_response.ts";
 
 /** Request heads larger than this are refused with 431. */
 const MAX_HEAD_BYTES = 64 * 1024;
@@ -146,6 +153,7 @@ export class Http1Server {
     const connection: Connection = { conn, busy: false, idleSince: Date.now() };
     this.#connections.add(connection);
     const reader = new Http1Reader(conn, 4096);
+    const buffer = new MessageBuffer();
     // A read started after a request was read in full: it sees the client go away, or the next request.
     let watch: Promise<boolean> | undefined;
     try {
@@ -164,10 +172,11 @@ export class Http1Server {
         } catch (error) {
           // A head too large or not HTTP gets an answer; a client that left mid-head does not.
           if (error instanceof BadRequestError) {
-            await writeResponse(conn, UNREAD, jsonAnswer(error.status, "bad_request", error.message), false);
+            await writeResponse(conn, buffer, UNREAD, jsonAnswer(error.status, "bad_request", error.message), false);
           } else if (error instanceof UpstreamError && error.kind === "protocol") {
             await writeResponse(
               conn,
+              buffer,
               UNREAD,
               jsonAnswer(431, "bad_request", "the request head is larger than 64 KiB"),
               false,
@@ -204,7 +213,7 @@ export class Http1Server {
         if (request.takenOver) return;
         if (!response) throw new Error("the handler answered null without taking the connection over");
         const keepAlive = head.keepAlive && !this.#closing && request.bodyRead;
-        if (!await writeResponse(conn, head, response, keepAlive) || !keepAlive) break;
+        if (!await writeResponse(conn, buffer, head, response, keepAlive) || !keepAlive) break;
       }
     } catch {
       // The connection broke: nothing to answer.

@@ -80,6 +80,28 @@ Deno.test("Http1Server keeps connections alive and answers pipelined requests in
   assert.match(answer, /connection: close\r\n/);
 });
 
+Deno.test("Http1Server reads header bytes as Latin-1, ASCII or not", async () => {
+  const seen: string[] = [];
+  await using echo = echoServer((request) => seen.push(request.header("x-name") ?? ""));
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: echo.port });
+  const ascii = encoder.encode("GET /a HTTP/1.1\r\nhost: x\r\nx-name: plain\r\n\r\n");
+  // 0xE9 alone, then the two bytes UTF-8 would make of one character: each byte is one Latin-1 character.
+  const high = Uint8Array.from([
+    ...encoder.encode("GET /b HTTP/1.1\r\nhost: x\r\nconnection: close\r\nx-name: caf"),
+    0xe9,
+    0x20,
+    0xc3,
+    0xa9,
+    13,
+    10,
+    13,
+    10,
+  ]);
+  await conn.write(Uint8Array.from([...ascii, ...high]));
+  await new Response(conn.readable).arrayBuffer();
+  assert.deepEqual(seen, ["plain", "caf\u00e9 \u00c3\u00a9"]);
+});
+
 Deno.test("Http1Server reads chunked bodies, answers 100-continue, streams chunked answers", async () => {
   await using echo = echoServer();
   const posted = await exchange(

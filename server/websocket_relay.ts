@@ -9,13 +9,11 @@
  */
 import { parseHead } from "./http1_head.ts";
 import { Http1Reader } from "./http1_reader.ts";
-import { closeQuietly, jsonAnswer, type ServerResponse, writeAll } from "./http1_response.ts";
+import { closeQuietly, jsonAnswer, latin1Bytes, type ServerResponse, writeAll } from "./http1_response.ts";
 import type { ServerRequest } from "./http1_server.ts";
 
 /** How long the instance gets to accept the WebSocket. */
 const OPEN_TIMEOUT_MS = 10_000;
-
-const encoder = new TextEncoder();
 
 /**
  * Relays the WebSocket `request` to `hostname:port` as `target`, sending
@@ -45,7 +43,7 @@ export async function relayWebSocket(
   try {
     let head = `${request.method} ${target} HTTP/1.1\r\nhost: ${hostname}:${port}\r\n`;
     for (const [name, value] of headers) if (name !== "host") head += `${name}: ${value}\r\n`;
-    if (!await writeAll(upstream, encoder.encode(`${head}connection: upgrade\r\nupgrade: websocket\r\n\r\n`))) {
+    if (!await writeAll(upstream, latin1Bytes(`${head}connection: upgrade\r\nupgrade: websocket\r\n\r\n`))) {
       throw new Error("the handshake could not be sent");
     }
     const text = await reader.readHead(64 * 1024);
@@ -61,7 +59,7 @@ export async function relayWebSocket(
   }
   const client = request.takeOver();
   const early = reader.takeAll();
-  const opened = await writeAll(client.conn, encoder.encode(answer)) &&
+  const opened = await writeAll(client.conn, latin1Bytes(answer)) &&
     (early.length === 0 || await writeAll(client.conn, early)) &&
     (client.buffered.length === 0 || await writeAll(upstream, client.buffered));
   if (opened) await Promise.all([pump(client.conn, upstream), pump(upstream, client.conn)]);
