@@ -218,7 +218,8 @@ export class Http1Connection {
   }
 
   async #write(bytes: Uint8Array): Promise<void> {
-    for (let written = 0; written < bytes.length;) written += await this.#conn.write(bytes.subarray(written));
+    let written = await this.#conn.write(bytes);
+    while (written < bytes.length) written += await this.#conn.write(bytes.subarray(written));
   }
 
   #upstreamError(error: unknown): UpstreamError {

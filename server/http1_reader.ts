@@ -51,15 +51,26 @@ export class Http1Reader {
    * exceeds `maxBytes`, with `reset` when the connection ends inside it.
    */
   async readHead(maxBytes: number): Promise<string | null> {
-    let end = this.#findHeadEnd();
-    while (end < 0) {
+    while (true) {
+      const text = this.bufferedHead(maxBytes);
+      if (text !== undefined) return text;
       if (this.#end - this.#start > maxBytes) throw new UpstreamError("protocol", "head too large", false);
       if (!await this.fill()) {
         if (this.#end === this.#start) return null;
         throw new UpstreamError("reset", "the connection closed in the middle of a head", false);
       }
-      end = this.#findHeadEnd();
     }
+  }
+
+  /**
+   * The text of the next head when it is here in full, without waiting (the
+   * common case for a kept-alive client): else undefined, and
+   * {@linkcode Http1Reader.readHead} reads on. Fails with `protocol` when the
+   * head exceeds `maxBytes`.
+   */
+  bufferedHead(maxBytes: number): string | undefined {
+    const end = this.#findHeadEnd();
+    if (end < 0) return undefined;
     if (end - this.#start > maxBytes) throw new UpstreamError("protocol", "head too large", false);
     const bytes = this.#buf.subarray(this.#start, end);
     const text = this.#headIsAscii ? asciiDecoder.decode(bytes) : latin1(bytes);

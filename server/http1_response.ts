@@ -143,7 +143,9 @@ export function frameChunk(chunk: Uint8Array): Uint8Array {
 /** Writes every byte; false when the connection broke. */
 export async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<boolean> {
   try {
-    for (let written = 0; written < bytes.length;) written += await conn.write(bytes.subarray(written));
+    // Nearly always one write takes it all: no view of the rest is made then.
+    let written = await conn.write(bytes);
+    while (written < bytes.length) written += await conn.write(bytes.subarray(written));
     return true;
   } catch {
     return false;

@@ -166,7 +166,8 @@ export class Http1Server {
         if (turn) await turn;
         let head: RequestHead;
         try {
-          const text = await reader.readHead(MAX_HEAD_BYTES);
+          // A kept-alive client's next head is usually here already (the watch read got it).
+          const text = reader.bufferedHead(MAX_HEAD_BYTES) ?? await reader.readHead(MAX_HEAD_BYTES);
           if (text === null) break;
           head = parseRequestHead(text);
         } catch (error) {
