@@ -29,6 +29,7 @@ export class Http1Connection {
   #closed = false;
   #closeReason: UpstreamErrorKind | undefined;
   #headWritten = false;
+  #chunkedBody = false;
   // The exchange in progress.
   #release: ((connection: Http1Connection, reusable: boolean) => void) | undefined;
   #signal: AbortSignal | undefined;
@@ -98,24 +99,14 @@ export class Http1Connection {
     this.#signal?.addEventListener("abort", this.#onAbort, ONCE);
     try {
       if (this.#signal?.aborted) throw new UpstreamError("aborted", "the client went away", true);
-      let length: string | undefined;
-      let head = `${request.method} ${request.target} HTTP/1.1\r\nhost: ${host}\r\n`;
-      for (const [name, value] of request.headers) {
-        const lower = name.toLowerCase();
-        if (lower === "host" || lower === "transfer-encoding") continue;
-        if (lower === "content-length") length = value;
-        else head += `${name}: ${value}\r\n`;
-      }
-      const chunked = request.body !== null && length === undefined;
-      if (request.body !== null) head += chunked ? "transfer-encoding: chunked\r\n" : `content-length: ${length}\r\n`;
-      await this.#write(this.#buffer.compose(`${head}\r\n`));
+      await this.#write(this.#composeHead(request, host));
       this.#headWritten = true;
       // The timeout counts from the end of the request: an upload takes what it takes.
       this.#bodySent = request.body === null;
       if (request.body === null) this.#startTimer();
       else {
         // A connection whose body was not sent in full is never reused, so this cannot touch a later exchange.
-        this.#writeBody(request.body, chunked).then(() => {
+        this.#writeBody(request.body, this.#chunkedBody).then(() => {
           this.#bodySent = true;
           this.#startTimer();
         }, () => this.close());
@@ -124,7 +115,7 @@ export class Http1Connection {
       this.#answered = true;
       deadlines.unwatch(this);
       this.#keepAlive = response.keepAlive;
-      return await this.#withBody(response);
+      return this.#withBufferedBody(response) ?? await this.#withBody(response);
     } catch (error) {
       this.#finish(false);
       throw this.#upstreamError(error);
@@ -148,6 +139,23 @@ export class Http1Connection {
     release(this, keep);
   }
 
+  /** The request's head in the connection's buffer; notes whether a body follows and how. */
+  #composeHead(request: UpstreamRequest, host: string): Uint8Array {
+    const out = this.#buffer.start().text(request.method).text(" ").text(request.target).text(" HTTP/1.1\r\nhost: ")
+      .text(host).text("\r\n");
+    let length: string | undefined;
+    for (const [name, value] of request.headers) {
+      const lower = name.toLowerCase();
+      if (lower === "host" || lower === "transfer-encoding") continue;
+      if (lower === "content-length") length = value;
+      else out.text(name).text(": ").text(value).text("\r\n");
+    }
+    this.#chunkedBody = request.body !== null && length === undefined;
+    if (this.#chunkedBody) out.text("transfer-encoding: chunked\r\n");
+    else if (request.body !== null) out.text("content-length: ").text(length!).text("\r\n");
+    return out.text("\r\n").finish();
+  }
+
   async #readHead(method: string): Promise<Head> {
     while (true) {
       const text = await this.#reader.readHead(64 * 1024);
@@ -160,23 +168,31 @@ export class Http1Connection {
     }
   }
 
-  async #withBody(head: Head): Promise<UpstreamResponse> {
-    const { status, statusText, headers } = head;
-    const framing = head.framing;
-    // No body, or a small one read here: done at once, without a promise of its own.
+  /** The answer at once when it has no body or all of a small one is here (the common case), else undefined. */
+  #withBufferedBody(head: Head): UpstreamResponse | undefined {
+    const { status, statusText, headers, framing } = head;
     if (framing.kind === "none" || (framing.kind === "length" && framing.remaining === 0)) {
       this.#finish(true);
       return { status, statusText, headers, body: null, done: DONE };
     }
+    if (framing.kind !== "length" || framing.remaining > SMALL_BODY || this.#reader.buffered < framing.remaining) {
+      return undefined;
+    }
+    const body = this.#reader.take(framing.remaining);
+    this.#finish(true);
+    return { status, statusText, headers, body, done: DONE };
+  }
+
+  /** The answer with its body: a small one read whole, a larger one as a stream that releases the connection at its end. */
+  async #withBody(head: Head): Promise<UpstreamResponse> {
+    const { status, statusText, headers, framing } = head;
     if (framing.kind === "length" && framing.remaining <= SMALL_BODY) {
       while (this.#reader.buffered < framing.remaining) {
         if (!await this.#reader.fill()) {
           throw new UpstreamError("reset", "the connection closed in the middle of an answer", false);
         }
       }
-      const body = this.#reader.take(framing.remaining);
-      this.#finish(true);
-      return { status, statusText, headers, body, done: DONE };
+      return this.#withBufferedBody(head)!;
     }
     const { promise: done, resolve } = Promise.withResolvers<void>();
     const end = (reusable: boolean) => {

@@ -120,7 +120,7 @@ export class Http1Reader {
   }
 
   /** Reads more into the buffer; false at the end of the stream. Never call it twice at once. */
-  async fill(): Promise<boolean> {
+  fill(): Promise<boolean> {
     if (this.#start === this.#end) this.#start = this.#end = 0;
     if (this.#end === this.#buf.length) {
       if (this.#start > 0) {
@@ -133,12 +133,20 @@ export class Http1Reader {
         this.#buf = bigger;
       }
     }
-    const read = await this.#conn.read(this.#end === 0 ? this.#buf : this.#buf.subarray(this.#end));
+    // Not an async function: the hot path of every request, where its frame and promise would be garbage.
+    try {
+      return this.#conn.read(this.#end === 0 ? this.#buf : this.#buf.subarray(this.#end)).then(this.#afterRead);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #afterRead = (read: number | null): boolean => {
     if (read === null) return false;
     this.#end += read;
     this.received += read;
     return true;
-  }
+  };
 
   /** Takes `count` buffered bytes (a copy). */
   take(count: number): Uint8Array<ArrayBuffer> {

@@ -21,23 +21,48 @@ export interface ServerResponse {
   body: Uint8Array | ReadableStream<Uint8Array> | null;
 }
 
+/** How an answer's body is framed on the wire. */
+type BodyFraming = "length" | "chunked" | "close";
+
 /**
  * Writes `response` with its framing: Content-Length for bytes, the given
  * length or chunked encoding for streams (close-delimited for HTTP/1.0),
- * composed in the connection's `buffer`.
- * False when the connection must close (the client went away, or the body
- * ends with the connection).
+ * its head composed in the connection's `buffer`. False when the connection
+ * must close (the client went away, or the body ends with the connection).
  */
-export async function writeResponse(
+export function writeResponse(
   conn: Deno.TcpConn,
   buffer: MessageBuffer,
   request: RequestHead,
   response: ServerResponse,
   keepAlive: boolean,
 ): Promise<boolean> {
-  const { status, body } = response;
+  const body = response.body;
+  const status = response.status;
   const bodiless = request.method === "HEAD" || status === 204 || status === 304 || status < 200;
-  let head = `HTTP/1.1 ${status} ${response.statusText || STATUS_TEXT[status] || ""}\r\n`;
+  const framing = composeHead(buffer, request, response, bodiless, keepAlive);
+  const keep = keepAlive && framing !== "close";
+  if (!(body instanceof ReadableStream)) {
+    if (body && !bodiless) buffer.bytes(body);
+    const written = writeAll(conn, buffer.finish());
+    return keep ? written : written.then(FALSE);
+  }
+  return writeStream(conn, buffer.finish(), body, bodiless, framing === "chunked", keep);
+}
+
+const FALSE = () => false;
+
+/** Writes the status line, headers and framing headers of `response` into `buffer`; returns how its body goes. */
+function composeHead(
+  buffer: MessageBuffer,
+  request: RequestHead,
+  response: ServerResponse,
+  bodiless: boolean,
+  keepAlive: boolean,
+): BodyFraming {
+  const { status, body } = response;
+  buffer.start().text("HTTP/1.1 ").text(String(status)).text(" ")
+    .text(response.statusText || STATUS_TEXT[status] || "").text("\r\n");
   let length: string | undefined;
   let dated = false;
   for (const [name, value] of response.headers) {
@@ -48,29 +73,38 @@ export async function writeResponse(
     }
     if (lower === "connection" || lower === "transfer-encoding" || lower === "keep-alive") continue;
     if (lower === "date") dated = true;
-    head += `${name}: ${value}\r\n`;
+    buffer.text(name).text(": ").text(value).text("\r\n");
   }
-  if (!dated) head += `date: ${httpDate()}\r\n`;
-  let chunked = false;
-  if (body instanceof Uint8Array) head += `content-length: ${bodiless && length ? length : body.length}\r\n`;
-  else if (body === null) {
-    if (length !== undefined || !bodiless) head += `content-length: ${length ?? 0}\r\n`;
-  } else if (length !== undefined) head += `content-length: ${length}\r\n`;
+  if (!dated) buffer.text("date: ").text(httpDate()).text("\r\n");
+  let framing: BodyFraming = "length";
+  if (body instanceof Uint8Array) {
+    buffer.text("content-length: ").text(bodiless && length ? length : String(body.length)).text("\r\n");
+  } else if (body === null) {
+    if (length !== undefined || !bodiless) buffer.text("content-length: ").text(length ?? "0").text("\r\n");
+  } else if (length !== undefined) buffer.text("content-length: ").text(length).text("\r\n");
   else if (!bodiless && !request.http10) {
-    head += "transfer-encoding: chunked\r\n";
-    chunked = true;
-  } else if (!bodiless) keepAlive = false;
-  head += keepAlive ? (request.http10 ? "connection: keep-alive\r\n\r\n" : "\r\n") : "connection: close\r\n\r\n";
+    buffer.text("transfer-encoding: chunked\r\n");
+    framing = "chunked";
+  } else if (!bodiless) framing = "close";
+  const keep = keepAlive && framing !== "close";
+  buffer.text(keep ? (request.http10 ? "connection: keep-alive\r\n\r\n" : "\r\n") : "connection: close\r\n\r\n");
+  return framing;
+}
 
-  if (!(body instanceof ReadableStream)) {
-    return await writeAll(conn, buffer.compose(head, body && !bodiless ? body : undefined)) && keepAlive;
-  }
-  const headBytes = buffer.compose(head);
+/** Writes a head, then a streamed body (chunked when asked); a bodiless answer's stream is cancelled. */
+async function writeStream(
+  conn: Deno.TcpConn,
+  head: Uint8Array,
+  body: ReadableStream<Uint8Array>,
+  bodiless: boolean,
+  chunked: boolean,
+  keepAlive: boolean,
+): Promise<boolean> {
   if (bodiless) {
     body.cancel().catch(() => {});
-    return await writeAll(conn, headBytes) && keepAlive;
+    return await writeAll(conn, head) && keepAlive;
   }
-  if (!await writeAll(conn, headBytes)) {
+  if (!await writeAll(conn, head)) {
     body.cancel().catch(() => {});
     return false;
   }
@@ -92,42 +126,72 @@ export async function writeResponse(
   return (!chunked || await writeAll(conn, LAST_CHUNK)) && keepAlive;
 }
 
-/** Messages up to this size are composed in a connection's reused buffer; larger ones get their own array. */
+/** Messages up to this size are composed in a connection's reused buffer; larger ones leave it behind. */
 const MAX_REUSED = 16 * 1024;
 
 /**
  * A connection's buffer for writing one message at a time: its head as
  * Latin-1 (each character one byte, as heads are read) and a small body
- * after it, in one piece and without allocating. What it returns is valid
- * until its next use: a connection uses it again only once its write ended.
+ * after it, in one piece, without building strings. What
+ * {@linkcode MessageBuffer.finish} returns is valid until the next
+ * {@linkcode MessageBuffer.start}: a connection starts the next message only
+ * once the write of the last one ended.
  */
 export class MessageBuffer {
   #bytes = new Uint8Array(2048);
+  #length = 0;
 
-  /** `head`, then `body`, as bytes. */
-  compose(head: string, body?: Uint8Array): Uint8Array<ArrayBuffer> {
-    const length = head.length + (body?.length ?? 0);
-    let bytes = this.#bytes;
-    if (length > MAX_REUSED) bytes = new Uint8Array(length);
-    else if (length > bytes.length) bytes = this.#bytes = new Uint8Array(Math.max(length, bytes.length * 2));
-    writeLatin1(head, bytes);
-    if (body) bytes.set(body, head.length);
-    return bytes.subarray(0, length);
+  /** Begins a new message. */
+  start(): this {
+    this.#length = 0;
+    return this;
+  }
+
+  /** Appends `text` as Latin-1 (characters above 255 never occur in heads). */
+  text(text: string): this {
+    const at = this.#length;
+    const end = at + text.length;
+    if (end > this.#bytes.length) this.#grow(end);
+    const bytes = this.#bytes;
+    for (let i = 0; i < text.length; i++) bytes[at + i] = text.charCodeAt(i);
+    this.#length = end;
+    return this;
+  }
+
+  /** Appends `bytes`. */
+  bytes(bytes: Uint8Array): this {
+    const end = this.#length + bytes.length;
+    if (end > this.#bytes.length) this.#grow(end);
+    this.#bytes.set(bytes, this.#length);
+    this.#length = end;
+    return this;
+  }
+
+  /** The message so far. */
+  finish(): Uint8Array<ArrayBuffer> {
+    const message = this.#bytes.subarray(0, this.#length);
+    // A large message keeps its array only as long as its write: the next one starts small again.
+    if (this.#bytes.length > MAX_REUSED) this.#bytes = new Uint8Array(2048);
+    return message;
+  }
+
+  /** `text`, then `body`, as one message. */
+  compose(text: string, body?: Uint8Array): Uint8Array<ArrayBuffer> {
+    this.start().text(text);
+    if (body) this.bytes(body);
+    return this.finish();
+  }
+
+  #grow(needed: number): void {
+    const bigger = new Uint8Array(Math.max(needed, this.#bytes.length * 2));
+    bigger.set(this.#bytes.subarray(0, this.#length));
+    this.#bytes = bigger;
   }
 }
 
-/** `text` as Latin-1 bytes: how heads go on the wire (characters above 255 never occur in them). */
+/** `text` as Latin-1 bytes: how heads go on the wire. */
 export function latin1Bytes(text: string): Uint8Array<ArrayBuffer> {
-  const bytes = new Uint8Array(text.length);
-  writeLatin1(text, bytes);
-  return bytes;
-}
-
-function writeLatin1(text: string, into: Uint8Array): void {
-  // ASCII (nearly every head) is the same in UTF-8, which encodeInto writes fast.
-  const { read, written } = encoder.encodeInto(text, into);
-  if (read === text.length && written === text.length) return;
-  for (let i = 0; i < text.length; i++) into[i] = text.charCodeAt(i);
+  return new MessageBuffer().compose(text);
 }
 
 /** One chunk of a chunked body: its size in hex, the bytes, CRLF. */
