@@ -25,7 +25,7 @@ function echoServer(onRequest?: (request: ServerRequest) => void) {
       }
       return {
         status: 200,
-        headers: [["x-method", request.method]],
+        headers: [["x-method", request.method], ["x-name", request.header("x-name") ?? ""]],
         body: encoder.encode(`${request.target} ${body}`),
       };
     },
@@ -80,7 +80,20 @@ Deno.test("Http1Server keeps connections alive and answers pipelined requests in
   assert.match(answer, /connection: close\r\n/);
 });
 
-Deno.test("Http1Server reads header bytes as Latin-1, ASCII or not", async () => {
+Deno.test("Http1Server answers larger than its reused buffer, and small ones after them", async () => {
+  await using echo = echoServer();
+  const big = "x".repeat(40_000);
+  const answer = await exchange(
+    echo.port,
+    `POST /big HTTP/1.1\r\nhost: x\r\ncontent-length: ${big.length}\r\n\r\n${big}` +
+      "GET /small HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+  );
+  assert.ok(answer.includes(`content-length: ${big.length + 5}\r\n`), answer.slice(0, 300));
+  assert.ok(answer.includes(`\r\n\r\n/big ${big}HTTP/1.1 200 OK\r\n`));
+  assert.ok(answer.endsWith("\r\n\r\n/small "));
+});
+
+Deno.test("Http1Server reads and writes header bytes as Latin-1, ASCII or not", async () => {
   const seen: string[] = [];
   await using echo = echoServer((request) => seen.push(request.header("x-name") ?? ""));
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: echo.port });
@@ -98,8 +111,11 @@ Deno.test("Http1Server reads header bytes as Latin-1, ASCII or not", async () =>
     10,
   ]);
   await conn.write(Uint8Array.from([...ascii, ...high]));
-  await new Response(conn.readable).arrayBuffer();
+  const answers = new TextDecoder("latin1").decode(await new Response(conn.readable).arrayBuffer());
   assert.deepEqual(seen, ["plain", "caf\u00e9 \u00c3\u00a9"]);
+  // Echoed back: the same bytes, not their UTF-8 encoding.
+  assert.match(answers, /\r\nx-name: plain\r\n/);
+  assert.match(answers, /\r\nx-name: caf\u00e9 \u00c3\u00a9\r\n/);
 });
 
 Deno.test("Http1Server reads chunked bodies, answers 100-continue, streams chunked answers", async () => {
