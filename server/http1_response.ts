@@ -175,13 +175,6 @@ export class MessageBuffer {
     return message;
   }
 
-  /** `text`, then `body`, as one message. */
-  compose(text: string, body?: Uint8Array): Uint8Array<ArrayBuffer> {
-    this.start().text(text);
-    if (body) this.bytes(body);
-    return this.finish();
-  }
-
   #grow(needed: number): void {
     const bigger = new Uint8Array(Math.max(needed, this.#bytes.length * 2));
     bigger.set(this.#bytes.subarray(0, this.#length));
@@ -191,7 +184,7 @@ export class MessageBuffer {
 
 /** `text` as Latin-1 bytes: how heads go on the wire. */
 export function latin1Bytes(text: string): Uint8Array<ArrayBuffer> {
-  return new MessageBuffer().compose(text);
+  return new MessageBuffer().text(text).finish();
 }
 
 /** One chunk of a chunked body: its size in hex, the bytes, CRLF. */
