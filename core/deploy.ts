@@ -12,6 +12,7 @@ import type { Instance } from "./instances.ts";
 import { latestImage } from "./names.ts";
 import { type Progress, silent } from "./progress.ts";
 import { isLive, type LifecycleDeps, retireAndRemove } from "./scale.ts";
+import { counted } from "./words.ts";
 
 /** How often a deploy looks at its new instances. */
 const POLL_MS = 250;
@@ -57,7 +58,7 @@ export async function deploy(
   }
   const count = old.length || settings.scale;
   const tag = image.RepoTags.find((t) => !t.endsWith(":latest")) ?? latestImage(funko);
-  progress({ kind: "step", text: `Starting ${count} new instance${count === 1 ? "" : "s"} of ${tag}` });
+  progress({ kind: "step", text: `Starting ${counted(count, "new instance")} of ${tag}` });
 
   const created = await Promise.allSettled(Array.from({ length: count }, () => deps.instances.create(funko)));
   const fresh = created.flatMap((outcome) => outcome.status === "fulfilled" ? [outcome.value] : []);
@@ -92,9 +93,7 @@ export async function deploy(
   if (old.length > 0) {
     progress({
       kind: "step",
-      text: `New instances healthy; draining ${old.length} old one${
-        old.length === 1 ? "" : "s"
-      } (up to ${settings.drain})`,
+      text: `New instances healthy; draining ${counted(old.length, "old one")} (up to ${settings.drain})`,
     });
     await Promise.all([
       retireAndRemove(deps, old, drain),
@@ -102,7 +101,7 @@ export async function deploy(
     ]);
     result.removed = old.map((instance) => instance.name);
   }
-  progress({ kind: "step", text: `Deployed ${tag}: ${count} instance${count === 1 ? "" : "s"}` });
+  progress({ kind: "step", text: `Deployed ${tag}: ${counted(count, "instance")}` });
   return result;
 }
 

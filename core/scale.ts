@@ -11,6 +11,7 @@ import type { Instance, InstanceBackend } from "./instances.ts";
 import { drainMs, MAX_SCALE, settingsFromLabels } from "./manifest.ts";
 import { latestImage } from "./names.ts";
 import { type Progress, silent } from "./progress.ts";
+import { counted } from "./words.ts";
 
 /** What a scale operation did. */
 export interface ScaleResult {
@@ -70,7 +71,7 @@ export async function scale(
   const instances = await deps.instances.list(funko);
   const image = await deps.docker.images.inspectOrNull(latestImage(funko));
   if (!image && (target > 0 || instances.length === 0)) {
-    throw notFound(`Cannot scale ${funko}: there is no image ${latestImage(funko)} (build it with faaso build FOLDER)`);
+    throw notFound(`Cannot run ${funko}: there is no image ${latestImage(funko)} (build it with faaso build FOLDER)`);
   }
   const live = instances.filter(isLive);
   const stopped = instances.filter((instance) => !isLive(instance));
@@ -85,7 +86,7 @@ export async function scale(
   }
   const toCreate = Math.max(missing - restartable.length, 0);
   if (toCreate > 0) {
-    progress({ kind: "step", text: `Creating ${toCreate} instance${toCreate > 1 ? "s" : ""} of ${funko}` });
+    progress({ kind: "step", text: `Creating ${counted(toCreate, "instance")} of ${funko}` });
     const created = await Promise.allSettled(Array.from({ length: toCreate }, () => deps.instances.create(funko)));
     for (const outcome of created) {
       if (outcome.status === "fulfilled") {

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { counted } from "./words.ts";
 
 /** "5 minutes ago" for an ISO date (or "just now"). */
 export function ago(iso: string, now = Date.now()): string {
@@ -11,7 +12,7 @@ export function ago(iso: string, now = Date.now()): string {
   for (const [size, unit] of units) {
     if (seconds >= size) {
       const n = Math.floor(seconds / size);
-      return `${n} ${unit}${n === 1 ? "" : "s"} ago`;
+      return `${counted(n, unit)} ago`;
     }
   }
   return "just now";

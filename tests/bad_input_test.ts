@@ -117,7 +117,10 @@ Deno.test("up of a funko never built says to build it", async () => {
   const name = uniqueName("it-unbuilt");
   const run = await faaso(["up", name]);
   assert.equal(run.code, 1);
-  assert.match(run.stderr, new RegExp(`there is no image faaso-${name}:latest \\(build it with faaso build FOLDER\\)`));
+  assert.match(
+    run.stderr,
+    new RegExp(`Cannot run ${name}: there is no image faaso-${name}:latest \\(build it with faaso build FOLDER\\)`),
+  );
   assert.equal((await docker.containers.list({ label: [`faaso.funko=${name}`] })).length, 0);
 });
 

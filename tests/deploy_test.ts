@@ -66,7 +66,7 @@ Deno.test("deploys, settings and secrets through the server", async (t) => {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       const report = await load.stop();
       assert.equal(deployed.code, 0, deployed.stderr);
-      assert.match(deployed.stdout, /Deployed .*2 new instance\(s\).*2 old one\(s\) drained and removed/);
+      assert.match(deployed.stdout, /Deployed .*2 new instances.*2 old ones drained and removed/);
       assert.equal(report.failed, 0, `failed requests: ${report.failures.join(" | ")}`);
       assert.ok((report.bodies.get("v1") ?? 0) > 0 && (report.bodies.get("v2") ?? 0) > 0, `${[...report.bodies]}`);
       const after = await instancesOf(docker, name);

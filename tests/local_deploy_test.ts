@@ -53,7 +53,7 @@ Deno.test("local mode: build --deploy under load, a broken deploy, secrets", asy
       await new Promise((resolve) => setTimeout(resolve, 1000));
       const report = await load.stop();
       assert.equal(run.code, 0, run.stderr);
-      assert.match(run.stdout, /Built .*\nDeployed .*2 new instance\(s\).*2 old one\(s\) drained and removed/);
+      assert.match(run.stdout, /Built .*\nDeployed .*2 new instances.*2 old ones drained and removed/);
       assert.equal(report.failed, 0, `failed requests: ${report.failures.join(" | ")}`);
       assert.ok((report.bodies.get("v2") ?? 0) > 0);
       console.log(`local deploy under load: ${report.ok} requests, ${report.failed} failed`);

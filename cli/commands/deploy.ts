@@ -9,6 +9,7 @@ import { FaasoError } from "../../core/errors.ts";
 import type { Backend } from "../backend.ts";
 import type { CliContext } from "../context.ts";
 import type { Output } from "../output.ts";
+import { counted } from "../../core/words.ts";
 
 /** Options `deploy` and `build --deploy` share. */
 export interface DeployFlags {
@@ -67,7 +68,7 @@ function report(output: Output, result: DeployResult): void {
     return;
   }
   output.print(
-    `Deployed ${result.funko}: ${result.started.length} new instance(s) (${result.image.slice(7, 19)}), ` +
-      `${result.removed.length} old one(s) drained and removed`,
+    `Deployed ${result.funko}: ${counted(result.started.length, "new instance")} (${result.image.slice(7, 19)}), ` +
+      `${counted(result.removed.length, "old one")} drained and removed`,
   );
 }

@@ -6,6 +6,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import { FaasoError } from "../../core/errors.ts";
 import { type CliContext, readLine } from "../context.ts";
+import { counted } from "../../core/words.ts";
 
 /** Adds `rm` to the program. */
 export function rmCommand(program: Command, ctx: CliContext): void {
@@ -19,7 +20,9 @@ export function rmCommand(program: Command, ctx: CliContext): void {
       const backend = await ctx.backend(options);
       if (!options.yes) {
         const [funko] = await backend.status(name);
-        const what = `${funko?.instances.length ?? 0} instance(s) and ${funko?.images.length ?? 0} image(s)`;
+        const what = `${counted(funko?.instances.length ?? 0, "instance")} and ${
+          counted(funko?.images.length ?? 0, "image")
+        }`;
         ctx.output.stderr.write(`Remove ${name} from ${backend.where}: ${what}? [y/N] `);
         const answer = await readLine(ctx.stdin);
         if (answer === null) ctx.output.stderr.write("\n");
@@ -28,6 +31,8 @@ export function rmCommand(program: Command, ctx: CliContext): void {
         }
       }
       const result = await ctx.output.task((progress) => backend.remove(name, progress));
-      ctx.output.print(`Removed ${name}: ${result.instances.length} instance(s), ${result.images.length} image(s)`);
+      ctx.output.print(
+        `Removed ${name}: ${counted(result.instances.length, "instance")}, ${counted(result.images.length, "image")}`,
+      );
     });
 }

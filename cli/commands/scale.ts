@@ -8,6 +8,7 @@ import { FaasoError } from "../../core/errors.ts";
 import type { ScaleResult } from "../../core/scale.ts";
 import type { CliContext } from "../context.ts";
 import type { Output } from "../output.ts";
+import { counted } from "../../core/words.ts";
 
 /** Adds `up`, `down` and `scale` to the program. */
 export function scaleCommands(program: Command, ctx: CliContext): void {
@@ -48,7 +49,6 @@ export function scaleCommands(program: Command, ctx: CliContext): void {
 }
 
 function report(output: Output, result: ScaleResult): void {
-  const plural = (n: number) => `${n} instance${n === 1 ? "" : "s"}`;
   const change = result.before === result.after ? "" : ` (was ${result.before})`;
-  output.print(`${result.funko}: ${plural(result.after)} running${change}`);
+  output.print(`${result.funko}: ${counted(result.after, "instance")} running${change}`);
 }

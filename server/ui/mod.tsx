@@ -23,6 +23,7 @@ import { Flash, Layout, type ServerInfo } from "./layout.tsx";
 import { ConfirmPage, DashboardPage, FunkoPage, LoginPage, SecretsSection } from "./pages.tsx";
 import { endSession, requireSession, type SessionVariables, startSession } from "./session.ts";
 import { followJob, followLogs } from "./streams.ts";
+import { counted } from "../../core/words.ts";
 
 type UiContext = Context<{ Variables: SessionVariables }>;
 
@@ -110,7 +111,7 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
         try {
           const result = await deploy(lifecycle, name, {}, progress);
           const message = result.started.length
-            ? `Deployed: ${result.started.length} new instance(s)`
+            ? `Deployed: ${counted(result.started.length, "new instance")}`
             : "Nothing to deploy: every instance runs the newest image";
           return { ok: true, message };
         } catch (error) {

@@ -1,0 +1,10 @@
+/**
+ * Counts as people read them, shared by the CLI, the web UI and progress lines.
+ *
+ * @module
+ */
+
+/** "1 instance", "3 instances": `n` and the noun, plural unless `n` is 1 (`plural` for irregular nouns). */
+export function counted(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
+}
