@@ -154,6 +154,9 @@ export class Http1Server {
     this.#connections.add(connection);
     const reader = new Http1Reader(conn, 4096);
     const buffer = new MessageBuffer();
+    // One shape for every connection's address: Deno's differ, which made reading them megamorphic.
+    const { hostname, port } = conn.remoteAddr;
+    const remoteAddr: Deno.NetAddr = { transport: "tcp", hostname, port };
     // A read started after a request was read in full: it sees the client go away, or the next request.
     let watch: Promise<boolean> | undefined;
     try {
@@ -198,7 +201,7 @@ export class Http1Server {
             return false;
           });
         };
-        const request = new IncomingRequest(head, conn, reader, abort, startWatch);
+        const request = new IncomingRequest(head, conn, remoteAddr, reader, abort, startWatch);
         if (head.framing.kind !== "none" && request.header("expect")?.toLowerCase() === "100-continue") {
           await writeAll(conn, CONTINUE);
         }
@@ -244,6 +247,7 @@ class IncomingRequest implements ServerRequest {
   constructor(
     head: RequestHead,
     conn: Deno.TcpConn,
+    remoteAddr: Deno.NetAddr,
     reader: Http1Reader,
     abort: AbortController,
     onBodyRead: () => void,
@@ -253,7 +257,7 @@ class IncomingRequest implements ServerRequest {
     this.headers = head.headers;
     this.signal = abort.signal;
     this.#abort = abort;
-    this.remoteAddr = conn.remoteAddr;
+    this.remoteAddr = remoteAddr;
     this.#conn = conn;
     this.#reader = reader;
     this.bodyRead = head.framing.kind === "none";
