@@ -99,7 +99,10 @@ export class Http1Connection {
     this.#signal?.addEventListener("abort", this.#onAbort, ONCE);
     try {
       if (this.#signal?.aborted) throw new UpstreamError("aborted", "the client went away", true);
-      await this.#write(this.#composeHead(request, host));
+      const head = this.#composeHead(request, host);
+      // Nearly always one write takes the head: no extra async step then.
+      const written = await this.#conn.write(head);
+      if (written < head.length) await this.#write(head.subarray(written));
       this.#headWritten = true;
       // The timeout counts from the end of the request: an upload takes what it takes.
       this.#bodySent = request.body === null;
@@ -111,7 +114,16 @@ export class Http1Connection {
           this.#startTimer();
         }, () => this.close());
       }
-      const response = await this.#readHead(request.method);
+      let response: Head;
+      do {
+        const text = await this.#reader.readHead(64 * 1024);
+        if (text === null) throw new UpstreamError("reset", "the connection closed before an answer", true);
+        response = parseHead(text, request.method);
+        if (response.status === 101) {
+          throw new UpstreamError("protocol", "an unrequested 101 Switching Protocols", false);
+        }
+        // 100 Continue and 103 Early Hints precede the real answer.
+      } while (response.status < 200);
       this.#answered = true;
       deadlines.unwatch(this);
       this.#keepAlive = response.keepAlive;
@@ -154,18 +166,6 @@ export class Http1Connection {
     if (this.#chunkedBody) out.text("transfer-encoding: chunked\r\n");
     else if (request.body !== null) out.text("content-length: ").text(length!).text("\r\n");
     return out.text("\r\n").finish();
-  }
-
-  async #readHead(method: string): Promise<Head> {
-    while (true) {
-      const text = await this.#reader.readHead(64 * 1024);
-      if (text === null) throw new UpstreamError("reset", "the connection closed before an answer", true);
-      const head = parseHead(text, method);
-      if (head.status === 101) throw new UpstreamError("protocol", "an unrequested 101 Switching Protocols", false);
-      // 100 Continue and 103 Early Hints precede the real answer.
-      if (head.status < 200) continue;
-      return head;
-    }
   }
 
   /** The answer at once when it has no body or all of a small one is here (the common case), else undefined. */
