@@ -9,13 +9,12 @@
 import { type Head, parseHead, UpstreamError, type UpstreamErrorKind } from "./http1_head.ts";
 import { Http1Reader } from "./http1_reader.ts";
 import { frameChunk, LAST_CHUNK, MessageBuffer } from "./http1_response.ts";
-import type { UpstreamRequest, UpstreamResponse } from "./http1_pool.ts";
+import type { ClientGone, UpstreamRequest, UpstreamResponse } from "./http1_pool.ts";
 
 export { UpstreamError };
 
 /** Bodies up to this size are read whole and handed over as bytes, not as a stream. */
 const SMALL_BODY = 64 * 1024;
-const ONCE = { once: true };
 /** The `done` of an answer read whole: already settled. */
 const DONE = Promise.resolve();
 
@@ -23,6 +22,8 @@ const DONE = Promise.resolve();
 export class Http1Connection {
   /** When it was last returned to the pool. */
   idleSince = 0;
+  /** When the answer's head must have come (ms since the epoch); 0 when not waiting for one. */
+  answerDeadline = 0;
   #conn: Deno.TcpConn;
   #reader: Http1Reader;
   #buffer = new MessageBuffer();
@@ -32,7 +33,7 @@ export class Http1Connection {
   #chunkedBody = false;
   // The exchange in progress.
   #release: ((connection: Http1Connection, reusable: boolean) => void) | undefined;
-  #signal: AbortSignal | undefined;
+  #client: ClientGone | undefined;
   #headTimeoutMs = 0;
   #answered = false;
   #bodySent = false;
@@ -42,6 +43,7 @@ export class Http1Connection {
   private constructor(conn: Deno.TcpConn) {
     this.#conn = conn;
     this.#reader = new Http1Reader(conn, 4096);
+    deadlines.add(this);
   }
 
   /** Connects, or fails with a `connect` {@linkcode UpstreamError}. */
@@ -65,6 +67,7 @@ export class Http1Connection {
     if (this.#closed) return;
     this.#closed = true;
     this.#closeReason = reason;
+    deadlines.forget(this);
     try {
       this.#conn.close();
     } catch {
@@ -94,11 +97,11 @@ export class Http1Connection {
     this.#answered = false;
     this.#keepAlive = false;
     this.#release = release;
-    this.#signal = request.signal;
+    this.#client = request.client;
     this.#headTimeoutMs = request.headTimeoutMs ?? 0;
-    this.#signal?.addEventListener("abort", this.#onAbort, ONCE);
+    this.#client?.onGone(this.#onAbort);
     try {
-      if (this.#signal?.aborted) throw new UpstreamError("aborted", "the client went away", true);
+      if (this.#client?.gone) throw new UpstreamError("aborted", "the client went away", true);
       const head = this.#composeHead(request, host);
       // Nearly always one write takes the head: no extra async step then.
       const written = await this.#conn.write(head);
@@ -144,8 +147,8 @@ export class Http1Connection {
     if (!release) return;
     this.#release = undefined;
     deadlines.unwatch(this);
-    this.#signal?.removeEventListener("abort", this.#onAbort);
-    this.#signal = undefined;
+    this.#client?.onGone(undefined);
+    this.#client = undefined;
     const keep = reusable && this.#keepAlive && this.#bodySent && !this.#closed;
     if (!keep) this.close();
     release(this, keep);
@@ -256,31 +259,44 @@ export class Http1Connection {
 }
 
 /**
- * Connections waiting for an answer head, with their deadlines, checked ten
- * times a second: one timer for all of them instead of one per request. The
- * timer stops at a check that finds nobody waiting, not at every answer.
+ * The answer-head deadlines of every open connection, checked ten times a
+ * second: one timer for all of them instead of one per request. A deadline is
+ * a field of its connection, so waiting for an answer costs no allocation or
+ * hashing per request; connections join the set once, when opened. The timer
+ * stops at a check that finds nobody waiting.
  */
 class Deadlines {
-  #waiting = new Map<Http1Connection, number>();
+  #connections = new Set<Http1Connection>();
+  #waiting = 0;
   #sweeper: ReturnType<typeof setInterval> | undefined;
 
+  add(connection: Http1Connection): void {
+    this.#connections.add(connection);
+  }
+
+  forget(connection: Http1Connection): void {
+    this.unwatch(connection);
+    this.#connections.delete(connection);
+  }
+
   watch(connection: Http1Connection, deadline: number): void {
-    this.#waiting.set(connection, deadline);
+    if (connection.answerDeadline === 0) this.#waiting++;
+    connection.answerDeadline = deadline;
     this.#sweeper ??= setInterval(() => this.#sweep(), 100);
   }
 
   unwatch(connection: Http1Connection): void {
-    this.#waiting.delete(connection);
+    if (connection.answerDeadline === 0) return;
+    connection.answerDeadline = 0;
+    this.#waiting--;
   }
 
   #sweep(): void {
     const now = Date.now();
-    for (const [connection, deadline] of this.#waiting) {
-      if (deadline > now) continue;
-      this.#waiting.delete(connection);
-      connection.close("timeout");
+    for (const connection of this.#connections) {
+      if (connection.answerDeadline !== 0 && connection.answerDeadline <= now) connection.close("timeout");
     }
-    if (this.#waiting.size > 0) return;
+    if (this.#waiting > 0) return;
     clearInterval(this.#sweeper);
     this.#sweeper = undefined;
   }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Http1Pool, UpstreamError, type UpstreamResponse } from "./http1_pool.ts";
+import { Http1Pool, signalGone, UpstreamError, type UpstreamResponse } from "./http1_pool.ts";
 import { latin1Bytes } from "./http1_response.ts";
 
 /** A scripted upstream: answers each request with the next raw answer, counting connections. */
@@ -171,7 +171,10 @@ Deno.test("Http1Pool fails with connect, timeout and aborted errors", async () =
     (error: UpstreamError) => error.kind === "timeout" && error.beforeResponse,
   );
   const abort = new AbortController();
-  const pending = pool.request("127.0.0.1", (never.addr as Deno.NetAddr).port, { ...get(), signal: abort.signal });
+  const pending = pool.request("127.0.0.1", (never.addr as Deno.NetAddr).port, {
+    ...get(),
+    client: signalGone(abort.signal),
+  });
   setTimeout(() => abort.abort(), 30);
   await assert.rejects(pending, (error: UpstreamError) => error.kind === "aborted");
   never.close();

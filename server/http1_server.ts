@@ -11,6 +11,7 @@
  * @module
  */
 import { BadRequestError, type Framing, parseRequestHead, type RequestHead, UpstreamError } from "./http1_head.ts";
+import type { ClientGone } from "./http1_pool.ts";
 import { Http1Reader } from "./http1_reader.ts";
 import { ReactorTurn } from "./reactor_turn.ts";
 import {
@@ -39,8 +40,8 @@ const UNREAD: RequestHead = {
   keepAlive: false,
 };
 
-/** One request as the listener read it. */
-export interface ServerRequest {
+/** One request as the listener read it; it tells the proxy's upstream request when its client goes. */
+export interface ServerRequest extends ClientGone {
   method: string;
   /** The request target as sent: `/path?query`. */
   target: string;
@@ -48,8 +49,8 @@ export interface ServerRequest {
   headers: [string, string][];
   /** The body, streamed from the client; null when the request has none. */
   body: ReadableStream<Uint8Array<ArrayBuffer>> | null;
-  /** Aborted when the client goes away. */
-  signal: AbortSignal;
+  /** Aborted when the client goes away (made on first use; the proxy's path uses `onGone`). */
+  readonly signal: AbortSignal;
   /** The client's address. */
   remoteAddr: Deno.NetAddr;
   /** The first value of a header (lowercase name). */
@@ -189,19 +190,18 @@ export class Http1Server {
           break;
         }
         connection.busy = true;
-        const abort = new AbortController();
         const startWatch = () => {
           // Bytes already here are the next request (pipelined): nothing to watch for.
           if (reader.buffered > 0) return;
           watch = reader.fill().then((more) => {
-            if (!more) abort.abort();
+            if (!more) request.clientGone();
             return more;
           }, () => {
-            abort.abort();
+            request.clientGone();
             return false;
           });
         };
-        const request = new IncomingRequest(head, conn, remoteAddr, reader, abort, startWatch);
+        const request: IncomingRequest = new IncomingRequest(head, conn, remoteAddr, reader, startWatch);
         if (head.framing.kind !== "none" && request.header("expect")?.toLowerCase() === "100-continue") {
           await writeAll(conn, CONTINUE);
         }
@@ -235,33 +235,50 @@ class IncomingRequest implements ServerRequest {
   readonly target: string;
   readonly headers: [string, string][];
   readonly body: ReadableStream<Uint8Array<ArrayBuffer>> | null;
-  readonly signal: AbortSignal;
   readonly remoteAddr: Deno.NetAddr;
   bodyRead: boolean;
   takenOver = false;
+  gone = false;
+  #onGone: (() => void) | undefined;
+  #abort: AbortController | undefined;
   #conn: Deno.TcpConn;
   #reader: Http1Reader;
-
-  #abort: AbortController;
 
   constructor(
     head: RequestHead,
     conn: Deno.TcpConn,
     remoteAddr: Deno.NetAddr,
     reader: Http1Reader,
-    abort: AbortController,
     onBodyRead: () => void,
   ) {
     this.method = head.method;
     this.target = head.target;
     this.headers = head.headers;
-    this.signal = abort.signal;
-    this.#abort = abort;
     this.remoteAddr = remoteAddr;
     this.#conn = conn;
     this.#reader = reader;
     this.bodyRead = head.framing.kind === "none";
     this.body = this.bodyRead ? null : this.#bodyStream(head.framing, onBodyRead);
+  }
+
+  get signal(): AbortSignal {
+    if (!this.#abort) {
+      this.#abort = new AbortController();
+      if (this.gone) this.#abort.abort();
+    }
+    return this.#abort.signal;
+  }
+
+  onGone(callback: (() => void) | undefined): void {
+    this.#onGone = callback;
+  }
+
+  /** The client went away (or broke the connection): tells whoever listens, once. */
+  clientGone(): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.#onGone?.();
+    this.#abort?.abort();
   }
 
   header(name: string): string | undefined {
@@ -285,7 +302,7 @@ class IncomingRequest implements ServerRequest {
           onBodyRead();
         } catch (error) {
           closeQuietly(this.#conn);
-          this.#abort.abort();
+          this.clientGone();
           controller.error(error);
         }
       },

@@ -94,7 +94,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
           target: target.rest + target.query,
           headers,
           body: request.body,
-          signal: request.signal,
+          client: request,
           headTimeoutMs: upstreamTimeoutMs,
         });
         if (upstream.body instanceof ReadableStream) {
