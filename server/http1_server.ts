@@ -160,6 +160,20 @@ export class Http1Server {
     const remoteAddr: Deno.NetAddr = { transport: "tcp", hostname, port };
     // A read started after a request was read in full: it sees the client go away, or the next request.
     let watch: Promise<boolean> | undefined;
+    // The request being answered, told by the watch read when its client goes. Made once per connection, not per request.
+    let current: IncomingRequest | undefined;
+    const watched = (more: boolean) => {
+      if (!more) current?.clientGone();
+      return more;
+    };
+    const broken = () => {
+      current?.clientGone();
+      return false;
+    };
+    const startWatch = () => {
+      // Bytes already here are the next request (pipelined): nothing to watch for.
+      if (reader.buffered === 0) watch = reader.fill().then(watched, broken);
+    };
     try {
       while (!this.#closing) {
         connection.busy = false;
@@ -190,18 +204,7 @@ export class Http1Server {
           break;
         }
         connection.busy = true;
-        const startWatch = () => {
-          // Bytes already here are the next request (pipelined): nothing to watch for.
-          if (reader.buffered > 0) return;
-          watch = reader.fill().then((more) => {
-            if (!more) request.clientGone();
-            return more;
-          }, () => {
-            request.clientGone();
-            return false;
-          });
-        };
-        const request: IncomingRequest = new IncomingRequest(head, conn, remoteAddr, reader, startWatch);
+        const request = current = new IncomingRequest(head, conn, remoteAddr, reader, startWatch);
         if (head.framing.kind !== "none" && request.header("expect")?.toLowerCase() === "100-continue") {
           await writeAll(conn, CONTINUE);
         }

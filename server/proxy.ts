@@ -43,7 +43,7 @@ export interface ProxyOptions {
 }
 
 /** Handles one proxied request; null when it became a WebSocket relay (which has ended). */
-export type ProxyHandler = ((request: ServerRequest) => Promise<ServerResponse | null>) & {
+export type ProxyHandler = ((request: ServerRequest) => ServerResponse | Promise<ServerResponse | null>) & {
   /** Closes the idle upstream connections. */
   close(): void;
 };
@@ -59,33 +59,61 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
   const table = options.table;
   const pool = new Http1Pool();
 
-  async function proxyFunko(request: ServerRequest): Promise<ServerResponse | null> {
+  /**
+   * The answer for a request under /funko/. Not async itself: the common case
+   * (an instance is ready) goes straight to `forward`, and the rarer ones
+   * (waiting, unknown names, WebSockets) to their own functions, so that each
+   * request carries only the small async frame it needs.
+   */
+  function proxyFunko(request: ServerRequest): ServerResponse | Promise<ServerResponse | null> {
     const target = parseTarget(request.target);
     if (!target) return jsonAnswer(404, "not_found", "Use /funko/NAME/ to reach a funko");
     if (target.rest === null) {
       return { status: 308, headers: [["location", `${PREFIX}${target.funko}/${target.query}`]], body: null };
     }
-    let found = table.pick(target.funko);
-    if (!found && table.hasPending(target.funko)) {
-      found = await table.waitForReady(target.funko, WAIT_FOR_INSTANCE_MS, request.signal);
+    const found = table.pick(target.funko);
+    return found ? toInstance(request, target, found) : withoutReadyInstance(request, target);
+  }
+
+  /** No instance is ready: wait for a starting one, else say why there is none. */
+  async function withoutReadyInstance(request: ServerRequest, target: ProxyTarget): Promise<ServerResponse | null> {
+    const found = table.hasPending(target.funko)
+      ? await table.waitForReady(target.funko, WAIT_FOR_INSTANCE_MS, request.signal)
+      : undefined;
+    if (found) return toInstance(request, target, found);
+    // Not even a funko name (`..`, `%00`): nothing to ask the engine about.
+    if (!FUNKO_NAME_PATTERN.test(target.funko)) {
+      return jsonAnswer(404, "unknown_funko", `There is no funko named ${JSON.stringify(target.funko)}`);
     }
-    if (!found) {
-      // Not even a funko name (`..`, `%00`): nothing to ask the engine about.
-      if (!FUNKO_NAME_PATTERN.test(target.funko)) {
-        return jsonAnswer(404, "unknown_funko", `There is no funko named ${JSON.stringify(target.funko)}`);
-      }
-      if (table.knows(target.funko) || await options.funkoExists(target.funko)) {
-        return jsonAnswer(503, "no_instance", `Funko ${target.funko} has no healthy instance right now`, [
-          ["retry-after", "2"],
-        ]);
-      }
-      return jsonAnswer(404, "unknown_funko", `There is no funko named ${target.funko}`);
+    if (table.knows(target.funko) || await options.funkoExists(target.funko)) {
+      return jsonAnswer(503, "no_instance", `Funko ${target.funko} has no healthy instance right now`, [
+        ["retry-after", "2"],
+      ]);
     }
-    let endpoint: Endpoint = found;
+    return jsonAnswer(404, "unknown_funko", `There is no funko named ${target.funko}`);
+  }
+
+  /** Relays a WebSocket, or forwards the request. */
+  function toInstance(
+    request: ServerRequest,
+    target: ProxyTarget,
+    endpoint: Endpoint,
+  ): Promise<ServerResponse | null> {
     const headers = forwardHeaders(request, target.funko);
     if (request.header("upgrade")?.toLowerCase() === "websocket") {
       return relayWebSocket(request, endpoint.address, FUNKO_PORT, target.rest + target.query, headers);
     }
+    return forward(request, target, endpoint, headers);
+  }
+
+  /** Sends the request to `endpoint`; a failure before anything was sent (or answered, when idempotent) tries one other instance. */
+  async function forward(
+    request: ServerRequest,
+    target: ProxyTarget,
+    first: Endpoint,
+    headers: [string, string][],
+  ): Promise<ServerResponse> {
+    let endpoint = first;
     for (let attempt = 0;; attempt++) {
       endpoint.inFlight++;
       try {
