@@ -86,6 +86,23 @@ Deno.test("Http1Pool reuses a kept-alive connection and sends Host", async () =>
   pool.close();
 });
 
+Deno.test("Http1Pool: small bodies handed over whole stay intact while later answers are read", async () => {
+  // Ten 2000-byte bodies fill more than one 16 KiB slab of small copies; one of 3000 bytes gets its own array.
+  const bodies = [..."abcdefghij"].map((char) => char.repeat(2000));
+  bodies.splice(5, 0, "z".repeat(3000));
+  using server = rawServer(bodies.map((body) => `HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n${body}`));
+  const pool = new Http1Pool();
+  const received: Uint8Array[] = [];
+  for (const _ of bodies) {
+    const answer = await pool.request("127.0.0.1", server.port, get());
+    assert.ok(answer.body instanceof Uint8Array);
+    received.push(answer.body);
+  }
+  assert.deepEqual(received.map((body) => new TextDecoder().decode(body)), bodies);
+  assert.equal(server.connections, 1);
+  pool.close();
+});
+
 Deno.test("Http1Pool sends and reads header bytes above 127 as the same bytes (Latin-1)", async () => {
   using upstream = rawServer(["HTTP/1.1 200 OK\r\nx-name: caf\u00e9\r\ncontent-length: 0\r\n\r\n"]);
   const pool = new Http1Pool();
