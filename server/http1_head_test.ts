@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseHead, UpstreamError } from "./http1_head.ts";
+import { BadRequestError, parseHead, parseRequestHead, UpstreamError } from "./http1_head.ts";
 
 Deno.test("parseHead reads status, headers and how the body is framed", () => {
   const head = parseHead("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2", "GET");
@@ -40,4 +40,48 @@ Deno.test("parseHead refuses what is not HTTP", () => {
   refused("HTTP/1.1 200 OK\r\nno colon here", /bad header line/);
   refused("HTTP/1.1 200 OK\r\nContent-Length: -5", /bad content-length/);
   refused("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6", /bad content-length/);
+});
+
+Deno.test("parseHead names a bad value, wherever the bad character is", () => {
+  const refused = (text: string, pattern: RegExp) =>
+    assert.throws(() => parseHead(text, "GET"), (error: UpstreamError) => pattern.test(error.message));
+  refused("HTTP/1.1 200 OK\r\nx-a: fine\r\nx-b: bare\nline", /bad value of header x-b/);
+  refused("HTTP/1.1 200 OK\r\nx-b: nul\0here", /bad value of header x-b/);
+  refused("HTTP/1.1 200 OK\r\nx-b: bare\rreturn", /bad value of header x-b/);
+  refused("HTTP/1.1 200 O\0K", /not an HTTP\/1 answer/);
+  refused("HTTP/1.1 200 OK\r\n: no name", /bad header line/);
+  refused("HTTP/1.1 200 OK\r\nx-a: b\r\n", /bad header line ""/);
+  assert.deepEqual(parseHead("HTTP/1.1 204 No Content", "GET").headers, []);
+  assert.deepEqual(parseHead("HTTP/1.1 200 OK\r\nX-A:  spaced value \r\nx-b:", "GET").headers, [
+    ["X-A", "spaced value"],
+    ["x-b", ""],
+  ]);
+});
+
+Deno.test("parseRequestHead: lines, names in lowercase, framing, and what it refuses", () => {
+  const head = parseRequestHead("\r\n\r\nPOST http://example.com/a?b=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 3");
+  assert.equal(head.method, "POST");
+  assert.equal(head.target, "/a?b=1");
+  assert.deepEqual(head.headers, [["host", "h"], ["content-length", "3"]]);
+  assert.deepEqual(head.framing, { kind: "length", remaining: 3 });
+  assert.equal(head.keepAlive, true);
+  assert.equal(parseRequestHead("GET / HTTP/1.0\r\nConnection: Keep-Alive").keepAlive, true);
+  assert.deepEqual(parseRequestHead("PUT / HTTP/1.1\r\ntransfer-encoding: chunked").framing, { kind: "chunked" });
+  const refused = (text: string, pattern: RegExp, status = 400) =>
+    assert.throws(() => parseRequestHead(text), (error: BadRequestError) => {
+      assert.equal(error.status, status);
+      assert.match(error.message, pattern);
+      return true;
+    });
+  refused("GET /", /not an HTTP\/1 request line/);
+  refused("GET / HTTP/1.1\r\nno colon", /bad header line "no colon"/);
+  refused("GET / HTTP/1.1\r\nhost: h\r\n", /bad header line ""/);
+  refused("GET / HTTP/1.1\r\nx: a\nb", /bad value of header x/);
+  refused("GET / HTTP/1.1\r\nx: a\0b", /bad value of header x/);
+  refused(
+    "GET / HTTP/1.1\r\ncontent-length: 1\r\ntransfer-encoding: chunked",
+    /both Content-Length and Transfer-Encoding/,
+  );
+  refused("GET / HTTP/1.1\r\ncontent-length: 1\r\ncontent-length: 2", /bad content-length/);
+  refused("GET / HTTP/1.1\r\ntransfer-encoding: gzip", /unsupported transfer-encoding/, 501);
 });
