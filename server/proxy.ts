@@ -216,14 +216,18 @@ export function forwardHeaders(request: ServerRequest, funko: string): [string, 
   return kept;
 }
 
-/** A response's headers without hop-by-hop ones (nor those its Connection header names). */
+/** A response's headers without hop-by-hop ones (nor those its Connection header names); the same array when none is there. */
 export function withoutHopByHop(headers: [string, string][]): [string, string][] {
   let named: Set<string> | undefined;
-  const kept: [string, string][] = [];
-  for (const pair of headers) {
+  // Made only once a header is dropped: nearly all answers have none to drop.
+  let kept: [string, string][] | undefined;
+  for (let i = 0; i < headers.length; i++) {
+    const pair = headers[i]!;
     const lower = pair[0].toLowerCase();
     if (lower === "connection") named = new Set(pair[1].split(",").map((part) => part.trim().toLowerCase()));
-    if (!HOP_BY_HOP.has(lower)) kept.push(pair);
+    if (HOP_BY_HOP.has(lower)) kept ??= headers.slice(0, i);
+    else kept?.push(pair);
   }
-  return named ? kept.filter(([name]) => !named.has(name.toLowerCase())) : kept;
+  const result = kept ?? headers;
+  return named ? result.filter(([name]) => !named.has(name.toLowerCase())) : result;
 }

@@ -29,6 +29,10 @@ Deno.test("withoutHopByHop drops hop-by-hop headers and those Connection names",
     ["X-Kept", "1"],
   ]);
   assert.deepEqual(headers, [["Set-Cookie", "a=1"], ["Set-Cookie", "b=2"], ["X-Kept", "1"]]);
+  // Kept headers before and after a dropped one stay in order.
+  assert.deepEqual(withoutHopByHop([["a", "1"], ["upgrade", "x"], ["b", "2"]]), [["a", "1"], ["b", "2"]]);
+  const clean: [string, string][] = [["content-type", "text/plain"], ["vary", "accept"]];
+  assert.equal(withoutHopByHop(clean), clean);
 });
 
 Deno.test("forwardHeaders drops hop-by-hop headers, adds X-Forwarded-* and appends to X-Forwarded-For", () => {
