@@ -190,17 +190,12 @@ export class Http1Server {
           head = parseRequestHead(text);
         } catch (error) {
           // A head too large or not HTTP gets an answer; a client that left mid-head does not.
-          if (error instanceof BadRequestError) {
-            await writeResponse(conn, buffer, UNREAD, jsonAnswer(error.status, "bad_request", error.message), false);
-          } else if (error instanceof UpstreamError && error.kind === "protocol") {
-            await writeResponse(
-              conn,
-              buffer,
-              UNREAD,
-              jsonAnswer(431, "bad_request", "the request head is larger than 64 KiB"),
-              false,
-            );
-          }
+          const answer = error instanceof BadRequestError
+            ? jsonAnswer(error.status, "bad_request", error.message)
+            : error instanceof UpstreamError && error.kind === "protocol"
+            ? jsonAnswer(431, "bad_request", "the request head is larger than 64 KiB")
+            : undefined;
+          if (answer) await writeResponse(conn, buffer, UNREAD, answer, false);
           break;
         }
         connection.busy = true;

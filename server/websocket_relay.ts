@@ -37,8 +37,8 @@ export async function relayWebSocket(
   upstream.setNoDelay(true);
   const reader = new Http1Reader(upstream);
   const timer = setTimeout(() => closeQuietly(upstream), OPEN_TIMEOUT_MS);
-  const onAbort = () => closeQuietly(upstream);
-  request.signal.addEventListener("abort", onAbort, { once: true });
+  // The client leaving during the handshake closes the upstream too, as for any proxied request.
+  request.onGone(() => closeQuietly(upstream));
   let answer: string;
   try {
     let head = `${request.method} ${target} HTTP/1.1\r\nhost: ${hostname}:${port}\r\n`;
@@ -55,7 +55,7 @@ export async function relayWebSocket(
     return jsonAnswer(502, "upstream_failed", `The funko did not accept the WebSocket: ${(error as Error).message}`);
   } finally {
     clearTimeout(timer);
-    request.signal.removeEventListener("abort", onAbort);
+    request.onGone(undefined);
   }
   const client = request.takeOver();
   const early = reader.takeAll();
