@@ -117,12 +117,14 @@ export async function render(raw: string, columns = 100, rows = 40): Promise<str
 }
 
 /** An escape sequence's remains shown as text: `[0m`, `[31m`, `[?25l`, `[2K`. */
+// deno-lint-ignore no-control-regex
 export const RAW_ESCAPE = /\x1b|\[\??\d+(;\d+)*[A-HJKSTfhlmsu]/;
 /** A line of a JavaScript stack trace. */
 export const STACK_LINE = /^\s+at .*(:\d+:\d+\)?|<anonymous>)$|Uncaught|error: Uncaught/;
 /** A spinner frame of yocto-spinner. */
 export const SPINNER_FRAME = /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/;
 /** A colour (SGR) escape sequence. */
+// deno-lint-ignore no-control-regex
 export const COLOR_SEQUENCE = /\x1b\[[0-9;]*m/;
 
 /** Problems a person would see on the screen: stack traces, escape sequences shown raw, a spinner left behind. */
