@@ -16,7 +16,7 @@ export function newCommand(program: Command, ctx: CliContext): void {
       "Create the folder NAME holding a new funko of the given runtime: funko.yml and the code to edit. " +
         "RUNTIME is a runtime's name or the path of a runtime folder. `-r list` shows the runtimes.",
     )
-    .requiredOption("-r, --runtime <runtime>", "runtime name or folder, or `list`")
+    .option("-r, --runtime <runtime>", "runtime name or folder, or `list`", "deno")
     .argument("[name]", "folder to create; its name is the funko's name")
     .option("-l, --local", "accepted for symmetry: new always works on this machine")
     .action(async (name, options) => {
