@@ -17,6 +17,7 @@ import { removeFunko } from "../core/remove.ts";
 import { MAX_SECRET_BYTES, secretChangeNote } from "../core/secrets.ts";
 import { currentScale, down, scale, up } from "../core/scale.ts";
 import { status } from "../core/status.ts";
+import { waitText } from "../core/words.ts";
 import { VERSION } from "../core/version.ts";
 import type { ServerDeps } from "./app.ts";
 import { clientAddress } from "./auth.ts";
@@ -46,8 +47,9 @@ export function adminApi(deps: ServerDeps): Hono {
       () => deps.credentials.checkPassword(body.data.password),
     );
     if (outcome.kind === "throttled") {
-      return jsonError(429, "too_many_attempts", "Too many failed logins: wait before trying again", {
-        "retry-after": String(Math.ceil(outcome.waitMs / 1000)),
+      const seconds = Math.ceil(outcome.waitMs / 1000);
+      return jsonError(429, "too_many_attempts", `Too many failed logins: try again in ${waitText(seconds)}`, {
+        "retry-after": String(seconds),
       });
     }
     if (outcome.kind === "wrong") return jsonError(401, "bad_password", "Wrong password");

@@ -17,6 +17,7 @@ import { adminUi } from "./ui/mod.tsx";
 import type { Credentials, LoginThrottle } from "./auth.ts";
 import type { DataFolder } from "../core/data_folder.ts";
 import { describeError, jsonError } from "./errors.ts";
+import { FAVICON } from "./favicon.ts";
 import type { RoutingTable } from "./routing_table.ts";
 
 /** What the server needs. */
@@ -53,6 +54,13 @@ export function createApp(deps: ServerDeps): Hono {
     await next();
     c.res.headers.set(VERSION_HEADER, VERSION);
   });
+  // A person who opens the server's address lands on the web UI.
+  app.get("/", (c) => c.redirect("/admin/"));
+  app.get(
+    "/favicon.ico",
+    () =>
+      new Response(FAVICON, { headers: { "content-type": "image/x-icon", "cache-control": "public, max-age=86400" } }),
+  );
   app.route("/admin/api", adminApi(deps));
   app.route("/admin", adminUi(deps));
 
