@@ -14,7 +14,8 @@ export const MANIFEST = "funko.yml";
 /** A Go-style duration as Docker takes it: `500ms`, `5s`, `1m30s`. */
 const Duration = z.string().regex(
   /^(\d+(ms|s|m|h))+$/,
-  "use a duration such as 500ms, 5s, 1m or 1m30s",
+  // abort: a text that is no duration at all gets this one message, not also "at least 1ms".
+  { message: "use a duration such as 500ms, 5s, 1m or 1m30s", abort: true },
 ).refine((duration) => durationToNanos(duration) >= 1e6, "use a duration of at least 1ms");
 
 /** Validates a funko name (see {@linkcode FUNKO_NAME_RULE}). */
@@ -35,10 +36,11 @@ export const Healthcheck = z.object({
 }).strict();
 
 /** A memory size as Docker takes it: `256m`, `1g`, `512000k`. */
-const MemorySize = z.string().regex(/^\d+(\.\d+)?[bkmg]?$/i, "use a size such as 256m or 1g").refine(
-  (size) => memoryToBytes(size) >= 6 * 1024 * 1024,
-  "Docker needs at least 6m",
-);
+const MemorySize = z.string().regex(/^\d+(\.\d+)?[bkmg]?$/i, { message: "use a size such as 256m or 1g", abort: true })
+  .refine(
+    (size) => memoryToBytes(size) >= 6 * 1024 * 1024,
+    "Docker needs at least 6m",
+  );
 
 /** The most instances of one funko FaaSO runs. */
 export const MAX_SCALE = 100;
@@ -91,7 +93,11 @@ export const FunkoManifest = z.object({
 /** A validated `funko.yml`. */
 export type FunkoManifest = z.infer<typeof FunkoManifest>;
 
-/** Turns zod issues into "field: problem; other.field: problem". */
+/**
+ * Turns zod issues into "field: problem; other.field: problem". Parse with
+ * `{ reportInput: true }` so that a value of the wrong type is told from a
+ * missing one (`scale: expected a number, got "two"`, `name: is required`).
+ */
 export function formatIssues(error: z.ZodError): string {
   return error.issues.map((issue) => {
     if (issue.code === "unrecognized_keys") {
@@ -102,9 +108,17 @@ export function formatIssues(error: z.ZodError): string {
     if (issue.code === "invalid_key") {
       return `${where}: ${issue.issues.map((inner) => inner.message).join("; ")}`;
     }
-    const message = issue.code === "invalid_type" && issue.input === undefined ? "is required" : issue.message;
-    return `${where}: ${message}`;
+    if (issue.code === "invalid_type" && "input" in issue) {
+      if (issue.input === undefined) return `${where}: is required`;
+      return `${where}: expected ${article(issue.expected)}, got ${JSON.stringify(issue.input) ?? String(issue.input)}`;
+    }
+    return `${where}: ${issue.message}`;
   }).join("; ");
+}
+
+/** "a number", "an object": how a type is said in a sentence. */
+function article(type: string): string {
+  return `${/^[aeiou]/.test(type) ? "an" : "a"} ${type === "record" ? "map" : type}`;
 }
 
 /**

@@ -98,7 +98,7 @@ export function adminApi(deps: ServerDeps): Hono {
     const name = checkFunkoName(c.req.param("name"));
     const buildArgs = BuildArgs.safeParse(parseJson(c.req.query("build_args") ?? "{}"));
     if (!buildArgs.success) throw new FaasoError("Cannot build: build_args must be a JSON object of strings");
-    const settings = FunkoSettings.safeParse(parseJson(c.req.query("settings") ?? "{}"));
+    const settings = FunkoSettings.safeParse(parseJson(c.req.query("settings") ?? "{}"), { reportInput: true });
     if (!settings.success) throw new FaasoError(`Cannot build ${name}: settings: ${formatIssues(settings.error)}`);
     const context = await receiveContext(c.req.raw.body, deps.data.uploadsFolder);
     return operationResponse(async (progress, signal) => {
