@@ -159,7 +159,7 @@ export class RemoteBackend implements Backend {
       );
     }
     this.#checkVersion(response);
-    if (!response.ok) throw await serverError(response, this.where);
+    if (!response.ok) throw await serverError(response, this.where, this.#target.token !== undefined);
     return response;
   }
 
@@ -187,7 +187,7 @@ export class RemoteBackend implements Backend {
   }
 }
 
-async function serverError(response: Response, where: string): Promise<FaasoError> {
+async function serverError(response: Response, where: string, hadToken: boolean): Promise<FaasoError> {
   const text = await response.text();
   let message = text.trim() || response.statusText;
   let code = "server_error";
@@ -198,6 +198,10 @@ async function serverError(response: Response, where: string): Promise<FaasoErro
   } catch {
     // Not JSON: keep the text.
   }
-  if (response.status === 401) message = `Not logged in to ${where}: run faaso login (${message})`;
+  if (response.status === 401) {
+    // The server's own message tells API users how to log in; the CLI says it its way, once.
+    const why = hadToken ? "the token is wrong or expired" : "no token";
+    message = `Not logged in to ${where} (${why}): run faaso login --server ${where}`;
+  }
   return new FaasoError(message, { status: response.status, code });
 }

@@ -42,7 +42,7 @@ export interface TerminalRun {
   code: number;
   /** Every byte it wrote, escape sequences included. */
   raw: string;
-  /** The screen's lines at the end (scrollback included), trailing blanks removed. */
+  /** The screen's lines at the end (scrollback included; lines wrapped at its width joined), trailing blanks removed. */
   screen: string[];
   /** The screen as one text, for messages. */
   text: string;
@@ -108,7 +108,13 @@ export async function render(raw: string, columns = 100, rows = 40): Promise<str
     await new Promise<void>((resolve) => terminal.write(raw, resolve));
     const buffer = terminal.buffer.active;
     const lines: string[] = [];
-    for (let i = 0; i < buffer.length; i++) lines.push(buffer.getLine(i)?.translateToString(true) ?? "");
+    for (let i = 0; i < buffer.length; i++) {
+      const line = buffer.getLine(i);
+      const text = line?.translateToString(true) ?? "";
+      // A line the terminal wrapped at its width continues the one above: one line, as printed.
+      if (line?.isWrapped && lines.length > 0) lines[lines.length - 1] += text;
+      else lines.push(text);
+    }
     while (lines.length > 0 && lines.at(-1) === "") lines.pop();
     return lines;
   } finally {

@@ -85,9 +85,19 @@ Deno.test("the CLI in a terminal: progress, questions and hidden prompts", async
         ...local,
         env: { ...local.env, NO_COLOR: "1" },
       });
-      await onScreen(["deploy", name, "--force"], {
-        shows: [new RegExp(`^Deployed ${name}: 2 new instances \\(\\w{12}\\), 2 old ones drained and removed`, "m")],
+      const deployed = await onScreen(["deploy", name, "--force"], {
+        shows: [
+          new RegExp(
+            `^Deployed ${name}: 2 new instances of faaso-${name}:(\\d{8}T\\d{6}Z) \\(\\w{12}\\), 2 old ones drained and removed`,
+            "m",
+          ),
+        ],
       }, local);
+      // Status names the image by the same build tag, and says which number is which.
+      const tag = /of faaso-\S+:(\d{8}T\d{6}Z)/.exec(deployed.text)![1];
+      const status = await faasoOk(["status", name], { env: { FAASO_DATA: data } });
+      assert.match(status.stdout, new RegExp(`^${name}  runtime deno  2 instances running  latest ${tag} `, "m"));
+      assert.match(status.stdout, /^ {2}settings of the latest image: faaso up starts 1, memory unlimited/m);
       await onScreen(["down", name], { shows: [new RegExp(`^${name}: 0 instances running \\(was 2\\)`, "m")] }, local);
     });
 

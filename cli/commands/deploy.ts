@@ -67,8 +67,9 @@ function report(output: Output, result: DeployResult): void {
     output.print(`${result.funko}: every instance already runs the newest image (--force to replace them anyway)`);
     return;
   }
+  const image = result.tag ? `${result.tag} (${result.image.slice(7, 19)})` : result.image.slice(7, 19);
   output.print(
-    `Deployed ${result.funko}: ${counted(result.started.length, "new instance")} (${result.image.slice(7, 19)}), ` +
+    `Deployed ${result.funko}: ${counted(result.started.length, "new instance")} of ${image}, ` +
       `${counted(result.removed.length, "old one")} drained and removed`,
   );
 }

@@ -6,6 +6,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import type { FunkoStatus } from "../../core/status.ts";
 import { ago } from "../../core/time.ts";
+import { counted } from "../../core/words.ts";
 import type { CliContext } from "../context.ts";
 import type { Output } from "../output.ts";
 
@@ -35,7 +36,8 @@ export function printStatus(output: Output, funkos: FunkoStatus[], detailed: boo
   for (const funko of funkos) {
     const latest = funko.latest ? `${funko.latest.tags.find((t) => t !== "latest") ?? "latest"}` : "no image";
     output.print(
-      `${c.bold(funko.name)}  runtime ${funko.runtime || "-"}  scale ${funko.scale}  latest ${latest}` +
+      `${c.bold(funko.name)}  runtime ${funko.runtime || "-"}  ${counted(funko.scale, "instance")} running  ` +
+        `latest ${latest}` +
         (funko.latest ? ` (${ago(funko.latest.created)})` : ""),
     );
     if (funko.instances.length === 0) output.print("  no instances");
@@ -48,9 +50,9 @@ export function printStatus(output: Output, funkos: FunkoStatus[], detailed: boo
       const settings = funko.settings;
       const health = settings.healthcheck;
       output.print(
-        `  settings: scale ${settings.scale}, memory ${settings.memory ?? "unlimited"}, cpus ${
-          settings.cpus ?? "unlimited"
-        }, ` +
+        `  settings of the latest image: faaso up starts ${settings.scale}, memory ${
+          settings.memory ?? "unlimited"
+        }, cpus ${settings.cpus ?? "unlimited"}, ` +
           `drain ${settings.drain}`,
       );
       output.print(
