@@ -102,7 +102,11 @@ export function createProgram(ctx: CliContext) {
 function defaultBackend(output: Output): (where: WhereOptions) => Promise<Backend> {
   return async (where) => {
     const target = where.local ? undefined : await (await import("./config.ts")).serverTarget();
-    if (target) return new (await import("./remote.ts")).RemoteBackend(target, (text) => output.warn(text));
+    if (target) {
+      // Remote mode is easy to forget after a faaso login: every command says where it acts.
+      output.note(`On ${target.url} (from ${target.source}; -l for this machine)`);
+      return new (await import("./remote.ts")).RemoteBackend(target, (text) => output.warn(text));
+    }
     return new (await import("./backend.ts")).LocalBackend();
   };
 }
