@@ -21,6 +21,7 @@ import type { LifecycleDeps, ScaleResult } from "../core/scale.ts";
 import type { SecretStore } from "../core/secrets.ts";
 import type { FunkoStatus } from "../core/status.ts";
 import { VERSION } from "../core/version.ts";
+import { localProxyUrl } from "./urls.ts";
 
 /** Versions of both ends. */
 export interface VersionInfo {
@@ -36,6 +37,8 @@ export interface VersionInfo {
 export interface Backend {
   /** "this machine", or the server's URL. */
   readonly where: string;
+  /** The proxy funkos are reached through: the server's URL, or the local faaso serve's. */
+  readonly proxyUrl: string;
   /** Builds the funko in a local folder. */
   build(folder: string, options: BuildOptions, progress: Progress): Promise<BuildResult>;
   /** Running instances of a funko. */
@@ -69,6 +72,7 @@ export interface Backend {
 /** The backend that does the work on this machine, through the local engine. */
 export class LocalBackend implements Backend {
   readonly where = "this machine";
+  readonly proxyUrl = localProxyUrl();
   #deps: LifecycleDeps;
   #secrets: Promise<SecretStore> | undefined;
 

@@ -44,6 +44,8 @@ interface SpinnerKit {
 export interface TextSink {
   /** Writes text as it is. */
   write(text: string): void;
+  /** Writes bytes as they are (an HTTP answer's body), where the sink can. */
+  writeBytes?(bytes: Uint8Array): void;
   /** Whether it is a terminal. */
   isTerminal: boolean;
   /** Its width in characters, when it is a terminal that says. */
@@ -55,18 +57,19 @@ export function fileSink(file: typeof Deno.stdout | typeof Deno.stderr): TextSin
   const encoder = new TextEncoder();
   let closed = false;
   const isTerminal = file.isTerminal();
+  const writeBytes = (bytes: Uint8Array) => {
+    if (closed) return;
+    try {
+      for (let written = 0; written < bytes.length;) written += file.writeSync(bytes.subarray(written));
+    } catch (error) {
+      // The reader went away (faaso status | head): nothing more to say to it.
+      if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+      closed = true;
+    }
+  };
   return {
-    write: (text) => {
-      if (closed) return;
-      const bytes = encoder.encode(text);
-      try {
-        for (let written = 0; written < bytes.length;) written += file.writeSync(bytes.subarray(written));
-      } catch (error) {
-        // The reader went away (faaso status | head): nothing more to say to it.
-        if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
-        closed = true;
-      }
-    },
+    write: (text) => writeBytes(encoder.encode(text)),
+    writeBytes,
     isTerminal,
     columns: () => {
       try {

@@ -36,6 +36,7 @@ interface ApiRequest {
 /** The backend that asks a FaaSO server. */
 export class RemoteBackend implements Backend {
   readonly where: string;
+  readonly proxyUrl: string;
   #target: ServerTarget;
   #warn: (text: string) => void;
   #versionChecked = false;
@@ -43,6 +44,7 @@ export class RemoteBackend implements Backend {
   constructor(target: ServerTarget, warn: (text: string) => void) {
     this.#target = target;
     this.where = target.url;
+    this.proxyUrl = target.url;
     this.#warn = warn;
   }
 

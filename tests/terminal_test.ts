@@ -91,6 +91,7 @@ Deno.test("the CLI in a terminal: progress, questions and hidden prompts", async
             `^Deployed ${name}: 2 new instances of faaso-${name}:(\\d{8}T\\d{6}Z) \\(\\w{12}\\), 2 old ones drained and removed`,
             "m",
           ),
+          new RegExp(`^${name} answers at http://localhost:8888/funko/${name}/ \\(through faaso serve`, "m"),
         ],
       }, local);
       // Status names the image by the same build tag, and says which number is which.

@@ -7,6 +7,7 @@ import type { Command } from "@commander-js/extra-typings";
 import type { DeployResult } from "../../core/deploy.ts";
 import { FaasoError } from "../../core/errors.ts";
 import type { Backend } from "../backend.ts";
+import { funkoUrlLine } from "../urls.ts";
 import type { CliContext } from "../context.ts";
 import type { Output } from "../output.ts";
 import { counted } from "../../core/words.ts";
@@ -50,6 +51,7 @@ export async function runDeploy(
     backend.deploy(name, { timeoutMs: seconds * 1000, force: flags.force }, progress)
   );
   report(ctx.output, result);
+  ctx.output.print(funkoUrlLine(backend, result.funko));
   return result;
 }
 
