@@ -11,7 +11,8 @@ async function run(command: string, args: string[], cwd: string, env: Record<str
   const output = await new Deno.Command(command, {
     args,
     cwd,
-    env: { NO_COLOR: "1", PATH: Deno.env.get("PATH") ?? "", ...env },
+    // A saved login of the person running the tests must not send these commands to a server.
+    env: { NO_COLOR: "1", PATH: Deno.env.get("PATH") ?? "", XDG_CONFIG_HOME: `${cwd}/.no-login`, ...env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -38,7 +38,9 @@ Deno.test("the CLI in a terminal: progress, questions and hidden prompts", async
   using docker = testDocker();
   const name = uniqueName("it-tty");
   const data = join(folder.path, "data");
-  const local: TerminalOptions = { cwd: folder.path, env: { FAASO_DATA: data } };
+  // No saved login of the person running the tests may send these commands to a server.
+  const noLogin = join(folder.path, "no-login");
+  const local: TerminalOptions = { cwd: folder.path, env: { FAASO_DATA: data, XDG_CONFIG_HOME: noLogin } };
   const built = new RegExp(`^Built faaso-${name}:\\d{8}T\\d{6}Z and faaso-${name}:latest \\(\\w{12}\\)$`, "m");
   try {
     await faasoOk(["new", "-r", "deno", name], { cwd: folder.path });
@@ -96,7 +98,7 @@ Deno.test("the CLI in a terminal: progress, questions and hidden prompts", async
       }, local);
       // Status names the image by the same build tag, and says which number is which.
       const tag = /of faaso-\S+:(\d{8}T\d{6}Z)/.exec(deployed.text)![1];
-      const status = await faasoOk(["status", name], { env: { FAASO_DATA: data } });
+      const status = await faasoOk(["status", name], { env: { FAASO_DATA: data, XDG_CONFIG_HOME: noLogin } });
       assert.match(status.stdout, new RegExp(`^${name}  runtime deno  2 instances running  latest ${tag} `, "m"));
       assert.match(status.stdout, /^ {2}settings of the latest image: faaso up starts 1, memory unlimited/m);
       await onScreen(["down", name], { shows: [new RegExp(`^${name}: 0 instances running \\(was 2\\)`, "m")] }, local);
