@@ -6,10 +6,10 @@
  *
  * @module
  */
-import { type Head, parseHead, UpstreamError, type UpstreamErrorKind } from "./http1_head.ts";
-import { Http1Reader } from "./http1_reader.ts";
-import { frameChunk, LAST_CHUNK, MessageBuffer } from "./http1_response.ts";
-import type { ClientGone, UpstreamRequest, UpstreamResponse } from "./http1_pool.ts";
+import { type Head, parseHead, UpstreamError, type UpstreamErrorKind } from "./head.ts";
+import { Http1Reader } from "./reader.ts";
+import { frameChunk, LAST_CHUNK, MessageBuffer } from "./response.ts";
+import type { ClientGone, UpstreamRequest, UpstreamResponse } from "./types.ts";
 
 export { UpstreamError };
 

@@ -1,12 +1,12 @@
 /**
- * The admin side (a Hono app) speaks `Request` and `Response`; the listener
+ * A Fetch API handler (a Hono app) speaks `Request` and `Response`; the listener
  * speaks header pairs and byte streams. This turns one into the other, so
- * that only the proxy's fast path skips the Fetch API objects.
+ * that only a fast path such as a proxy's skips the Fetch API objects.
  *
  * @module
  */
-import { jsonAnswer, type ServerResponse } from "./http1_response.ts";
-import type { ServerRequest } from "./http1_server.ts";
+import { jsonAnswer, type ServerResponse } from "./response.ts";
+import type { ServerRequest } from "./server.ts";
 
 /** A Fetch API handler, as Hono's `app.fetch`; `info` carries the client's address as Deno.serve's would. */
 export type FetchHandler = (

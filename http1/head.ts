@@ -129,7 +129,7 @@ export function parseHead(text: string, method: string): Head {
   };
 }
 
-/** A request the proxy's listener refuses: answered with `status`, then the connection is closed. */
+/** A request the listener refuses: answered with `status`, then the connection is closed. */
 export class BadRequestError extends Error {
   readonly status: number;
 

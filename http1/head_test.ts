@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { BadRequestError, parseHead, parseRequestHead, UpstreamError } from "./http1_head.ts";
+import { BadRequestError, parseHead, parseRequestHead, UpstreamError } from "./head.ts";
 
 Deno.test("parseHead reads status, headers and how the body is framed", () => {
   const head = parseHead("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2", "GET");

@@ -1,29 +1,15 @@
 /**
- * A pooled HTTP/1.1 client for the proxy's upstreams (instances on
- * faaso-net). It keeps connections alive and reuses them, streams bodies both
+ * A pooled HTTP/1.1 client for a reverse proxy's upstreams. It keeps connections alive and reuses them, streams bodies both
  * ways, and passes bodies through untouched (no decompression). Measured: about
  * 1.5x the requests/s of `fetch` for the same proxy, which also decodes
  * gzip and brotli on its own.
  *
  * @module
  */
-import { Http1Connection, UpstreamError } from "./http1_connection.ts";
+import { Http1Connection, UpstreamError } from "./connection.ts";
+import type { ClientGone, UpstreamRequest, UpstreamResponse } from "./types.ts";
 
-export { UpstreamError } from "./http1_connection.ts";
-
-/**
- * Tells an upstream request that its client went away, so that the connection
- * to the instance is closed and the instance sees it too. The listener's
- * requests are one: setting a callback costs nothing per request, where an
- * AbortSignal listener allocated ~600 bytes and two EventTarget calls on every
- * proxied request. {@linkcode signalGone} adapts an AbortSignal.
- */
-export interface ClientGone {
-  /** True once the client has gone. */
-  readonly gone: boolean;
-  /** Sets the one callback for when the client goes; undefined removes it. */
-  onGone(callback: (() => void) | undefined): void;
-}
+export { UpstreamError } from "./connection.ts";
 
 /** An AbortSignal as a {@linkcode ClientGone}: its abort is the client going. */
 export function signalGone(signal: AbortSignal): ClientGone {
@@ -37,33 +23,6 @@ export function signalGone(signal: AbortSignal): ClientGone {
       current = callback;
     },
   };
-}
-
-/** A request to an upstream. */
-export interface UpstreamRequest {
-  method: string;
-  /** Path and query, e.g. `/users?id=3`. */
-  target: string;
-  /** Headers to send, hop-by-hop ones already removed; Host is set here. */
-  headers: Iterable<[string, string]>;
-  /** The body to stream, if any. */
-  body: ReadableStream<Uint8Array> | null;
-  /** The client: when it goes, the request is aborted and the connection closed. */
-  client?: ClientGone;
-  /** Fails with `timeout` when the response's head takes longer. */
-  headTimeoutMs?: number;
-}
-
-/** An upstream's answer. */
-export interface UpstreamResponse {
-  status: number;
-  statusText: string;
-  /** Response headers, hop-by-hop ones included (the caller drops them). */
-  headers: [string, string][];
-  /** The body: bytes when small and already read, else a stream; null when there is none. */
-  body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array<ArrayBuffer>> | null;
-  /** Settles when the body has been read to its end, or cancelled. */
-  done: Promise<void>;
 }
 
 /** Methods a client may send twice (RFC 9110 section 9.2.2). */

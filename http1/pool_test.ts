@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { Http1Pool, signalGone, UpstreamError, type UpstreamResponse } from "./http1_pool.ts";
-import { latin1Bytes } from "./http1_response.ts";
+import { Http1Pool, signalGone, UpstreamError } from "./pool.ts";
+import type { UpstreamResponse } from "./types.ts";
+import { latin1Bytes } from "./response.ts";
 
 /** A scripted upstream: answers each request with the next raw answer, counting connections. */
 function rawServer(answers: string[], options: { closeAfter?: boolean } = {}) {

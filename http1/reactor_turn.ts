@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { closeQuietly } from "./http1_response.ts";
+import { closeQuietly } from "./response.ts";
 
 const ONE = new Uint8Array([1]);
 

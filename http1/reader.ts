@@ -1,13 +1,13 @@
 /**
  * Buffered reading of HTTP/1.1 messages from one connection: heads up to the
  * blank line, and bodies by Content-Length, chunked encoding or until close.
- * Both sides use it: the proxy's listener reading requests and the upstream
+ * Both sides use it: the listener reading requests and the upstream
  * client reading answers. Failures are {@linkcode UpstreamError}s of kind
  * `reset` (the peer closed) or `protocol` (not HTTP).
  *
  * @module
  */
-import { type Framing, UpstreamError } from "./http1_head.ts";
+import { type Framing, UpstreamError } from "./head.ts";
 
 const CRLF = new Uint8Array([13, 10]);
 const CHUNK_SIZE = /^[0-9a-f]{1,15}(;.*)?$/i;

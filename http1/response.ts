@@ -1,12 +1,12 @@
 /**
- * Writing HTTP/1.1 messages: answers for the listener (server/http1_server.ts),
+ * Writing HTTP/1.1 messages: answers for the listener (server.ts),
  * with the framing the body needs (Content-Length, chunked, or until close for
  * HTTP/1.0) and small ones in one write; the chunk framing, JSON error answers
- * and socket helpers that the upstream client and the WebSocket relay share.
+ * and socket helpers that the upstream client and a WebSocket relay share.
  *
  * @module
  */
-import type { RequestHead } from "./http1_head.ts";
+import type { RequestHead } from "./head.ts";
 
 const encoder = new TextEncoder();
 /**
@@ -217,7 +217,7 @@ export async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<bool
   }
 }
 
-/** A JSON error answer, `{"error": {"code", "message"}}`, as the admin API's. */
+/** A JSON error answer, `{"error": {"code", "message"}}`: the shape of the listener's own refusals. */
 export function jsonAnswer(
   status: number,
   code: string,
@@ -253,7 +253,7 @@ function httpDate(): string {
   return dateText;
 }
 
-/** Reason phrases for the statuses FaaSO itself answers with; others pass the upstream's own. */
+/** Reason phrases for the statuses answered here and by a proxy itself; others pass the upstream's own. */
 const STATUS_TEXT: Record<number, string> = {
   200: "OK",
   201: "Created",

@@ -1,27 +1,20 @@
 /**
- * The listener of `faaso serve`: an HTTP/1.1 server on plain TCP that hands
+ * The listener: an HTTP/1.1 server on plain TCP that hands
  * each request to one handler as method, target, header pairs and a body
  * stream, and writes the answer back, keeping connections alive. It exists
  * for speed: the proxy passes heads and bodies from socket to socket without
  * building `Request`, `Headers` and `Response` objects, which measured 1.3x
  * the requests/s of `Deno.serve` for the same proxy at 32 connections and
- * 1.5x at 256. The admin side still gets real `Request`s (see
- * `fetch_bridge.ts`); answers are written by `http1_response.ts`.
+ * 1.5x at 256. Fetch API handlers still get real `Request`s (see
+ * `fetch_bridge.ts`); answers are written by `response.ts`.
  *
  * @module
  */
-import { BadRequestError, type Framing, parseRequestHead, type RequestHead, UpstreamError } from "./http1_head.ts";
-import type { ClientGone } from "./http1_pool.ts";
-import { Http1Reader } from "./http1_reader.ts";
+import { BadRequestError, type Framing, parseRequestHead, type RequestHead, UpstreamError } from "./head.ts";
+import type { ClientGone } from "./types.ts";
+import { Http1Reader } from "./reader.ts";
 import { ReactorTurn } from "./reactor_turn.ts";
-import {
-  closeQuietly,
-  jsonAnswer,
-  MessageBuffer,
-  type ServerResponse,
-  writeAll,
-  writeResponse,
-} from "./http1_response.ts";
+import { closeQuietly, jsonAnswer, MessageBuffer, type ServerResponse, writeAll, writeResponse } from "./response.ts";
 
 /** Request heads larger than this are refused with 431. */
 const MAX_HEAD_BYTES = 64 * 1024;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import type { ServerResponse } from "./http1_response.ts";
-import { Http1Server, type ServerRequest } from "./http1_server.ts";
+import type { ServerResponse } from "./response.ts";
+import { Http1Server, type ServerRequest } from "./server.ts";
 
 const encoder = new TextEncoder();
 

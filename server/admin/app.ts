@@ -7,39 +7,11 @@
  * @module
  */
 import { Hono } from "hono";
-import type { Docker } from "../docker/mod.ts";
-import type { InstanceBackend } from "../core/instances.ts";
-import type { LifecycleDeps } from "../core/scale.ts";
-import type { SecretStore } from "../core/secrets.ts";
-import { VERSION } from "../core/version.ts";
-import { adminApi } from "./admin_api.ts";
-import { adminUi } from "./ui/mod.tsx";
-import type { Credentials, LoginThrottle } from "./auth.ts";
-import type { DataFolder } from "../core/data_folder.ts";
+import { VERSION } from "../../core/version.ts";
+import { adminApi } from "./api.ts";
+import type { ServerDeps } from "./deps.ts";
 import { describeError, jsonError } from "./errors.ts";
-import type { RoutingTable } from "./routing_table.ts";
-
-/** What the server needs. */
-export interface ServerDeps {
-  /** The engine. */
-  docker: Docker;
-  /** Where instances come from. */
-  instances: InstanceBackend;
-  /** The lifecycle core's dependencies, with the routing table's drain hook. */
-  lifecycle: LifecycleDeps;
-  /** Routes to instances. */
-  table: RoutingTable;
-  /** The admin password and tokens. */
-  credentials: Credentials;
-  /** Failed login accounting. */
-  throttle: LoginThrottle;
-  /** The data folder. */
-  data: DataFolder;
-  /** Funko secrets. */
-  secrets: SecretStore;
-  /** Aborts when the server stops: ends streams that would otherwise never end (followed logs). */
-  stopping: AbortSignal;
-}
+import { adminUi } from "./ui/mod.tsx";
 
 /** The header every admin answer carries, so clients can compare versions. */
 export const VERSION_HEADER = "x-faaso-version";

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { Docker } from "../docker/mod.ts";
-import { DataFolder } from "../core/data_folder.ts";
-import { ContainerInstances } from "../core/instances.ts";
-import { SecretStore } from "../core/secrets.ts";
+import { Docker } from "../../docker/mod.ts";
+import { DataFolder } from "../../core/data_folder.ts";
+import { ContainerInstances } from "../../core/instances.ts";
+import { SecretStore } from "../../core/secrets.ts";
 import { createApp } from "./app.ts";
 import { Credentials, LoginThrottle } from "./auth.ts";
-import { RoutingTable } from "./routing_table.ts";
+import { RoutingTable } from "../proxy/routing_table.ts";
 
 /** The admin app over the real engine, with a throwaway data folder. */
 async function testApp() {

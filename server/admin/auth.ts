@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { DataFolder } from "../core/data_folder.ts";
+import type { DataFolder } from "../../core/data_folder.ts";
 
 /** PBKDF2-SHA256 iterations for stored password hashes (OWASP's 2023 figure): about 90 ms per check here. */
 const PBKDF2_ITERATIONS = 600_000;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Credentials, hashPassword, LoginThrottle, verifyPassword } from "./auth.ts";
-import { DataFolder } from "../core/data_folder.ts";
+import { DataFolder } from "../../core/data_folder.ts";
 
 Deno.test("hashPassword and verifyPassword agree, and differ for other passwords", async () => {
   const hash = await hashPassword("correct horse");

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { DockerApiError, DockerUnreachableError } from "../docker/mod.ts";
-import { FaasoError } from "../core/errors.ts";
+import { DockerApiError, DockerUnreachableError } from "../../docker/mod.ts";
+import { FaasoError } from "../../core/errors.ts";
 
 /** An error as the API shows it. */
 export interface DescribedError {

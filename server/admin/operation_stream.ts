@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { ProgressEvent } from "../core/progress.ts";
-import { FaasoError } from "../core/errors.ts";
+import type { ProgressEvent } from "../../core/progress.ts";
+import { FaasoError } from "../../core/errors.ts";
 import { describeError } from "./errors.ts";
 
 /** One line of an operation stream. */

@@ -9,8 +9,8 @@
  */
 import { join } from "node:path";
 import { createTarDecoder } from "modern-tar";
-import { ContextHash } from "../core/archive.ts";
-import { FaasoError } from "../core/errors.ts";
+import { ContextHash } from "../../core/archive.ts";
+import { FaasoError } from "../../core/errors.ts";
 
 /** Limits on an uploaded build context. */
 export interface ContextLimits {

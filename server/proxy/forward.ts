@@ -5,10 +5,15 @@
  *
  * @module
  */
-import { FUNKO_NAME_PATTERN } from "../core/names.ts";
-import { Http1Pool, IDEMPOTENT, UpstreamError } from "./http1_pool.ts";
-import { jsonAnswer, type ServerResponse } from "./http1_response.ts";
-import type { ServerRequest } from "./http1_server.ts";
+import { FUNKO_NAME_PATTERN } from "../../core/names.ts";
+import {
+  Http1Pool,
+  IDEMPOTENT,
+  jsonAnswer,
+  type ServerRequest,
+  type ServerResponse,
+  UpstreamError,
+} from "../../http1/mod.ts";
 import { type Endpoint, FUNKO_PORT, type RoutingTable } from "./routing_table.ts";
 import { relayWebSocket } from "./websocket_relay.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import type { ServerRequest } from "./http1_server.ts";
-import { forwardHeaders, isFunkoTarget, parseTarget, withoutHopByHop } from "./proxy.ts";
+import type { ServerRequest } from "../../http1/mod.ts";
+import { forwardHeaders, isFunkoTarget, parseTarget, withoutHopByHop } from "./forward.ts";
 
 Deno.test("parseTarget splits funko, path and query", () => {
   assert.deepEqual(parseTarget("/funko/hello/a/b?x=1"), { funko: "hello", rest: "/a/b", query: "?x=1" });

@@ -6,9 +6,9 @@
  *
  * @module
  */
-import type { InstanceBackend, InstanceEvent } from "../core/instances.ts";
-import { needsStart } from "../core/reconcile.ts";
-import type { Progress } from "../core/progress.ts";
+import type { InstanceBackend, InstanceEvent } from "../../core/instances.ts";
+import { needsStart } from "../../core/reconcile.ts";
+import type { Progress } from "../../core/progress.ts";
 
 /** How long Docker gets to restart a stopped instance itself. */
 const GRACE_MS = 10_000;

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { InstanceBackend, InstanceEvent } from "../core/instances.ts";
+import type { InstanceBackend, InstanceEvent } from "../../core/instances.ts";
 import { type Endpoint, isHealthy, type RoutingTable } from "./routing_table.ts";
 
 /** The first probe of a starting instance comes this soon; the delay then grows to LAST_PROBE_MS. */

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Instance, InstanceHealth } from "../core/instances.ts";
+import type { Instance, InstanceHealth } from "../../core/instances.ts";
 
 /** The port every runtime listens on. */
 export const FUNKO_PORT = 3000;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Instance } from "../core/instances.ts";
+import type { Instance } from "../../core/instances.ts";
 import { RoutingTable } from "./routing_table.ts";
 
 function instance(id: string, change: Partial<Instance> = {}): Instance {

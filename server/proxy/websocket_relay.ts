@@ -7,10 +7,16 @@
  *
  * @module
  */
-import { parseHead } from "./http1_head.ts";
-import { Http1Reader } from "./http1_reader.ts";
-import { closeQuietly, jsonAnswer, latin1Bytes, type ServerResponse, writeAll } from "./http1_response.ts";
-import type { ServerRequest } from "./http1_server.ts";
+import {
+  closeQuietly,
+  Http1Reader,
+  jsonAnswer,
+  latin1Bytes,
+  parseHead,
+  type ServerRequest,
+  type ServerResponse,
+  writeAll,
+} from "../../http1/mod.ts";
 
 /** How long the instance gets to accept the WebSocket. */
 const OPEN_TIMEOUT_MS = 10_000;

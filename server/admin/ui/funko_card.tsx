@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { FunkoStatus, InstanceStatus } from "../../core/status.ts";
-import { ago } from "../../core/time.ts";
+import type { FunkoStatus, InstanceStatus } from "../../../core/status.ts";
+import { ago } from "../../../core/time.ts";
 
 /** A form that posts with htmx, and without JavaScript as a plain form. */
 export function ActionForm(props: {

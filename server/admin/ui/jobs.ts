@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Progress, ProgressEvent } from "../../core/progress.ts";
+import type { Progress, ProgressEvent } from "../../../core/progress.ts";
 
 /** How a job ended. */
 export interface JobOutcome {

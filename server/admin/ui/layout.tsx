@@ -6,7 +6,7 @@
  */
 import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
-import { VERSION } from "../../core/version.ts";
+import { VERSION } from "../../../core/version.ts";
 
 /** What the footer says about the server. */
 export interface ServerInfo {

@@ -6,15 +6,15 @@
  * @module
  */
 import { type Context, Hono } from "hono";
-import { deploy } from "../../core/deploy.ts";
-import { FaasoError } from "../../core/errors.ts";
-import { FUNKO_NAME_PATTERN } from "../../core/names.ts";
-import { removeFunko } from "../../core/remove.ts";
-import { down, scale, up } from "../../core/scale.ts";
-import { secretChangeNote } from "../../core/secrets.ts";
-import { type FunkoStatus, status } from "../../core/status.ts";
+import { deploy } from "../../../core/deploy.ts";
+import { FaasoError } from "../../../core/errors.ts";
+import { FUNKO_NAME_PATTERN } from "../../../core/names.ts";
+import { removeFunko } from "../../../core/remove.ts";
+import { down, scale, up } from "../../../core/scale.ts";
+import { secretChangeNote } from "../../../core/secrets.ts";
+import { type FunkoStatus, status } from "../../../core/status.ts";
 import { clientAddress } from "../auth.ts";
-import type { ServerDeps } from "../app.ts";
+import type { ServerDeps } from "../deps.ts";
 import { describeError } from "../errors.ts";
 import { ASSETS } from "./assets.ts";
 import { DeployProgress, FunkoCard, InstancesTable } from "./funko_card.tsx";
@@ -23,7 +23,7 @@ import { Flash, Layout, type ServerInfo } from "./layout.tsx";
 import { ConfirmPage, DashboardPage, FunkoPage, LoginPage, SecretsSection } from "./pages.tsx";
 import { endSession, requireSession, type SessionVariables, startSession } from "./session.ts";
 import { followJob, followLogs } from "./streams.ts";
-import { counted } from "../../core/words.ts";
+import { counted } from "../../../core/words.ts";
 
 type UiContext = Context<{ Variables: SessionVariables }>;
 

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { FunkoStatus } from "../../core/status.ts";
-import { VERSION } from "../../core/version.ts";
+import type { FunkoStatus } from "../../../core/status.ts";
+import { VERSION } from "../../../core/version.ts";
 import { ActionForm, FunkoSection } from "./funko_card.tsx";
 import { Layout, type ServerInfo } from "./layout.tsx";
 

@@ -6,8 +6,8 @@
  */
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
-import { funkoLogs } from "../../core/logs.ts";
-import type { LifecycleDeps } from "../../core/scale.ts";
+import { funkoLogs } from "../../../core/logs.ts";
+import type { LifecycleDeps } from "../../../core/scale.ts";
 import { describeError } from "../errors.ts";
 import type { JobEvent, Jobs } from "./jobs.ts";
 
