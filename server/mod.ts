@@ -1,6 +1,7 @@
 /**
- * `faaso serve`: wires the engine, the routing table and its watcher, the
- * proxy and the admin API together, and listens.
+ * `faaso serve`: wires the engine, the proxy (`proxy/`: routing table, its
+ * watcher, the keeper) and the admin side (`admin/`: API and web UI) together,
+ * and listens with the HTTP/1.1 server of `http1/`.
  *
  * @module
  */
@@ -12,17 +13,20 @@ import { hostPathResolver } from "../core/host_paths.ts";
 import { reconcile } from "../core/reconcile.ts";
 import { SecretStore } from "../core/secrets.ts";
 import { VERSION } from "../core/version.ts";
-import type { ServerDeps } from "./app.ts";
-import { Credentials, LoginThrottle, type PasswordSource } from "./auth.ts";
-import { FaasoError } from "../core/errors.ts";
 import type { DataFolder } from "../core/data_folder.ts";
-import { InstanceKeeper } from "./keeper.ts";
-import { type FetchHandler, serveFetch } from "./fetch_bridge.ts";
-import type { ServerResponse } from "./http1_response.ts";
-import { type Http1Handler, Http1Server, type ServerRequest } from "./http1_server.ts";
-import { createProxy, isFunkoTarget } from "./proxy.ts";
-import { RouteWatcher } from "./route_watcher.ts";
-import { drainInTable, RoutingTable } from "./routing_table.ts";
+import { FaasoError } from "../core/errors.ts";
+import {
+  type FetchHandler,
+  type Http1Handler,
+  Http1Server,
+  serveFetch,
+  type ServerRequest,
+  type ServerResponse,
+} from "../http1/mod.ts";
+// Not admin/mod.ts: the admin app loads on its first request (below); only the credentials load at start.
+import { Credentials, LoginThrottle, type PasswordSource } from "./admin/auth.ts";
+import type { ServerDeps } from "./admin/deps.ts";
+import { createProxy, drainInTable, InstanceKeeper, isFunkoTarget, RouteWatcher, RoutingTable } from "./proxy/mod.ts";
 
 const PING: ServerResponse = {
   status: 200,
@@ -182,7 +186,7 @@ async function prepare(
   };
   let app: Promise<{ fetch: FetchHandler }> | undefined;
   const admin = async (request: ServerRequest) => {
-    app ??= import("./app.ts").then((module) => module.createApp(deps));
+    app ??= import("./admin/mod.ts").then((module) => module.createApp(deps));
     return serveFetch(request, (await app).fetch);
   };
 

@@ -32,7 +32,7 @@ export function serveCommand(program: Command, ctx: CliContext): void {
         if (!password || password.length < 8) {
           throw new FaasoError("Cannot hash the password: use at least 8 characters");
         }
-        ctx.output.print(await (await import("../../server/auth.ts")).hashPassword(password));
+        ctx.output.print(await (await import("../../server/admin/auth.ts")).hashPassword(password));
         return;
       }
       const port = wholeNumber("--port", options.port, 0, 65535);

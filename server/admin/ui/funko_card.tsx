@@ -1,0 +1,204 @@
+/**
+ * A funko as the web UI shows it: instances with state and health, image age,
+ * out-of-date markers, scale, start, stop and deploy, and its build history.
+ *
+ * @module
+ */
+import type { FunkoStatus, InstanceStatus } from "../../../core/status.ts";
+import { ago } from "../../../core/time.ts";
+
+/** A form that posts with htmx, and without JavaScript as a plain form. */
+export function ActionForm(props: {
+  action: string;
+  csrf: string;
+  target: string;
+  confirm?: string;
+  label: string;
+  class?: string;
+  fields?: Record<string, string | number>;
+  children?: unknown;
+}) {
+  return (
+    <form
+      method="post"
+      action={props.action}
+      hx-post={props.action}
+      hx-target={props.target}
+      hx-swap="outerHTML"
+      hx-confirm={props.confirm}
+      // Only htmx, after its dialog, says "confirmed"; a plain post gets the confirmation page.
+      hx-vals={props.confirm ? JSON.stringify({ confirm: "yes" }) : undefined}
+    >
+      <input type="hidden" name="_csrf" value={props.csrf} />
+      {Object.entries(props.fields ?? {}).map(([name, value]) => (
+        <input type="hidden" name={name} value={String(value)} />
+      ))}
+      {props.children}
+      <button type="submit" class={props.class}>{props.label}</button>
+    </form>
+  );
+}
+
+/** The health of an instance as a coloured badge. */
+function HealthBadge(props: { instance: InstanceStatus }) {
+  const { state, health } = props.instance;
+  if (state !== "running") return <span class="badge bad">{state}</span>;
+  const kind = health === "healthy" || health === "none" ? "ok" : health === "starting" ? "warn" : "bad";
+  return <span class={`badge ${kind}`}>{health === "none" ? "running" : health}</span>;
+}
+
+/** The instances table; refreshes itself every few seconds. */
+export function InstancesTable(props: { funko: FunkoStatus }) {
+  const { funko } = props;
+  return (
+    <div
+      id={`instances-${funko.name}`}
+      hx-get={`/admin/funkos/${funko.name}/instances`}
+      hx-trigger="every 4s"
+      hx-swap="outerHTML"
+    >
+      {funko.instances.length === 0
+        ? <p class="muted">No instances: start it to run one.</p>
+        : (
+          <div class="overflow-auto">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Instance</th>
+                  <th scope="col">Health</th>
+                  <th scope="col">Address</th>
+                  <th scope="col">Image</th>
+                  <th scope="col">Created</th>
+                </tr>
+              </thead>
+              <tbody>
+                {funko.instances.map((instance) => (
+                  <tr key={instance.id} data-instance={instance.name}>
+                    <td>
+                      <code>{instance.name}</code>
+                    </td>
+                    <td>
+                      <HealthBadge instance={instance} />
+                    </td>
+                    <td>{instance.address ?? "-"}</td>
+                    <td>
+                      {instance.outOfDate
+                        ? <span class="badge warn">out of date</span>
+                        : <span class="badge ok">latest</span>}
+                    </td>
+                    <td>{ago(instance.created)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+    </div>
+  );
+}
+
+/** A funko's card: what runs, the controls, the build history. */
+export function FunkoCard(props: { funko: FunkoStatus; csrf: string }) {
+  const { funko, csrf } = props;
+  const id = `funko-${funko.name}`;
+  const base = `/admin/funkos/${funko.name}`;
+  const target = `#${id}`;
+  const stamp = funko.latest?.tags.find((tag) => tag !== "latest");
+  const outOfDate = funko.instances.some((instance) => instance.outOfDate);
+  return (
+    <article id={id} hx-get={`${base}/card`} hx-trigger="refresh" hx-swap="outerHTML">
+      <header>
+        <hgroup>
+          <h2>
+            <a href={`${base}`}>{funko.name}</a>
+          </h2>
+          <p>
+            {funko.runtime || "own Dockerfile"} · {funko.scale} running ·{" "}
+            {funko.latest ? `image ${stamp ?? "latest"}, built ${ago(funko.latest.created)}` : "no image"}
+            {outOfDate && (
+              <>
+                {" "}
+                <span class="badge warn">out of date: deploy to update</span>
+              </>
+            )}
+          </p>
+        </hgroup>
+      </header>
+      <InstancesTable funko={funko} />
+      <div class="actions">
+        <ActionForm action={`${base}/scale`} csrf={csrf} target={target} label="Scale">
+          <label>
+            Instances
+            <input type="number" name="count" min="0" max="100" value={String(funko.scale)} required />
+          </label>
+        </ActionForm>
+        <ActionForm action={`${base}/up`} csrf={csrf} target={target} label="Start" class="secondary" />
+        <ActionForm
+          action={`${base}/down`}
+          csrf={csrf}
+          target={target}
+          label="Stop"
+          class="secondary outline"
+          confirm={`Stop and remove every instance of ${funko.name}?`}
+        />
+        <ActionForm action={`${base}/deploy`} csrf={csrf} target={`#deploy-${funko.name}`} label="Deploy" />
+      </div>
+      <details>
+        <summary>Build history ({funko.images.length})</summary>
+        <div class="overflow-auto">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Tags</th>
+                <th scope="col">Image</th>
+                <th scope="col">Built</th>
+                <th scope="col">Size</th>
+              </tr>
+            </thead>
+            <tbody>
+              {funko.images.map((image) => (
+                <tr key={image.id}>
+                  <td>{image.tags.join(", ") || "untagged"}</td>
+                  <td>
+                    <code>{image.id.slice(7, 19)}</code>
+                  </td>
+                  <td>{ago(image.created)}</td>
+                  <td>{(image.size / 1e6).toFixed(1)} MB</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </details>
+    </article>
+  );
+}
+
+/**
+ * A funko's card and, below it, where its deploys report: outside the card,
+ * so that refreshing the card keeps a deploy's outcome on screen.
+ */
+export function FunkoSection(props: { funko: FunkoStatus; csrf: string }) {
+  return (
+    <section aria-label={props.funko.name}>
+      <FunkoCard funko={props.funko} csrf={props.csrf} />
+      <div id={`deploy-${props.funko.name}`}></div>
+    </section>
+  );
+}
+
+/** Where a deploy's progress appears while it runs. */
+export function DeployProgress(props: { funko: string; job: string }) {
+  return (
+    <div
+      id={`deploy-${props.funko}`}
+      data-job={`/admin/jobs/${props.job}/events`}
+      data-refresh={`funko-${props.funko}`}
+    >
+      <p>
+        Deploying {props.funko}: <span data-job-status class="badge warn">running</span>
+      </p>
+      <pre class="log" aria-live="polite"></pre>
+    </div>
+  );
+}
