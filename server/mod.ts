@@ -14,11 +14,13 @@ import { reconcile } from "../core/reconcile.ts";
 import { SecretStore } from "../core/secrets.ts";
 import { VERSION } from "../core/version.ts";
 import type { DataFolder } from "../core/data_folder.ts";
+import { SqliteCallStore } from "../core/sqlite_call_store.ts";
 import { type FetchHandler, Http1Server, serveFetch, type ServerRequest, type ServerResponse } from "../http1/mod.ts";
 // Not admin/mod.ts: the admin app loads on its first request (below); only the credentials load at start.
 import { Credentials, LoginThrottle } from "./admin/auth.ts";
 import type { ServerDeps } from "./admin/deps.ts";
 import { createProxy, drainInTable, InstanceKeeper, isFunkoTarget, RouteWatcher, RoutingTable } from "./proxy/mod.ts";
+import { isAsyncTarget, startInvocations } from "./async/mod.ts";
 
 const PING: ServerResponse = {
   status: 200,
@@ -106,6 +108,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       return exists;
     },
   });
+  // Async calls and schedules go through the proxy's own handler, as any request does.
+  const invocations = await startInvocations({
+    docker,
+    store: SqliteCallStore.inFolder(options.data.root),
+    handler: proxy,
+    log: (message) => options.progress({ kind: "warning", text: message }),
+  });
   // The admin API and web UI load on their first request: a proxy that only proxies stays small.
   const stopping = new AbortController();
   const deps: ServerDeps = {
@@ -122,6 +131,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     secrets,
     throttle: new LoginThrottle(),
     data: options.data,
+    invocations,
   };
   let app: Promise<{ fetch: FetchHandler }> | undefined;
   const admin = async (request: ServerRequest) => {
@@ -135,6 +145,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     onError: (error) => options.progress({ kind: "warning", text: `Unexpected error: ${String(error)}` }),
     handler: (request) => {
       if (isFunkoTarget(request.target)) return proxy(request);
+      if (isAsyncTarget(request.target)) return invocations.accept(request);
       // The container's healthcheck: answered without loading the admin side.
       if (request.target === "/ping") return PING;
       return admin(request);
@@ -146,6 +157,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 
   const finished = server.finished.finally(async () => {
     keeper.stop();
+    await invocations.stop();
     proxy.close();
     await watcher.stop();
     docker.close();
@@ -158,6 +170,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       // First stop starting instances: when the engine itself is shutting down (it sends the proxy
       // SIGTERM too), starting containers it is stopping leaves it stale tasks it cannot restart.
       keeper.stop();
+      // Deliveries in flight are cut and stay queued, before the proxy's connections close under them.
+      const stopped = invocations.stop();
       server.shutdown();
       // Requests in flight get a moment to finish; streams that never end (followed logs, SSE
       // through the proxy) are then cut, so that a stop takes seconds, not the engine's patience.
@@ -166,7 +180,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         proxy.close();
         server.closeAll();
       }, STREAM_GRACE_MS);
-      await finished;
+      await Promise.all([finished, stopped]);
       clearTimeout(cut);
     },
   };
