@@ -12,6 +12,7 @@ import type { Backend } from "./backend.ts";
 import { loginCommands } from "./commands/login.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { buildCommand } from "./commands/build.ts";
+import { callsCommands } from "./commands/calls.ts";
 import { deployCommand } from "./commands/deploy.ts";
 import { secretCommands } from "./commands/secret.ts";
 import { exportCommand } from "./commands/export.ts";
@@ -90,6 +91,7 @@ export function createProgram(ctx: CliContext) {
   versionCommand(program, ctx);
   deployCommand(program, ctx);
   secretCommands(program, ctx);
+  callsCommands(program, ctx);
   serveCommand(program, ctx);
   loginCommands(program, ctx);
   return program;
