@@ -44,6 +44,8 @@ export class Scheduler {
   #options: SchedulerOptions;
   #plans = new Map<string, Plan>();
   #running = new Set<string>();
+  /** Entries whose current run's skips were logged (once per run, not once a second). */
+  #skipLogged = new Set<string>();
   #inFlight = new Set<Promise<void>>();
   #refresher: ReturnType<typeof setInterval> | undefined;
   #stopping = new AbortController();
@@ -122,12 +124,19 @@ export class Scheduler {
     const { store, log } = this.#options;
     const { funko, entry } = plan;
     if (this.#running.has(key)) {
-      log(`Schedule ${funko}/${entry.name}: skipped the run of ${new Date(planned).toISOString()}: the last one runs`);
+      if (!this.#skipLogged.has(key)) {
+        this.#skipLogged.add(key);
+        const when = new Date(planned).toISOString();
+        log(`Schedule ${funko}/${entry.name}: skipped the run of ${when} (and any more while the last one runs)`);
+      }
       this.#track(store.scheduleSkipped(funko, entry.name));
       return;
     }
     this.#running.add(key);
-    this.#track(this.#run(funko, entry, planned).finally(() => this.#running.delete(key)));
+    this.#track(this.#run(funko, entry, planned).finally(() => {
+      this.#running.delete(key);
+      this.#skipLogged.delete(key);
+    }));
   }
 
   async #run(funko: string, entry: ScheduleEntry, planned: number): Promise<void> {
