@@ -9,9 +9,15 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cleanupFunko, faaso, faasoOk, instancesOf, tempFolder, testDocker, uniqueName, waitUntil } from "./helpers.ts";
 import { serve } from "./serve_helpers.ts";
+import { chromium } from "playwright-core";
+import { ROOT } from "./helpers.ts";
 import { invokedFunko, type Recorded } from "./invoked_helpers.ts";
 
-const SCHEDULE = `schedule:
+const SHOTS = join(ROOT, ".test-artifacts", "ui");
+
+const SCHEDULE = `async:
+  attempts: 1
+schedule:
   - name: tick
     cron: "* * * * * *"
     method: POST
@@ -34,7 +40,8 @@ Deno.test("schedules: on time, overlaps skipped, status, no replay but one catch
   await using folder = await tempFolder();
   using docker = testDocker();
   const name = uniqueName("it-sched");
-  const env = { FAASO_DATA: join(folder.path, "data"), FAASO_PASSWORD: crypto.randomUUID() };
+  const password = crypto.randomUUID();
+  const env = { FAASO_DATA: join(folder.path, "data"), FAASO_PASSWORD: password };
   let server = undefined as Awaited<ReturnType<typeof serve>> | undefined;
   const records = async (key: string): Promise<Recorded[]> =>
     await (await fetch(`${server!.url}/funko/${name}/records/${key}`)).json();
@@ -80,6 +87,40 @@ Deno.test("schedules: on time, overlaps skipped, status, no replay but one catch
       assert.ok(Date.parse(entry.next) > Date.parse(entry.last));
       assert.equal(entry.lastResult, "200");
       assert.equal(entry.lastOk, true);
+    });
+
+    await t.step("the web UI shows the schedules and the async queue's failures (Chromium)", async () => {
+      const failing = await fetch(`${server!.url}/async/funko/${name}/flaky/ui/100/500`, { method: "POST" });
+      assert.equal(failing.status, 202);
+      await failing.body?.cancel();
+      await Deno.mkdir(SHOTS, { recursive: true });
+      const browser = await chromium.launch({
+        executablePath: "/usr/bin/chromium",
+        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
+      });
+      try {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+        await page.goto(`${server!.url}/admin/`);
+        await page.getByLabel("Admin password").fill(password);
+        await page.getByRole("button", { name: "Log in" }).click();
+        const card = page.locator(`#funko-${name}`);
+        await card.waitFor();
+        await waitUntil(
+          async () => {
+            await page.reload();
+            return /1 failed/.test(await card.locator("[data-calls]").innerText().catch(() => ""));
+          },
+          "the failed call on the card",
+          15_000,
+        );
+        assert.match(await card.locator("[data-calls]").innerText(), /0 queued.*1 failed/s);
+        const tick = card.locator('tr[data-schedule="tick"]');
+        assert.match(await tick.innerText(), /\* \* \* \* \* \*\s+UTC\s+POST \/record\/tick\s+\d{4}-.*200/s);
+        assert.match(await card.locator('tr[data-schedule="slow"]').innerText(), /skipped \(overlap\)/);
+        await page.screenshot({ path: join(SHOTS, "schedules.png"), fullPage: true });
+      } finally {
+        await browser.close();
+      }
     });
 
     await t.step("runs missed while the proxy was down: none replayed, one catch-up where asked", async () => {

@@ -133,10 +133,12 @@ export class Scheduler {
       return;
     }
     this.#running.add(key);
-    this.#track(this.#run(funko, entry, planned).finally(() => {
-      this.#running.delete(key);
-      this.#skipLogged.delete(key);
-    }));
+    this.#track(
+      this.#run(funko, entry, planned).finally(() => {
+        this.#running.delete(key);
+        this.#skipLogged.delete(key);
+      }),
+    );
   }
 
   async #run(funko: string, entry: ScheduleEntry, planned: number): Promise<void> {
