@@ -6,9 +6,9 @@
  *
  * @module
  */
-import type { CallFilter, CallState, CallStore, CallSummary } from "./call_store.ts";
+import type { CallCounts, CallFilter, CallState, CallStore, CallSummary } from "./call_store.ts";
 import { FaasoError, notFound } from "./errors.ts";
-import { scheduleStatus } from "./schedule.ts";
+import { type ScheduleRunState, scheduleStatus } from "./schedule.ts";
 import type { FunkoStatus } from "./status.ts";
 
 /** The states `faaso calls --state` takes. */
@@ -50,7 +50,9 @@ export async function removeCall(store: CallStore, id: string): Promise<CallSumm
 
 /** Adds each funko's call counts and schedules (next run from its settings, last run from the store). */
 export async function withInvocations(funkos: FunkoStatus[], store: CallStore | null): Promise<FunkoStatus[]> {
-  const [counts, states] = store ? await Promise.all([store.counts(), store.scheduleStates()]) : [{}, []];
+  const [counts, states]: [Record<string, CallCounts>, ScheduleRunState[]] = store
+    ? await Promise.all([store.counts(), store.scheduleStates()])
+    : [{}, []];
   return funkos.map((funko) => ({
     ...funko,
     calls: counts[funko.name] ?? null,
