@@ -46,19 +46,28 @@ export async function invoke(
   keepBytes: number,
   signal: AbortSignal,
 ): Promise<Answer> {
-  const response = await handler(syntheticRequest(invocation, signal));
-  if (!response) throw new Error("the funko took the connection over (a WebSocket): not for an async call");
-  const { body, truncated } = await readUpTo(response.body, keepBytes);
-  return { status: response.status, headers: [...response.headers], body, truncated };
+  const gone = () => request.onGoneCallback?.();
+  const request = syntheticRequest(invocation, signal);
+  // Removed again below: the signal (the server stopping) outlives every call.
+  signal.addEventListener("abort", gone, { once: true });
+  try {
+    const response = await handler(request);
+    if (!response) throw new Error("the funko took the connection over (a WebSocket): not for an async call");
+    const { body, truncated } = await readUpTo(response.body, keepBytes);
+    return { status: response.status, headers: [...response.headers], body, truncated };
+  } finally {
+    signal.removeEventListener("abort", gone);
+  }
 }
 
-/** A listener request made from a stored one. */
-function syntheticRequest(invocation: Invocation, signal: AbortSignal): ServerRequest {
+/** A listener request made from a stored one; the caller calls `onGoneCallback` when `signal` aborts. */
+function syntheticRequest(
+  invocation: Invocation,
+  signal: AbortSignal,
+): ServerRequest & { onGoneCallback?: () => void } {
   const headers = invocation.headers.filter(([name]) => !FRAMING.has(name));
   if (invocation.body) headers.push(["content-length", String(invocation.body.byteLength)]);
   const bytes = invocation.body;
-  let onGone: (() => void) | undefined;
-  signal.addEventListener("abort", () => onGone?.(), { once: true });
   return {
     method: invocation.method,
     target: `/funko/${invocation.funko}${invocation.target}`,
@@ -79,7 +88,7 @@ function syntheticRequest(invocation: Invocation, signal: AbortSignal): ServerRe
       return signal.aborted;
     },
     onGone(callback) {
-      onGone = callback;
+      this.onGoneCallback = callback;
     },
   };
 }
