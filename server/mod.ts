@@ -14,13 +14,13 @@ import { reconcile } from "../core/reconcile.ts";
 import { SecretStore } from "../core/secrets.ts";
 import { VERSION } from "../core/version.ts";
 import type { DataFolder } from "../core/data_folder.ts";
-import { SqliteCallStore } from "../core/sqlite_call_store.ts";
 import { type FetchHandler, Http1Server, serveFetch, type ServerRequest, type ServerResponse } from "../http1/mod.ts";
 // Not admin/mod.ts: the admin app loads on its first request (below); only the credentials load at start.
 import { Credentials, LoginThrottle } from "./admin/auth.ts";
 import type { ServerDeps } from "./admin/deps.ts";
 import { createProxy, drainInTable, InstanceKeeper, isFunkoTarget, RouteWatcher, RoutingTable } from "./proxy/mod.ts";
 import { isAsyncTarget, startInvocations } from "./async/mod.ts";
+import { WorkerCallStore } from "./async/worker_call_store.ts";
 
 const PING: ServerResponse = {
   status: 200,
@@ -111,7 +111,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // Async calls and schedules go through the proxy's own handler, as any request does.
   const invocations = await startInvocations({
     docker,
-    store: SqliteCallStore.inFolder(options.data.root),
+    store: await WorkerCallStore.open(options.data.root),
     handler: proxy,
     log: (message) => options.progress({ kind: "warning", text: message }),
   });
