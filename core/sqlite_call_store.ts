@@ -14,7 +14,6 @@ import { join } from "node:path";
 import type {
   CallCounts,
   CallFilter,
-  CallPhase,
   CallState,
   CallStore,
   CallSummary,
@@ -23,61 +22,10 @@ import type {
   StoredCall,
 } from "./call_store.ts";
 import type { ScheduleRunState } from "./schedule.ts";
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS calls (
-  id TEXT PRIMARY KEY,
-  funko TEXT NOT NULL,
-  state TEXT NOT NULL,
-  phase TEXT NOT NULL,
-  method TEXT NOT NULL,
-  target TEXT NOT NULL,
-  headers TEXT NOT NULL,
-  body BLOB,
-  body_bytes INTEGER NOT NULL,
-  remote TEXT NOT NULL,
-  callback_url TEXT,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  created INTEGER NOT NULL,
-  updated INTEGER NOT NULL,
-  due INTEGER NOT NULL,
-  status INTEGER,
-  error TEXT,
-  outcome TEXT,
-  answer_headers TEXT,
-  answer_body BLOB,
-  callback_status INTEGER
-);
-CREATE INDEX IF NOT EXISTS calls_queue ON calls (phase, state, funko, due);
-CREATE INDEX IF NOT EXISTS calls_funko ON calls (funko, created);
-CREATE TABLE IF NOT EXISTS call_totals (
-  funko TEXT PRIMARY KEY,
-  accepted INTEGER NOT NULL DEFAULT 0,
-  delivered INTEGER NOT NULL DEFAULT 0,
-  failed INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS schedule_runs (
-  funko TEXT NOT NULL,
-  entry TEXT NOT NULL,
-  last_planned INTEGER,
-  last_started INTEGER,
-  last_finished INTEGER,
-  last_result TEXT,
-  last_ok INTEGER,
-  runs INTEGER NOT NULL DEFAULT 0,
-  skipped INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (funko, entry)
-);
-`;
+import { newId, nullableNumber, type Row, SCHEMA, SUMMARY, toStoredCall, toSummary } from "./sqlite_call_rows.ts";
 
 /** The store's file in the data folder. */
 export const CALLS_FILE = "calls.db";
-
-/** The columns lists show (no bodies). */
-const SUMMARY = "id, funko, state, phase, method, target, attempts, created, updated, due, status, error, " +
-  "callback_url, callback_status, body_bytes";
-
-type Row = Record<string, SQLInputValue>;
 
 /** The call store in a SQLite file. */
 export class SqliteCallStore implements CallStore {
@@ -398,51 +346,4 @@ export class SqliteCallStore implements CallStore {
   #all(sql: string, ...args: SQLInputValue[]): Row[] {
     return this.#db.prepare(sql).all(...args) as Row[];
   }
-}
-
-/** A call id: 16 hex digits, the first 8 of them time so that ids sort roughly by age. */
-function newId(): string {
-  const time = Math.floor(Date.now() / 1000).toString(16).padStart(8, "0").slice(-8);
-  const random = Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) => b.toString(16).padStart(2, "0"));
-  return time + random.join("");
-}
-
-function nullableNumber(value: SQLInputValue | undefined): number | null {
-  return value === null || value === undefined ? null : Number(value);
-}
-
-function toSummary(row: Row): CallSummary {
-  return {
-    id: String(row.id),
-    funko: String(row.funko),
-    state: row.state as CallState,
-    phase: row.phase as CallPhase,
-    method: String(row.method),
-    target: String(row.target),
-    attempts: Number(row.attempts),
-    created: Number(row.created),
-    updated: Number(row.updated),
-    due: Number(row.due),
-    status: nullableNumber(row.status),
-    error: row.error === null ? null : String(row.error),
-    callbackUrl: row.callback_url === null ? null : String(row.callback_url),
-    callbackStatus: nullableNumber(row.callback_status),
-    bodyBytes: Number(row.body_bytes),
-  };
-}
-
-function toStoredCall(row: Row): StoredCall {
-  const answerBody = row.answer_body as Uint8Array | null;
-  return {
-    ...toSummary(row),
-    headers: JSON.parse(String(row.headers)),
-    body: row.body as Uint8Array | null,
-    remote: String(row.remote),
-    outcome: row.outcome === "done" || row.outcome === "failed" ? row.outcome : null,
-    answer: row.outcome === null || row.outcome === undefined ? null : {
-      status: Number(row.status ?? 502),
-      headers: JSON.parse(String(row.answer_headers ?? "[]")),
-      body: answerBody ?? new Uint8Array(0),
-    },
-  };
 }
