@@ -6,22 +6,14 @@
  *
  * @module
  */
+import type { NewCall } from "../../core/call_store.ts";
 import type { ServerRequest, ServerResponse } from "../../http1/mod.ts";
 
 /** The proxy's handler for `/funko/` requests. */
 export type FunkoHandler = (request: ServerRequest) => ServerResponse | Promise<ServerResponse | null>;
 
-/** What to send to the funko. */
-export interface Invocation {
-  funko: string;
-  method: string;
-  /** Path and query under the funko. */
-  target: string;
-  headers: [string, string][];
-  body: Uint8Array | null;
-  /** The original client's address, for X-Forwarded-For. */
-  remote: string;
-}
+/** What to send to the funko: a stored call's request. */
+export type Invocation = Pick<NewCall, "funko" | "method" | "target" | "headers" | "body" | "remote">;
 
 /** The funko's answer, read whole (up to a limit). */
 export interface Answer {
@@ -115,13 +107,7 @@ async function readUpTo(
     chunks.push(part);
     kept += part.byteLength;
   }
-  const out = new Uint8Array(kept);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return { body: out, truncated };
+  return { body: new Uint8Array(await new Blob(chunks as Uint8Array<ArrayBuffer>[]).arrayBuffer()), truncated };
 }
 
 /** What the callback gets besides the funko's own headers. */
