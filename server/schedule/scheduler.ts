@@ -46,6 +46,8 @@ export class Scheduler {
   #running = new Set<string>();
   /** Entries whose current run's skips were logged (once per run, not once a second). */
   #skipLogged = new Set<string>();
+  /** The last failure logged per entry. */
+  #lastFailure = new Map<string, string>();
   #inFlight = new Set<Promise<void>>();
   #refresher: ReturnType<typeof setInterval> | undefined;
   #stopping = new AbortController();
@@ -169,7 +171,11 @@ export class Scheduler {
       result = `error: ${(error as Error).message}`;
       ok = false;
     }
-    if (!ok) this.#options.log(`Schedule ${funko}/${entry.name}: ${result}`);
+    // A failure is logged when it starts or changes, not at every run of an entry that keeps failing.
+    const key = `${funko}\u0000${entry.name}`;
+    if (!ok && this.#lastFailure.get(key) !== result) this.#options.log(`Schedule ${funko}/${entry.name}: ${result}`);
+    if (ok) this.#lastFailure.delete(key);
+    else this.#lastFailure.set(key, result);
     await store.scheduleFinished(funko, entry.name, Date.now(), result, ok);
   }
 
