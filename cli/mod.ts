@@ -12,6 +12,7 @@ import type { Backend } from "./backend.ts";
 import { loginCommands } from "./commands/login.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { buildCommand } from "./commands/build.ts";
+import { callsCommands } from "./commands/calls.ts";
 import { deployCommand } from "./commands/deploy.ts";
 import { secretCommands } from "./commands/secret.ts";
 import { exportCommand } from "./commands/export.ts";
@@ -98,6 +99,7 @@ export function createProgram(ctx: CliContext) {
   exportCommand(program, ctx);
   secretCommands(program, ctx);
   program.commandsGroup("The server, and working on one:");
+  callsCommands(program, ctx);
   serveCommand(program, ctx);
   loginCommands(program, ctx);
   program.commandsGroup("Other:");

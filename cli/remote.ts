@@ -14,6 +14,7 @@ import type { Progress } from "../core/progress.ts";
 import type { RemoveResult } from "../core/remove.ts";
 import type { ScaleResult } from "../core/scale.ts";
 import type { FunkoStatus } from "../core/status.ts";
+import type { CallFilter, CallSummary } from "../core/call_store.ts";
 import { checkFunkoName } from "../core/names.ts";
 import { VERSION } from "../core/version.ts";
 import type { Backend, VersionInfo } from "./backend.ts";
@@ -129,6 +130,19 @@ export class RemoteBackend implements Backend {
     if (!funko) return await (await this.#request("GET", "/secrets")).json();
     const body = await (await this.#request("GET", `/funkos/${checkFunkoName(funko)}/secrets`)).json();
     return { [funko]: body.names };
+  }
+
+  async listCalls(filter: CallFilter): Promise<CallSummary[]> {
+    const query = { funko: filter.funko, state: filter.states?.join(","), limit: filter.limit?.toString() };
+    return await (await this.#request("GET", "/calls", { query })).json();
+  }
+
+  async retryCall(id: string): Promise<CallSummary> {
+    return await (await this.#request("POST", `/calls/${encodeURIComponent(id)}/retry`)).json();
+  }
+
+  async removeCall(id: string): Promise<CallSummary> {
+    return await (await this.#request("DELETE", `/calls/${encodeURIComponent(id)}`)).json();
   }
 
   async version(): Promise<VersionInfo> {

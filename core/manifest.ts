@@ -7,6 +7,8 @@
  */
 import { z } from "zod";
 import { FUNKO_NAME_PATTERN, FUNKO_NAME_RULE, LABELS } from "./names.ts";
+import { AsyncSettings, DEFAULT_ASYNC_SETTINGS } from "./async_settings.ts";
+import { Schedule } from "./schedule.ts";
 
 /** The name of the file that makes a folder a funko. */
 export const MANIFEST = "funko.yml";
@@ -74,6 +76,10 @@ export const FunkoSettings = z.object({
   drain: Duration.default("10s"),
   /** The instance healthcheck. */
   healthcheck: Healthcheck.default(Healthcheck.parse({})),
+  /** How asynchronous calls are delivered: attempts, delays, concurrency, body limit. */
+  async: AsyncSettings.default(DEFAULT_ASYNC_SETTINGS),
+  /** Requests the proxy makes on a schedule. */
+  schedule: Schedule.default([]),
 });
 
 /** Validated settings. */
@@ -149,7 +155,8 @@ export function memoryToBytes(size: string): number {
 /** The settings part of a manifest. */
 export function settingsOf(manifest: FunkoManifest): FunkoSettings {
   const { env, memory, cpus, scale, drain, healthcheck } = manifest;
-  return { env, scale, drain, healthcheck, ...(memory ? { memory } : {}), ...(cpus ? { cpus } : {}) };
+  const invocations = { async: manifest.async, schedule: manifest.schedule };
+  return { env, scale, drain, healthcheck, ...invocations, ...(memory ? { memory } : {}), ...(cpus ? { cpus } : {}) };
 }
 
 /** How long retiring instances get to finish, in milliseconds. */

@@ -27,6 +27,8 @@ import {
 import { Credentials, LoginThrottle, type PasswordSource } from "./admin/auth.ts";
 import type { ServerDeps } from "./admin/deps.ts";
 import { createProxy, drainInTable, InstanceKeeper, isFunkoTarget, RouteWatcher, RoutingTable } from "./proxy/mod.ts";
+import { isAsyncTarget, startInvocations } from "./async/mod.ts";
+import { WorkerCallStore } from "./async/worker_call_store.ts";
 
 const PING: ServerResponse = {
   status: 200,
@@ -167,6 +169,13 @@ async function prepare(
       return exists;
     },
   });
+  // Async calls and schedules go through the proxy's own handler, as any request does.
+  const invocations = await startInvocations({
+    docker,
+    store: await WorkerCallStore.open(options.data.root),
+    handler: proxy,
+    log: (message) => options.progress({ kind: "warning", text: message }),
+  });
   // The admin API and web UI load on their first request: a proxy that only proxies stays small.
   const stopping = new AbortController();
   const deps: ServerDeps = {
@@ -183,6 +192,7 @@ async function prepare(
     secrets,
     throttle: new LoginThrottle(),
     data: options.data,
+    invocations,
   };
   let app: Promise<{ fetch: FetchHandler }> | undefined;
   const admin = async (request: ServerRequest) => {
@@ -192,6 +202,7 @@ async function prepare(
 
   const handler: Http1Handler = (request) => {
     if (isFunkoTarget(request.target)) return proxy(request);
+    if (isAsyncTarget(request.target)) return invocations.accept(request);
     // The container's healthcheck: answered without loading the admin side.
     if (request.target === "/ping") return PING;
     return admin(request);
@@ -206,6 +217,7 @@ async function prepare(
 
   const finished = server.finished.finally(async () => {
     keeper.stop();
+    await invocations.stop();
     proxy.close();
     await watcher.stop();
     docker.close();
@@ -218,6 +230,8 @@ async function prepare(
       // First stop starting instances: when the engine itself is shutting down (it sends the proxy
       // SIGTERM too), starting containers it is stopping leaves it stale tasks it cannot restart.
       keeper.stop();
+      // Deliveries in flight are cut and stay queued, before the proxy's connections close under them.
+      const stopped = invocations.stop();
       server.shutdown();
       // Requests in flight get a moment to finish; streams that never end (followed logs, SSE
       // through the proxy) are then cut, so that a stop takes seconds, not the engine's patience.
@@ -226,7 +240,7 @@ async function prepare(
         proxy.close();
         server.closeAll();
       }, STREAM_GRACE_MS);
-      await finished;
+      await Promise.all([finished, stopped]);
       clearTimeout(cut);
     },
   };

@@ -25,6 +25,8 @@ import { requireToken } from "./auth_middleware.ts";
 import { jsonError } from "./errors.ts";
 import { NDJSON, operationResponse } from "./operation_stream.ts";
 import { receiveContext } from "./upload.ts";
+import { callsApi } from "./calls_api.ts";
+import { withInvocations } from "../../core/calls.ts";
 
 const LoginBody = z.object({ password: z.string() });
 const ScaleBody = z.object({ count: z.number() });
@@ -63,9 +65,13 @@ export function adminApi(deps: ServerDeps): Hono {
     return c.json({ faaso: VERSION, engine: engine.Version, api: engine.ApiVersion, data: deps.data.root });
   });
 
-  api.get("/funkos", async (c) => c.json(await status(lifecycle)));
+  const calls = deps.invocations.store;
+  api.get("/funkos", async (c) => c.json(await withInvocations(await status(lifecycle), calls)));
 
-  api.get("/funkos/:name", async (c) => c.json((await status(lifecycle, checkFunkoName(c.req.param("name"))))[0]));
+  api.get("/funkos/:name", async (c) => {
+    const name = checkFunkoName(c.req.param("name"));
+    return c.json((await withInvocations(await status(lifecycle, name), calls))[0]);
+  });
 
   api.get("/funkos/:name/scale", async (c) => {
     const name = checkFunkoName(c.req.param("name"));
@@ -169,6 +175,8 @@ export function adminApi(deps: ServerDeps): Hono {
   });
 
   api.get("/routes", (c) => c.json(deps.table.snapshot()));
+
+  api.route("/", callsApi(deps));
 
   return api;
 }

@@ -11,6 +11,7 @@ import type { LifecycleDeps } from "../../core/scale.ts";
 import type { SecretStore } from "../../core/secrets.ts";
 import type { RoutingTable } from "../proxy/routing_table.ts";
 import type { Credentials, LoginThrottle } from "./auth.ts";
+import type { Invocations } from "../async/mod.ts";
 
 /** What the server needs. */
 export interface ServerDeps {
@@ -30,6 +31,8 @@ export interface ServerDeps {
   data: DataFolder;
   /** Funko secrets. */
   secrets: SecretStore;
+  /** Async calls and schedules: their store, and the delivery loop's wake-up. */
+  invocations: Pick<Invocations, "store" | "wake">;
   /** Aborts when the server stops: ends streams that would otherwise never end (followed logs). */
   stopping: AbortSignal;
 }
