@@ -23,7 +23,7 @@ import {
 } from "./helpers.ts";
 import { buildAppImage, dockerCli, startRegistry, writeApp } from "./image_helpers.ts";
 import { startLoad } from "./load.ts";
-import { savedToken, startProxy } from "./proxy_helpers.ts";
+import { execInProxy, savedToken, startProxy } from "./proxy_helpers.ts";
 import { serve } from "./serve_helpers.ts";
 
 const SHOTS = join(ROOT, ".test-artifacts", "ui");
@@ -51,6 +51,9 @@ Deno.test("an image built outside FaaSO becomes a funko: proxy, scale, deploy un
       assert.match(created.stdout, new RegExp(`Created ${name}/funko.yml \\(image ${user}:v1\\)`));
       const manifest = parseYaml(await Deno.readTextFile(join(folder, "funko.yml")));
       assert.deepEqual(manifest, { name, image: `${user}:v1`, port: 8080, health: "none" });
+      // Settings as any funko has them.
+      const text = await Deno.readTextFile(join(folder, "funko.yml"));
+      await Deno.writeTextFile(join(folder, "funko.yml"), `${text}env:\n  GREETING: hello\nmemory: 128m\nscale: 2\n`);
     });
 
     await t.step(
@@ -71,18 +74,32 @@ Deno.test("an image built outside FaaSO becomes a funko: proxy, scale, deploy un
       },
     );
 
-    await t.step("up: it answers through the proxy on its own port, without a /ping of its own", async () => {
-      assert.equal((await proxy.cli(["up", name])).code, 0);
-      const [instance] = await instancesOf(docker, name);
-      assert.equal(instance?.port, 8080);
-      assert.equal(instance?.healthPath, null);
-      const answer = await fetch(`${base}/`);
-      assert.equal(answer.status, 200);
-      assert.equal(await answer.text(), `v1 ${instance?.name}`);
-      const ping = await fetch(`${base}/ping`);
-      assert.equal(ping.status, 404, "the app's own 404: FaaSO needed no /ping");
-      await ping.body?.cancel();
-    });
+    await t.step(
+      "up: its settings apply, and it answers through the proxy on its own port, without /ping",
+      async () => {
+        const secret = await proxy.cli(["secret", "add", name, "token"], { stdin: "s3cr3t" });
+        assert.equal(secret.code, 0, secret.stderr);
+        const up = await proxy.cli(["up", name]);
+        assert.equal(up.code, 0, up.stderr);
+        assert.match(up.stdout, /2 instances running/, "scale: 2 is its default scale");
+        const instances = await instancesOf(docker, name);
+        for (const instance of instances) {
+          assert.equal(instance.port, 8080);
+          assert.equal(instance.healthPath, null);
+          const inspect = await docker.containers.inspectOrNull(instance.id);
+          assert.ok(inspect?.Config.Env?.includes("GREETING=hello"), "env");
+          assert.equal(inspect?.HostConfig.Memory, 128 * 1024 * 1024, "memory");
+          assert.ok(inspect?.Mounts?.some((mount) => mount.Destination === "/secrets"), "secrets at /secrets");
+        }
+        await waitUntil(async () => await readyRoutes() === 2, "2 ready routes");
+        const answer = await fetch(`${base}/`);
+        assert.equal(answer.status, 200);
+        assert.match(await answer.text(), new RegExp(`^v1 (${instances.map((i) => i.name).join("|")})$`));
+        const ping = await fetch(`${base}/ping`);
+        assert.equal(ping.status, 404, "the app's own 404: FaaSO needed no /ping");
+        await ping.body?.cancel();
+      },
+    );
 
     await t.step("scale to 3: requests reach all three", async () => {
       const scaled = await proxy.cli(["scale", name, "3"]);
@@ -92,6 +109,13 @@ Deno.test("an image built outside FaaSO becomes a funko: proxy, scale, deploy un
       for (let i = 0; i < 60; i++) seen.add(await (await fetch(`${base}/`)).text());
       const names = (await instancesOf(docker, name)).map((instance) => `v1 ${instance.name}`).sort();
       assert.deepEqual([...seen].sort(), names);
+      // Other containers on faaso-net reach it by name at its own port.
+      const direct = await execInProxy(
+        proxy,
+        `exec 3<>/dev/tcp/${name}/8080 && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3`,
+      );
+      assert.match(direct.output, /^HTTP\/1\.[01] 200/);
+      assert.match(direct.output, new RegExp(`v1 faaso-${name}-\\w{6}$`));
     });
 
     await t.step("status shows the image, its port and its instances", async () => {
