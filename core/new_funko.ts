@@ -33,6 +33,22 @@ export async function newFunko(runtimeName: string, path: string): Promise<NewFu
     throw new FaasoError(`Cannot create the funko ${name}: name: ${parsed.error.issues[0]?.message}`);
   }
   const runtime = await resolveRuntime(runtimeName);
+  return await createFolder(name, path, async (folder) => {
+    const files = await writeTemplate(runtime, folder, { name, runtime: runtimeName, options: {} });
+    if (!files.includes(MANIFEST)) {
+      await Deno.writeTextFile(join(folder, MANIFEST), `name: ${name}\nruntime: ${runtimeName}\noptions: {}\n`);
+      files.push(MANIFEST);
+    }
+    return files;
+  });
+}
+
+/** Makes the folder `path` (refusing one that exists) and fills it; on any failure it is removed again. */
+async function createFolder(
+  name: string,
+  path: string,
+  fill: (folder: string) => Promise<string[]>,
+): Promise<NewFunkoResult> {
   const folder = resolve(path);
   try {
     await Deno.mkdir(folder);
@@ -43,12 +59,7 @@ export async function newFunko(runtimeName: string, path: string): Promise<NewFu
     throw error;
   }
   try {
-    const files = await writeTemplate(runtime, folder, { name, runtime: runtimeName, options: {} });
-    if (!files.includes(MANIFEST)) {
-      await Deno.writeTextFile(join(folder, MANIFEST), `name: ${name}\nruntime: ${runtimeName}\noptions: {}\n`);
-      files.push(MANIFEST);
-    }
-    return { name, folder, files: files.sort() };
+    return { name, folder, files: (await fill(folder)).sort() };
   } catch (error) {
     await Deno.remove(folder, { recursive: true }).catch(() => {});
     throw error;
@@ -87,22 +98,10 @@ export async function newImageFunko(path: string, options: ImageFunkoOptions): P
   }
   const text = imageManifest(name, options);
   parseManifest(text, `${name}/${MANIFEST}`);
-  const folder = resolve(path);
-  try {
-    await Deno.mkdir(folder);
-  } catch (error) {
-    if (error instanceof Deno.errors.AlreadyExists) {
-      throw new FaasoError(`Cannot create the funko ${name}: ${path} already exists`);
-    }
-    throw error;
-  }
-  try {
+  return await createFolder(name, path, async (folder) => {
     await Deno.writeTextFile(join(folder, MANIFEST), text);
-  } catch (error) {
-    await Deno.remove(folder, { recursive: true }).catch(() => {});
-    throw error;
-  }
-  return { name, folder, files: [MANIFEST] };
+    return [MANIFEST];
+  });
 }
 
 /** The funko.yml of an image funko, with comments that say what each line does. */

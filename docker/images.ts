@@ -103,6 +103,17 @@ export function splitImageReference(reference: string): { repository: string; ta
   return { repository: match[1]!, tag: match[3] ?? match[2] ?? "latest" };
 }
 
+/** The progress lines of a build or pull; a line that reports failure throws {@linkcode DockerStreamError}. */
+async function* checkedLines<T extends BuildMessage | PullMessage>(
+  body: ReadableStream<Uint8Array>,
+): AsyncGenerator<T> {
+  for await (const message of jsonLines<T>(body)) {
+    const failure = buildFailure(message);
+    if (failure !== undefined) throw new DockerStreamError(failure);
+    yield message;
+  }
+}
+
 /** Options for {@linkcode Images.build}. */
 export interface BuildOptions {
   /** Tags to give the image (`name:tag`). */
@@ -151,12 +162,7 @@ export class Images {
       signal: options.signal,
       expect: [200],
     });
-    if (!response.body) return;
-    for await (const message of jsonLines<BuildMessage>(response.body)) {
-      const failure = buildFailure(message);
-      if (failure !== undefined) throw new DockerStreamError(failure);
-      yield message;
-    }
+    if (response.body) yield* checkedLines<BuildMessage>(response.body);
   }
 
   /**
@@ -179,12 +185,7 @@ export class Images {
       signal: options.signal,
       expect: [200],
     });
-    if (!response.body) return;
-    for await (const message of jsonLines<PullMessage>(response.body)) {
-      const failure = buildFailure(message);
-      if (failure !== undefined) throw new DockerStreamError(failure);
-      yield message;
-    }
+    if (response.body) yield* checkedLines<PullMessage>(response.body);
   }
 
   /** Lists images, optionally filtered (`{ reference: ["faaso-*"], label: [...] }`). */
