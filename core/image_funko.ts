@@ -130,6 +130,16 @@ export async function resolveImage(
 }
 
 /**
+ * The one TCP port an image declares (`EXPOSE 80`), when the engine has the
+ * image and it declares exactly one: a good guess at the port of its app.
+ */
+export async function exposedPort(docker: Docker, reference: string): Promise<number | undefined> {
+  const image = await docker.images.inspectOrNull(reference);
+  const ports = Object.keys(image?.Config.ExposedPorts ?? {}).filter((port) => port.endsWith("/tcp"));
+  return ports.length === 1 ? Number.parseInt(ports[0]!, 10) : undefined;
+}
+
+/**
  * The Dockerfile of an image funko: FROM the image, the port exposed and,
  * when funko.yml gives a command, Docker's healthcheck. Instructions that
  * change only the image's configuration: no layer is added.

@@ -71,6 +71,10 @@ Deno.test("an image built outside FaaSO becomes a funko: proxy, scale, deploy un
         assert.equal(JSON.parse(labels["faaso.settings"] ?? "{}").port, 8080);
         assert.match(labels["faaso.source-hash"] ?? "", /^[0-9a-f]{64}$/);
         assert.equal(image?.Size, (await docker.images.inspectOrNull(`${user}:v1`))?.Size, "no layer added");
+        // The image now EXPOSEs its port: faaso new of it finds the port by itself.
+        const guessed = await faasoOk(["new", "guessed", "--image", `faaso-${name}:latest`], { cwd: work.path });
+        assert.match(guessed.stdout, /port 8080 from its EXPOSE/);
+        assert.equal(parseYaml(await Deno.readTextFile(join(work.path, "guessed", "funko.yml"))).port, 8080);
       },
     );
 

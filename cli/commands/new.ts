@@ -21,7 +21,7 @@ export function newCommand(program: Command, ctx: CliContext): void {
     )
     .option("-r, --runtime <runtime>", "runtime name or folder, or `list`")
     .option("--image <ref>", "run this image instead of code (registry.example.com/team/app:1.4)")
-    .option("--port <port>", "with --image: the port the image's app listens on (default 3000)")
+    .option("--port <port>", "with --image: the port its app listens on (default: the one it EXPOSEs, else 3000)")
     .option("--health <path>", "with --image: a path whose GET answers 2xx when ready, or none (the default)")
     .argument("[name]", "folder to create; its name is the funko's name")
     .option("-l, --local", "accepted for symmetry: new always works on this machine")
@@ -37,13 +37,20 @@ export function newCommand(program: Command, ctx: CliContext): void {
           throw new FaasoError("Cannot create a funko with both --image and -r: it runs an image or builds code");
         }
         if (!name) throw new FaasoError("Cannot create a funko: give its name, as in faaso new web --image nginx:1.27");
-        const port = options.port === undefined ? undefined : parsePort(options.port);
+        let port = options.port === undefined ? undefined : parsePort(options.port);
+        const guessed = port === undefined ? await guessPort(options.image) : undefined;
+        port ??= guessed;
         const created = await (await import("../../core/new_funko.ts")).newImageFunko(name, {
           image: options.image,
           port,
           health: options.health,
         });
-        ctx.output.print(`Created ${name}/${created.files[0]} (image ${options.image})`);
+        const from = guessed
+          ? `, port ${guessed} from its EXPOSE`
+          : port
+          ? ""
+          : ", port 3000: give --port if it differs";
+        ctx.output.print(`Created ${name}/${created.files[0]} (image ${options.image}${from})`);
         ctx.output.print(`Next: faaso build ${name} && faaso up ${created.name}`);
         return;
       }
@@ -58,6 +65,23 @@ export function newCommand(program: Command, ctx: CliContext): void {
       ctx.output.print(`Created ${name}/ (runtime ${options.runtime}): ${created.files.join(", ")}`);
       ctx.output.print(`Next: edit it, then faaso build ${name} && faaso up ${created.name}`);
     });
+}
+
+/** The port the image declares, when this machine's engine has it; undefined otherwise (no engine is fine). */
+async function guessPort(image: string): Promise<number | undefined> {
+  const [{ Docker, isImageReference }, { exposedPort }] = await Promise.all([
+    import("../../docker/mod.ts"),
+    import("../../core/image_funko.ts"),
+  ]);
+  if (!isImageReference(image)) return undefined;
+  const docker = Docker.fromEnv();
+  try {
+    return await exposedPort(docker, image);
+  } catch {
+    return undefined;
+  } finally {
+    docker.close();
+  }
 }
 
 /** Parses --port: a whole number from 1 to 65535. */
