@@ -1,7 +1,8 @@
 /**
  * Remote mode: the same operations as local mode, done by a FaaSO server
  * through its admin API. A build is merged and rendered here, exactly as in
- * local mode, and uploaded as a tar.gz.
+ * local mode, and uploaded as a tar.gz; an image funko's build sends only the
+ * image's reference and settings, and the server's engine finds the image.
  *
  * @module
  */
@@ -50,10 +51,23 @@ export class RemoteBackend implements Backend {
   }
 
   async build(folder: string, options: BuildOptions, progress: Progress): Promise<BuildResult> {
-    const [{ prepareBuild }, { tarFiles }] = await Promise.all([
+    const [{ imageSourceOf, loadBuildFunko, prepareBuild }, { tarFiles }] = await Promise.all([
       import("../core/build_folder.ts"),
       import("../core/archive.ts"),
     ]);
+    const funko = await loadBuildFunko(folder, options);
+    if (funko.image) {
+      // The server's engine resolves (or pulls) the image itself: nothing is uploaded.
+      const source = imageSourceOf(funko, options);
+      return await this.#operation<BuildResult>("POST", `/funkos/${source.name}/image`, progress, {
+        json: {
+          image: source.image,
+          settings: source.settings,
+          pull: options.pull ?? false,
+          no_cache: !!options.noCache,
+        },
+      });
+    }
     await using prepared = await prepareBuild(folder, options);
     progress({ kind: "step", text: `Uploading ${prepared.files.length} files to ${this.where}` });
     return await this.#operation<BuildResult>("POST", `/funkos/${prepared.info.name}/build`, progress, {

@@ -21,6 +21,8 @@ export interface BuildOptions {
   name?: string;
   /** Build the folder as it is, without merging its runtime. */
   noRuntime?: boolean;
+  /** Pull an image funko's image even when the engine has it (a tag such as `latest` may have moved). */
+  pull?: boolean;
   /** Aborts the build. */
   signal?: AbortSignal;
 }
@@ -43,10 +45,29 @@ export interface ContextInfo {
   name: string;
   /** The runtime it was merged with (empty when none). */
   runtime: string;
+  /** The image an image funko is made from (label `faaso.image`). */
+  image?: string;
   /** SHA-256 of the context. */
   sourceHash: string;
   /** How instances of the image run. */
   settings: FunkoSettings;
+  /**
+   * The context's Dockerfile already sets {@linkcode imageLabels} in one LABEL
+   * instruction: the engine turns each label passed with the build request
+   * into a step of its own, which costs more than an image funko's build.
+   */
+  labelled?: boolean;
+}
+
+/** The labels of a funko's image: funko, runtime, source hash, settings and, for an image funko, its image. */
+export function imageLabels(info: ContextInfo): Record<string, string> {
+  return {
+    [LABELS.funko]: info.name,
+    [LABELS.runtime]: info.runtime,
+    [LABELS.sourceHash]: info.sourceHash,
+    [LABELS.settings]: JSON.stringify(info.settings),
+    ...(info.image ? { [LABELS.image]: info.image } : {}),
+  };
 }
 
 /**
@@ -68,12 +89,7 @@ export async function buildImage(
   try {
     const messages = docker.images.build(context, {
       tags: [`${repo}:${stamp}`],
-      labels: {
-        [LABELS.funko]: info.name,
-        [LABELS.runtime]: info.runtime,
-        [LABELS.sourceHash]: info.sourceHash,
-        [LABELS.settings]: JSON.stringify(info.settings),
-      },
+      labels: info.labelled ? undefined : imageLabels(info),
       buildArgs: options.buildArgs,
       noCache: options.noCache,
       signal: options.signal,

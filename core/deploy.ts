@@ -11,6 +11,7 @@ import { drainMs, settingsFromLabels } from "./manifest.ts";
 import type { Instance } from "./instances.ts";
 import { buildTag, latestImage } from "./names.ts";
 import { type Progress, silent } from "./progress.ts";
+import { ReadinessTracker } from "./readiness.ts";
 import { isLive, type LifecycleDeps, retireAndRemove } from "./scale.ts";
 import { counted } from "./words.ts";
 
@@ -120,9 +121,10 @@ async function waitHealthy(
   timeoutMs: number,
 ): Promise<{ instance: Instance; reason: string } | undefined> {
   const deadline = Date.now() + timeoutMs;
+  const readiness = new ReadinessTracker();
   while (true) {
     const now = await Promise.all(instances.map((instance) => deps.instances.get(instance.id)));
-    let waiting: Instance | undefined;
+    let waiting: { instance: Instance; reason?: string } | undefined;
     for (const [i, current] of now.entries()) {
       const instance = instances[i]!;
       if (!current) return { instance, reason: "disappeared" };
@@ -133,11 +135,18 @@ async function waitHealthy(
       if ((current.restarts ?? 0) > 0) {
         return { instance, reason: `crashed (restarted ${counted(current.restarts ?? 0, "time")})` };
       }
-      const ready = current.state === "running" && (current.health === "healthy" || current.health === "none");
-      if (!ready) waiting = instance;
+    }
+    // Docker's verdict, or without a Docker healthcheck FaaSO's probe of the health path or port.
+    const looks = await Promise.all(now.map((current) => readiness.check(current!)));
+    for (const [i, look] of looks.entries()) {
+      if (look.kind === "failed") return { instance: instances[i]!, reason: look.reason };
+      if (look.kind === "waiting") waiting ??= { instance: instances[i]!, reason: look.reason };
     }
     if (!waiting) return undefined;
-    if (Date.now() >= deadline) return { instance: waiting, reason: `did not become healthy in ${timeoutMs / 1000} s` };
+    if (Date.now() >= deadline) {
+      const why = waiting.reason ? ` (last check: ${waiting.reason})` : "";
+      return { instance: waiting.instance, reason: `did not become healthy in ${timeoutMs / 1000} s${why}` };
+    }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }

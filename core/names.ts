@@ -21,6 +21,12 @@ export const LABELS = {
   settings: "faaso.settings",
   /** What a container is to FaaSO: `instance` (a funko's) or `proxy`. */
   role: "faaso.role",
+  /** The image an image funko was made from, as funko.yml names it, on images. */
+  image: "faaso.image",
+  /** The port an instance's app listens on, on instances: the proxy reads it from the listing. */
+  port: "faaso.port",
+  /** An instance's health path, or `none` (its port's acceptance), on instances. */
+  health: "faaso.health",
 } as const;
 
 /** A funko's name: a DNS label that is also a valid Docker image name. */

@@ -39,6 +39,8 @@ export interface FunkoStatus {
   name: string;
   /** The runtime its latest image was built from. */
   runtime: string;
+  /** The image its latest image was made from, for an image funko (funko.yml's `image:`); else empty. */
+  image: string;
   /** Running instances. */
   scale: number;
   /** How instances of the latest image run: env, limits, default scale, drain, healthcheck. */
@@ -79,6 +81,7 @@ export async function status(deps: LifecycleDeps, name?: string): Promise<FunkoS
     return {
       name: funko,
       runtime: latestImage?.Labels?.[LABELS.runtime] ?? "",
+      image: latestImage?.Labels?.[LABELS.image] ?? "",
       settings: settingsFromLabels(latestImage?.Labels),
       scale: funkoInstances.filter(isLive).length,
       latest: latestImage ? toImageStatus(latestImage, funko) : null,

@@ -15,7 +15,8 @@ export function buildCommand(program: Command, ctx: CliContext): void {
     .summary("build funko folders into images")
     .description(
       "Build each funko FOLDER into the image faaso-NAME, tagged with its UTC build time and, once the " +
-        "build succeeded, latest. A failed build leaves latest where it was.",
+        "build succeeded, latest. A failed build leaves latest where it was. A funko whose funko.yml names " +
+        "an image: gets that image (the engine's copy, else pulled), labelled as FaaSO's.",
     )
     .argument("<folders...>", "funko folders (each with a funko.yml)")
     .addHelpText(
@@ -29,6 +30,7 @@ export function buildCommand(program: Command, ctx: CliContext): void {
     )
     .option("--name <name>", "build under this name instead of funko.yml's")
     .option("--no-runtime", "build the folder as it is, with its own Dockerfile")
+    .option("--pull", "pull an image funko's image even when the engine has it (a moved tag such as latest)")
     .option("-q, --quiet", "do not show the engine's build output")
     .option("--deploy", "then deploy each funko built (see faaso deploy)")
     .option("--timeout <seconds>", "with --deploy: how long new instances get to become healthy", "120")
@@ -48,6 +50,7 @@ export function buildCommand(program: Command, ctx: CliContext): void {
             buildArgs: options.buildArg,
             name: options.name,
             noRuntime: !options.runtime,
+            pull: options.pull,
           }, progress), options.quiet);
         results.push(result);
         if (!options.json) ctx.output.print(`Built ${result.tags.join(" and ")} (${result.imageId.slice(7, 19)})`);

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
+import { readyWhen } from "../../core/manifest.ts";
 import type { FunkoStatus } from "../../core/status.ts";
 import { ago } from "../../core/time.ts";
 import { counted } from "../../core/words.ts";
@@ -35,9 +36,9 @@ export function printStatus(output: Output, funkos: FunkoStatus[], detailed: boo
   const c = output.colors;
   for (const funko of funkos) {
     const latest = funko.latest ? `${funko.latest.tags.find((t) => t !== "latest") ?? "latest"}` : "no image";
+    const origin = funko.image ? `image ${funko.image}` : `runtime ${funko.runtime || "-"}`;
     output.print(
-      `${c.bold(funko.name)}  runtime ${funko.runtime || "-"}  ${counted(funko.scale, "instance")} running  ` +
-        `latest ${latest}` +
+      `${c.bold(funko.name)}  ${origin}  ${counted(funko.scale, "instance")} running  latest ${latest}` +
         (funko.latest ? ` (${ago(funko.latest.created)})` : ""),
     );
     if (funko.instances.length === 0) output.print("  no instances");
@@ -55,8 +56,14 @@ export function printStatus(output: Output, funkos: FunkoStatus[], detailed: boo
         }, cpus ${settings.cpus ?? "unlimited"}, ` +
           `drain ${settings.drain}`,
       );
+      output.print(`  serves: port ${settings.port}, ready when ${readyWhen(settings)}`);
+      const own = funko.runtime
+        ? "the runtime's GET /ping"
+        : funko.image
+        ? "the image's own, if any"
+        : "the Dockerfile's, if any";
       output.print(
-        `  healthcheck: ${health.command ?? "the runtime's GET /ping"} every ${health.interval} ` +
+        `  healthcheck: ${health.command ?? own} every ${health.interval} ` +
           `(timeout ${health.timeout}, start period ${health.start_period}, ${health.retries} retries)`,
       );
       const env = Object.entries(settings.env);

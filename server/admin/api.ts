@@ -9,7 +9,8 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { buildImage } from "../../core/build.ts";
 import { FaasoError } from "../../core/errors.ts";
-import { formatIssues, FunkoSettings } from "../../core/manifest.ts";
+import { buildFromImage } from "../../core/image_funko.ts";
+import { formatIssues, FunkoSettings, ImageReference } from "../../core/manifest.ts";
 import { checkFunkoName } from "../../core/names.ts";
 import { funkoLogs } from "../../core/logs.ts";
 import { deploy } from "../../core/deploy.ts";
@@ -31,6 +32,13 @@ import { withInvocations } from "../../core/calls.ts";
 const LoginBody = z.object({ password: z.string() });
 const ScaleBody = z.object({ count: z.number() });
 const BuildArgs = z.record(z.string(), z.string());
+/** `POST funkos/NAME/image`: make NAME's image from an image the server's engine has or can pull. */
+const ImageBody = z.object({
+  image: ImageReference,
+  settings: FunkoSettings,
+  pull: z.boolean().default(false),
+  no_cache: z.boolean().default(false),
+}).strict();
 const DeployBody = z.object({
   timeout: z.number().positive().max(3600).default(120),
   force: z.boolean().default(false),
@@ -118,6 +126,17 @@ export function adminApi(deps: ServerDeps): Hono {
         progress,
       );
     }, c.req.raw.signal);
+  });
+
+  api.post("/funkos/:name/image", async (c) => {
+    const name = checkFunkoName(c.req.param("name"));
+    const body = ImageBody.safeParse(await c.req.json().catch(() => null));
+    if (!body.success) throw new FaasoError(`Cannot build ${name} from an image: ${formatIssues(body.error)}`);
+    const { image, settings, pull, no_cache: noCache } = body.data;
+    return operationResponse(
+      (progress, signal) => buildFromImage(deps.docker, { name, image, settings }, { pull, noCache, signal }, progress),
+      c.req.raw.signal,
+    );
   });
 
   api.get("/funkos/:name/logs", async (c) => {

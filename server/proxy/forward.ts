@@ -14,7 +14,7 @@ import {
   type ServerResponse,
   UpstreamError,
 } from "../../http1/mod.ts";
-import { type Endpoint, FUNKO_PORT, type RoutingTable } from "./routing_table.ts";
+import type { Endpoint, RoutingTable } from "./routing_table.ts";
 import { relayWebSocket } from "./websocket_relay.ts";
 
 /** Headers that concern one connection only (RFC 9110 section 7.6.1), never forwarded. */
@@ -91,9 +91,14 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
       return jsonAnswer(404, "unknown_funko", `There is no funko named ${JSON.stringify(target.funko)}`);
     }
     if (table.knows(target.funko) || await options.funkoExists(target.funko)) {
-      return jsonAnswer(503, "no_instance", `Funko ${target.funko} has no healthy instance right now`, [
-        ["retry-after", "2"],
-      ]);
+      // Why the instances are not ready, when their probes say: the port never opened, the health path 404s.
+      const problems = table.problems(target.funko);
+      return jsonAnswer(
+        503,
+        "no_instance",
+        `Funko ${target.funko} has no healthy instance right now${problems ? ` (${problems})` : ""}`,
+        [["retry-after", "2"]],
+      );
     }
     return jsonAnswer(404, "unknown_funko", `There is no funko named ${target.funko}`);
   }
@@ -106,7 +111,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
   ): Promise<ServerResponse | null> {
     const headers = forwardHeaders(request, target.funko);
     if (request.header("upgrade")?.toLowerCase() === "websocket") {
-      return relayWebSocket(request, endpoint.address, FUNKO_PORT, target.rest + target.query, headers);
+      return relayWebSocket(request, endpoint.address, endpoint.port, target.rest + target.query, headers);
     }
     return forward(request, target, endpoint, headers);
   }
@@ -122,7 +127,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     for (let attempt = 0;; attempt++) {
       endpoint.inFlight++;
       try {
-        const upstream = await pool.request(endpoint.address, FUNKO_PORT, {
+        const upstream = await pool.request(endpoint.address, endpoint.port, {
           method: request.method,
           target: target.rest + target.query,
           headers,

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { readyWhen } from "../../../core/manifest.ts";
 import type { FunkoStatus, InstanceStatus } from "../../../core/status.ts";
 import { ago } from "../../../core/time.ts";
 import { InvocationsSection } from "./invocations.tsx";
@@ -114,8 +115,10 @@ export function FunkoCard(props: { funko: FunkoStatus; csrf: string }) {
             <a href={`${base}`}>{funko.name}</a>
           </h2>
           <p>
-            {funko.runtime || "own Dockerfile"} · {funko.scale} running ·{" "}
-            {funko.latest ? `image ${stamp ?? "latest"}, built ${ago(funko.latest.created)}` : "no image"}
+            {funko.image ? `image ${funko.image}` : funko.runtime || "own Dockerfile"} ·{" "}
+            <span title={`ready when ${readyWhen(funko.settings)}`}>port {funko.settings.port}</span> · {funko.scale}
+            {" "}
+            running · {funko.latest ? `image ${stamp ?? "latest"}, built ${ago(funko.latest.created)}` : "no image"}
             {outOfDate && (
               <>
                 {" "}
