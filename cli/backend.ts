@@ -36,7 +36,11 @@ export interface VersionInfo {
 export interface Backend {
   /** "this machine", or the server's URL. */
   readonly where: string;
-  /** Builds the funko in a local folder. */
+  /**
+   * Builds the funko in a local folder. A mirror or network left unset in
+   * `options` is the setting of the machine that builds: this one's
+   * environment, or the server's own.
+   */
   build(folder: string, options: BuildOptions, progress: Progress): Promise<BuildResult>;
   /** Running instances of a funko. */
   currentScale(funko: string): Promise<number>;
@@ -84,8 +88,12 @@ export class LocalBackend implements Backend {
   }
 
   async build(folder: string, options: BuildOptions, progress: Progress): Promise<BuildResult> {
-    const { buildFunko } = await import("../core/build_folder.ts");
-    return await buildFunko(this.#deps.docker, folder, options, progress);
+    const [{ buildFunko }, { buildSettingsFromEnv, withDefaults }] = await Promise.all([
+      import("../core/build_folder.ts"),
+      import("../core/build_settings.ts"),
+    ]);
+    const settings = withDefaults(options, buildSettingsFromEnv());
+    return await buildFunko(this.#deps.docker, folder, { ...options, ...settings }, progress);
   }
 
   async currentScale(funko: string): Promise<number> {

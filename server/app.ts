@@ -8,6 +8,7 @@
  */
 import { Hono } from "hono";
 import type { Docker } from "../docker/mod.ts";
+import type { BuildSettings } from "../core/build_settings.ts";
 import type { InstanceBackend } from "../core/instances.ts";
 import type { LifecycleDeps } from "../core/scale.ts";
 import type { SecretStore } from "../core/secrets.ts";
@@ -39,6 +40,8 @@ export interface ServerDeps {
   secrets: SecretStore;
   /** Aborts when the server stops: ends streams that would otherwise never end (followed logs). */
   stopping: AbortSignal;
+  /** The mirror and network of the builds it does, unless a build asks for others. */
+  build?: BuildSettings;
 }
 
 /** The header every admin answer carries, so clients can compare versions. */

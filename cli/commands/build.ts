@@ -6,6 +6,7 @@
 import { type Command, Option } from "@commander-js/extra-typings";
 import { FaasoError } from "../../core/errors.ts";
 import type { BuildResult } from "../../core/build.ts";
+import { checkBuildNetwork, checkGithubMirror } from "../../core/build_settings.ts";
 import type { CliContext } from "../context.ts";
 import { deployTimeout, runDeploy } from "./deploy.ts";
 
@@ -23,6 +24,16 @@ export function buildCommand(program: Command, ctx: CliContext): void {
       new Option("--build-arg <KEY=VALUE>", "a Docker build argument (repeatable)")
         .argParser((value, previous: Record<string, string> = {}) => ({ ...previous, ...parseBuildArg(value) })),
     )
+    .option(
+      "--github-mirror <url>",
+      "fetch what the build downloads from github.com from this mirror (the build argument GITHUB_MIRROR; " +
+        "local default: env FAASO_GITHUB_MIRROR; on a server: its own setting)",
+    )
+    .option(
+      "--build-network <name>",
+      "the network the build's RUN steps join, e.g. where the mirror answers by name " +
+        "(local default: env FAASO_BUILD_NETWORK; on a server: its own setting)",
+    )
     .option("--name <name>", "build under this name instead of funko.yml's")
     .option("--no-runtime", "build the folder as it is, with its own Dockerfile")
     .option("-q, --quiet", "do not show the engine's build output")
@@ -35,6 +46,12 @@ export function buildCommand(program: Command, ctx: CliContext): void {
         throw new FaasoError("Cannot use --name with several folders: each would get the same name");
       }
       if (options.deploy) deployTimeout(options.timeout);
+      const githubMirror = options.githubMirror === undefined
+        ? undefined
+        : checkGithubMirror(options.githubMirror, "--github-mirror");
+      const network = options.buildNetwork === undefined
+        ? undefined
+        : checkBuildNetwork(options.buildNetwork, "--build-network");
       const backend = await ctx.backend(options);
       const results: BuildResult[] = [];
       for (const folder of folders) {
@@ -44,6 +61,8 @@ export function buildCommand(program: Command, ctx: CliContext): void {
             buildArgs: options.buildArg,
             name: options.name,
             noRuntime: !options.runtime,
+            githubMirror,
+            network,
           }, progress), options.quiet);
         results.push(result);
         if (!options.json) ctx.output.print(`Built ${result.tags.join(" and ")} (${result.imageId.slice(7, 19)})`);

@@ -4,6 +4,12 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
+import {
+  BUILD_NETWORK_ENV,
+  checkBuildNetwork,
+  checkGithubMirror,
+  GITHUB_MIRROR_ENV,
+} from "../../core/build_settings.ts";
 import { FaasoError } from "../../core/errors.ts";
 import { type CliContext, readPassword } from "../context.ts";
 
@@ -24,6 +30,16 @@ export function serveCommand(program: Command, ctx: CliContext): void {
       "how long to wait for a funko's answer (env FAASO_UPSTREAM_TIMEOUT)",
       Deno.env.get("FAASO_UPSTREAM_TIMEOUT") ?? "60",
     )
+    .option(
+      "--github-mirror <url>",
+      `builds fetch what they download from github.com from this mirror (env ${GITHUB_MIRROR_ENV})`,
+      Deno.env.get(GITHUB_MIRROR_ENV) || undefined,
+    )
+    .option(
+      "--build-network <name>",
+      `the network builds' RUN steps join, e.g. where the mirror answers (env ${BUILD_NETWORK_ENV})`,
+      Deno.env.get(BUILD_NETWORK_ENV) || undefined,
+    )
     .option("--hash-password", "read a password from stdin, print its hash for config.yml's password_hash, and exit")
     .option("-l, --local", "accepted for symmetry: serve always runs on this machine")
     .action(async (options) => {
@@ -40,6 +56,10 @@ export function serveCommand(program: Command, ctx: CliContext): void {
       if (!(timeout > 0)) {
         throw new FaasoError(`--upstream-timeout ${options.upstreamTimeout}: use a number of seconds`);
       }
+      const build = {
+        ...(options.githubMirror ? { githubMirror: checkGithubMirror(options.githubMirror, "--github-mirror") } : {}),
+        ...(options.buildNetwork ? { network: checkBuildNetwork(options.buildNetwork, "--build-network") } : {}),
+      };
       const progress = (event: { kind: string; text: string }) =>
         event.kind === "warning" ? ctx.output.warn(event.text) : ctx.output.print(event.text);
       const [{ DataFolder }, { startServer }] = await Promise.all([
@@ -52,6 +72,7 @@ export function serveCommand(program: Command, ctx: CliContext): void {
         data: options.data ? new DataFolder(options.data) : DataFolder.fromEnv(),
         password: Deno.env.get("FAASO_PASSWORD") || undefined,
         upstreamTimeoutMs: timeout * 1000,
+        build,
         progress,
       });
       if (server.generatedPassword) {
