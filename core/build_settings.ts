@@ -58,14 +58,35 @@ export function checkBuildNetwork(name: string, where: string): string {
   return name;
 }
 
+/** Where each setting came from, for errors: a flag, a variable, a query parameter. */
+export interface BuildSettingSources {
+  githubMirror: string;
+  network: string;
+}
+
+/** The flags' names, for {@linkcode checkBuildSettings}. */
+export const BUILD_SETTING_FLAGS: BuildSettingSources = {
+  githubMirror: "--github-mirror",
+  network: "--build-network",
+};
+
+/** Checks the settings given (empty counts as unset), naming each one's source in errors. */
+export function checkBuildSettings(
+  values: { githubMirror?: string; network?: string },
+  sources: BuildSettingSources,
+): BuildSettings {
+  return {
+    ...(values.githubMirror ? { githubMirror: checkGithubMirror(values.githubMirror, sources.githubMirror) } : {}),
+    ...(values.network ? { network: checkBuildNetwork(values.network, sources.network) } : {}),
+  };
+}
+
 /** The settings in `FAASO_GITHUB_MIRROR` and `FAASO_BUILD_NETWORK` (empty counts as unset), checked. */
 export function buildSettingsFromEnv(env: Pick<typeof Deno.env, "get"> = Deno.env): BuildSettings {
-  const mirror = env.get(GITHUB_MIRROR_ENV);
-  const network = env.get(BUILD_NETWORK_ENV);
-  return {
-    ...(mirror ? { githubMirror: checkGithubMirror(mirror, GITHUB_MIRROR_ENV) } : {}),
-    ...(network ? { network: checkBuildNetwork(network, BUILD_NETWORK_ENV) } : {}),
-  };
+  return checkBuildSettings(
+    { githubMirror: env.get(GITHUB_MIRROR_ENV), network: env.get(BUILD_NETWORK_ENV) },
+    { githubMirror: GITHUB_MIRROR_ENV, network: BUILD_NETWORK_ENV },
+  );
 }
 
 /** `explicit` (a build's flags) over `defaults` (the machine's settings), field by field. */

@@ -8,7 +8,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { buildImage } from "../core/build.ts";
-import { type BuildSettings, checkBuildNetwork, checkGithubMirror, withDefaults } from "../core/build_settings.ts";
+import { checkBuildSettings, withDefaults } from "../core/build_settings.ts";
 import { FaasoError } from "../core/errors.ts";
 import { formatIssues, FunkoSettings } from "../core/manifest.ts";
 import { checkFunkoName } from "../core/names.ts";
@@ -99,7 +99,14 @@ export function adminApi(deps: ServerDeps): Hono {
     if (!buildArgs.success) throw new FaasoError("Cannot build: build_args must be a JSON object of strings");
     const settings = FunkoSettings.safeParse(parseJson(c.req.query("settings") ?? "{}"));
     if (!settings.success) throw new FaasoError(`Cannot build ${name}: settings: ${formatIssues(settings.error)}`);
-    const how = buildSettingsOf(c.req.query("github_mirror"), c.req.query("build_network"), deps.build ?? {});
+    // A build's own mirror and network, else the server's.
+    const how = withDefaults(
+      checkBuildSettings(
+        { githubMirror: c.req.query("github_mirror"), network: c.req.query("build_network") },
+        { githubMirror: "github_mirror", network: "build_network" },
+      ),
+      deps.build ?? {},
+    );
     const context = await receiveContext(c.req.raw.body, deps.data.uploadsFolder);
     return operationResponse(async (progress, signal) => {
       await using received = context;
@@ -198,12 +205,4 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** A build's own mirror and network (query parameters), else the server's. */
-function buildSettingsOf(mirror: string | undefined, network: string | undefined, server: BuildSettings) {
-  return withDefaults({
-    ...(mirror ? { githubMirror: checkGithubMirror(mirror, "github_mirror") } : {}),
-    ...(network ? { network: checkBuildNetwork(network, "build_network") } : {}),
-  }, server);
 }

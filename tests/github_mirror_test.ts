@@ -82,6 +82,16 @@ Deno.test("builds reach a github mirror by name: flags, variables, the server's 
         assert.match(run.stderr, message);
         assert.equal((await docker.images.list({ reference: [`faaso-${bad}`] })).length, 0);
       }
+      const serve = await faaso(["serve", "--port", "0", "--build-network", "a:b"], {
+        env: { FAASO_GITHUB_MIRROR: "http://ok", FAASO_DATA: join(folder.path, "never-made") },
+      });
+      assert.equal(serve.code, 1);
+      assert.match(serve.stderr, /--build-network a:b: use a network's name/);
+      const serveEnv = await faaso(["serve", "--port", "0"], {
+        env: { FAASO_GITHUB_MIRROR: "nonsense", FAASO_DATA: join(folder.path, "never-made") },
+      });
+      assert.equal(serveEnv.code, 1);
+      assert.match(serveEnv.stderr, /FAASO_GITHUB_MIRROR nonsense: use an http/);
     });
 
     await t.step(
@@ -92,6 +102,11 @@ Deno.test("builds reach a github mirror by name: flags, variables, the server's 
         });
         const remote = (args: string[], env: Record<string, string> = {}) =>
           proxy.cli(["build", "--no-cache", ...args, folder.path], { env });
+        const logs = await new Deno.Command("docker", { args: ["logs", proxy.id], stdout: "piped" }).output();
+        assert.match(
+          new TextDecoder().decode(logs.stdout),
+          new RegExp(`Builds: GitHub from ${MIRROR_URL}, RUN steps on the network ${mirror.network}`),
+        );
         const run = await remote([], { FAASO_GITHUB_MIRROR: "http://only-here.invalid", FAASO_BUILD_NETWORK: "nope" });
         assert.equal(run.code, 0, run.stderr);
         assert.equal(mirrorSeen(run), MIRROR_URL);

@@ -6,7 +6,7 @@
 import { type Command, Option } from "@commander-js/extra-typings";
 import { FaasoError } from "../../core/errors.ts";
 import type { BuildResult } from "../../core/build.ts";
-import { checkBuildNetwork, checkGithubMirror } from "../../core/build_settings.ts";
+import { BUILD_SETTING_FLAGS, checkBuildSettings } from "../../core/build_settings.ts";
 import type { CliContext } from "../context.ts";
 import { deployTimeout, runDeploy } from "./deploy.ts";
 
@@ -46,12 +46,11 @@ export function buildCommand(program: Command, ctx: CliContext): void {
         throw new FaasoError("Cannot use --name with several folders: each would get the same name");
       }
       if (options.deploy) deployTimeout(options.timeout);
-      const githubMirror = options.githubMirror === undefined
-        ? undefined
-        : checkGithubMirror(options.githubMirror, "--github-mirror");
-      const network = options.buildNetwork === undefined
-        ? undefined
-        : checkBuildNetwork(options.buildNetwork, "--build-network");
+      // Only what was given: the machine that builds fills in its own settings (see Backend.build).
+      const settings = checkBuildSettings(
+        { githubMirror: options.githubMirror, network: options.buildNetwork },
+        BUILD_SETTING_FLAGS,
+      );
       const backend = await ctx.backend(options);
       const results: BuildResult[] = [];
       for (const folder of folders) {
@@ -61,8 +60,7 @@ export function buildCommand(program: Command, ctx: CliContext): void {
             buildArgs: options.buildArg,
             name: options.name,
             noRuntime: !options.runtime,
-            githubMirror,
-            network,
+            ...settings,
           }, progress), options.quiet);
         results.push(result);
         if (!options.json) ctx.output.print(`Built ${result.tags.join(" and ")} (${result.imageId.slice(7, 19)})`);

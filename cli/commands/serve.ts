@@ -6,9 +6,11 @@
 import type { Command } from "@commander-js/extra-typings";
 import {
   BUILD_NETWORK_ENV,
-  checkBuildNetwork,
-  checkGithubMirror,
+  BUILD_SETTING_FLAGS,
+  buildSettingsFromEnv,
+  checkBuildSettings,
   GITHUB_MIRROR_ENV,
+  withDefaults,
 } from "../../core/build_settings.ts";
 import { FaasoError } from "../../core/errors.ts";
 import { type CliContext, readPassword } from "../context.ts";
@@ -33,12 +35,10 @@ export function serveCommand(program: Command, ctx: CliContext): void {
     .option(
       "--github-mirror <url>",
       `builds fetch what they download from github.com from this mirror (env ${GITHUB_MIRROR_ENV})`,
-      Deno.env.get(GITHUB_MIRROR_ENV) || undefined,
     )
     .option(
       "--build-network <name>",
       `the network builds' RUN steps join, e.g. where the mirror answers (env ${BUILD_NETWORK_ENV})`,
-      Deno.env.get(BUILD_NETWORK_ENV) || undefined,
     )
     .option("--hash-password", "read a password from stdin, print its hash for config.yml's password_hash, and exit")
     .option("-l, --local", "accepted for symmetry: serve always runs on this machine")
@@ -56,10 +56,8 @@ export function serveCommand(program: Command, ctx: CliContext): void {
       if (!(timeout > 0)) {
         throw new FaasoError(`--upstream-timeout ${options.upstreamTimeout}: use a number of seconds`);
       }
-      const build = {
-        ...(options.githubMirror ? { githubMirror: checkGithubMirror(options.githubMirror, "--github-mirror") } : {}),
-        ...(options.buildNetwork ? { network: checkBuildNetwork(options.buildNetwork, "--build-network") } : {}),
-      };
+      const flags = { githubMirror: options.githubMirror, network: options.buildNetwork };
+      const build = withDefaults(checkBuildSettings(flags, BUILD_SETTING_FLAGS), buildSettingsFromEnv());
       const progress = (event: { kind: string; text: string }) =>
         event.kind === "warning" ? ctx.output.warn(event.text) : ctx.output.print(event.text);
       const [{ DataFolder }, { startServer }] = await Promise.all([
