@@ -109,7 +109,7 @@ Deno.test("crystal funko behind a github mirror: build, proxy, health, logs, dep
 
     await t.step("SIGTERM (docker stop): the request in flight finishes, then the instance exits 0", async () => {
       const [instance] = await instancesOf(docker, name);
-      const slow = fetch(`http://${instance!.address}:3000/slow?seconds=3`);
+      const slow = fetch(`http://${instance!.address}:3000/slow?seconds=3`, { signal: AbortSignal.timeout(15_000) });
       await new Promise((resolve) => setTimeout(resolve, 1000));
       const started = performance.now();
       await docker.containers.stop(instance!.id, 10);
