@@ -40,7 +40,11 @@ export interface Backend {
   readonly where: string;
   /** The proxy funkos are reached through: the server's URL, or the local faaso serve's. */
   readonly proxyUrl: string;
-  /** Builds the funko in a local folder. */
+  /**
+   * Builds the funko in a local folder. A mirror or network left unset in
+   * `options` is the setting of the machine that builds: this one's
+   * environment, or the server's own.
+   */
   build(folder: string, options: BuildOptions, progress: Progress): Promise<BuildResult>;
   /** Running instances of a funko. */
   currentScale(funko: string): Promise<number>;
@@ -96,8 +100,12 @@ export class LocalBackend implements Backend {
   }
 
   async build(folder: string, options: BuildOptions, progress: Progress): Promise<BuildResult> {
-    const { buildFunko } = await import("../core/build_folder.ts");
-    return await buildFunko(this.#deps.docker, folder, options, progress);
+    const [{ buildFunko }, { buildSettingsFromEnv, withDefaults }] = await Promise.all([
+      import("../core/build_folder.ts"),
+      import("../core/build_settings.ts"),
+    ]);
+    const settings = withDefaults(options, buildSettingsFromEnv());
+    return await buildFunko(this.#deps.docker, folder, { ...options, ...settings }, progress);
   }
 
   async currentScale(funko: string): Promise<number> {

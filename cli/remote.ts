@@ -77,6 +77,9 @@ export class RemoteBackend implements Backend {
         settings: JSON.stringify(prepared.info.settings),
         no_cache: options.noCache ? "1" : undefined,
         build_args: options.buildArgs ? JSON.stringify(options.buildArgs) : undefined,
+        // Only what was asked for: this machine's FAASO_GITHUB_MIRROR means nothing to the server.
+        github_mirror: options.githubMirror,
+        build_network: options.network,
       },
     });
   }

@@ -6,13 +6,18 @@
  * @module
  */
 import { type Docker, DockerApiError, DockerStreamError } from "../docker/mod.ts";
+import { type BuildSettings, describeBuildSettings, GITHUB_MIRROR_ARG } from "./build_settings.ts";
 import { FaasoError } from "./errors.ts";
 import type { FunkoSettings } from "./manifest.ts";
 import { imageRepo, LABELS, LATEST, timestampTag } from "./names.ts";
 import { type Progress, silent } from "./progress.ts";
 
-/** Options for {@linkcode buildFunko} and {@linkcode buildImage}. */
-export interface BuildOptions {
+/**
+ * Options for {@linkcode buildFunko} and {@linkcode buildImage}. `githubMirror`
+ * becomes the build argument `GITHUB_MIRROR` (an explicit `buildArgs` entry of
+ * that name wins); `network` is where RUN steps run.
+ */
+export interface BuildOptions extends BuildSettings {
   /** Ignore Docker's layer cache. */
   noCache?: boolean;
   /** `--build-arg` values. */
@@ -83,15 +88,26 @@ export async function buildImage(
 ): Promise<BuildResult> {
   const repo = imageRepo(info.name);
   const stamp = timestampTag();
-  progress({ kind: "step", text: `Building ${repo}:${stamp}` });
+  if (options.network && !(await docker.networks.inspectOrNull(options.network, options.signal))) {
+    throw new FaasoError(
+      `Cannot build ${info.name}: there is no network ${options.network} for its RUN steps (the build network)`,
+      { code: "build_network_not_found" },
+    );
+  }
+  const buildArgs = options.githubMirror
+    ? { [GITHUB_MIRROR_ARG]: options.githubMirror, ...options.buildArgs }
+    : options.buildArgs;
+  const how = options.githubMirror || options.network ? ` (${describeBuildSettings(options)})` : "";
+  progress({ kind: "step", text: `Building ${repo}:${stamp}${how}` });
   let imageId = "";
   let pending = "";
   try {
     const messages = docker.images.build(context, {
       tags: [`${repo}:${stamp}`],
       labels: info.labelled ? undefined : imageLabels(info),
-      buildArgs: options.buildArgs,
+      buildArgs,
       noCache: options.noCache,
+      networkMode: options.network,
       signal: options.signal,
     });
     for await (const message of messages) {

@@ -126,6 +126,11 @@ export interface BuildOptions {
   noCache?: boolean;
   /** Path of the Dockerfile inside the context. Default `Dockerfile`. */
   dockerfile?: string;
+  /**
+   * The network RUN steps join: `bridge` (the engine's default), `host`, `none`, or a
+   * user-defined network's name, whose containers they then reach by name.
+   */
+  networkMode?: string;
   /** Aborts the build. */
   signal?: AbortSignal;
 }
@@ -156,6 +161,7 @@ export class Images {
     if (options.buildArgs) query.set("buildargs", JSON.stringify(options.buildArgs));
     if (options.noCache) query.set("nocache", "1");
     if (options.dockerfile) query.set("dockerfile", options.dockerfile);
+    if (options.networkMode) query.set("networkmode", options.networkMode);
     const response = await this.#transport.request("POST", `/build?${query}`, {
       body: context,
       headers: { "content-type": "application/x-tar" },

@@ -6,6 +6,7 @@
  * @module
  */
 import { Docker } from "../docker/mod.ts";
+import { type BuildSettings, describeBuildSettings } from "../core/build_settings.ts";
 import { ContainerInstances } from "../core/instances.ts";
 import { LABELS, latestImage, NETWORK } from "../core/names.ts";
 import type { Progress } from "../core/progress.ts";
@@ -51,6 +52,8 @@ export interface ServeOptions {
   password?: string;
   /** How long to wait for an instance's response headers. */
   upstreamTimeoutMs?: number;
+  /** The mirror and network of the builds it does (remote builds). */
+  build?: BuildSettings;
   /** Where to report what the server does. */
   progress: Progress;
 }
@@ -137,6 +140,9 @@ async function prepare(
     text: `Data folder ${options.data.root}; admin password ${passwordOrigin(credentials.source, generated)}`,
   });
 
+  if (options.build?.githubMirror || options.build?.network) {
+    options.progress({ kind: "step", text: `Builds: ${describeBuildSettings(options.build)}` });
+  }
   // Build contexts of a server that died mid-build are of no use to anyone.
   await Deno.remove(options.data.uploadsFolder, { recursive: true }).catch(() => {});
   const secrets = new SecretStore(options.data);
@@ -193,6 +199,7 @@ async function prepare(
     throttle: new LoginThrottle(),
     data: options.data,
     invocations,
+    build: options.build,
   };
   let app: Promise<{ fetch: FetchHandler }> | undefined;
   const admin = async (request: ServerRequest) => {

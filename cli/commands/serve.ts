@@ -4,6 +4,14 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
+import {
+  BUILD_NETWORK_ENV,
+  BUILD_SETTING_FLAGS,
+  buildSettingsFromEnv,
+  checkBuildSettings,
+  GITHUB_MIRROR_ENV,
+  withDefaults,
+} from "../../core/build_settings.ts";
 import { FaasoError } from "../../core/errors.ts";
 import { type CliContext, readPassword } from "../context.ts";
 
@@ -24,6 +32,14 @@ export function serveCommand(program: Command, ctx: CliContext): void {
       "how long to wait for a funko's answer (env FAASO_UPSTREAM_TIMEOUT)",
       Deno.env.get("FAASO_UPSTREAM_TIMEOUT") ?? "60",
     )
+    .option(
+      "--github-mirror <url>",
+      `builds fetch what they download from github.com from this mirror (env ${GITHUB_MIRROR_ENV})`,
+    )
+    .option(
+      "--build-network <name>",
+      `the network builds' RUN steps join, e.g. where the mirror answers (env ${BUILD_NETWORK_ENV})`,
+    )
     .option("--hash-password", "read a password from stdin, print its hash for config.yml's password_hash, and exit")
     .option("-l, --local", "accepted for symmetry: serve always runs on this machine")
     .action(async (options) => {
@@ -40,6 +56,8 @@ export function serveCommand(program: Command, ctx: CliContext): void {
       if (!(timeout > 0)) {
         throw new FaasoError(`--upstream-timeout ${options.upstreamTimeout}: use a number of seconds`);
       }
+      const flags = { githubMirror: options.githubMirror, network: options.buildNetwork };
+      const build = withDefaults(checkBuildSettings(flags, BUILD_SETTING_FLAGS), buildSettingsFromEnv());
       const progress = (event: { kind: string; text: string }) =>
         event.kind === "warning" ? ctx.output.warn(event.text) : ctx.output.print(event.text);
       const [{ DataFolder }, { startServer }] = await Promise.all([
@@ -52,6 +70,7 @@ export function serveCommand(program: Command, ctx: CliContext): void {
         data: options.data ? new DataFolder(options.data) : DataFolder.fromEnv(),
         password: Deno.env.get("FAASO_PASSWORD") || undefined,
         upstreamTimeoutMs: timeout * 1000,
+        build,
         progress,
       });
       if (server.generatedPassword) {

@@ -8,6 +8,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { buildImage } from "../../core/build.ts";
+import { checkBuildSettings, withDefaults } from "../../core/build_settings.ts";
 import { FaasoError } from "../../core/errors.ts";
 import { buildFromImage } from "../../core/image_funko.ts";
 import { formatIssues, FunkoSettings, ImageReference } from "../../core/manifest.ts";
@@ -114,6 +115,14 @@ export function adminApi(deps: ServerDeps): Hono {
     if (!buildArgs.success) throw new FaasoError("Cannot build: build_args must be a JSON object of strings");
     const settings = FunkoSettings.safeParse(parseJson(c.req.query("settings") ?? "{}"), { reportInput: true });
     if (!settings.success) throw new FaasoError(`Cannot build ${name}: settings: ${formatIssues(settings.error)}`);
+    // A build's own mirror and network, else the server's.
+    const how = withDefaults(
+      checkBuildSettings(
+        { githubMirror: c.req.query("github_mirror"), network: c.req.query("build_network") },
+        { githubMirror: "github_mirror", network: "build_network" },
+      ),
+      deps.build ?? {},
+    );
     const context = await receiveContext(c.req.raw.body, deps.data.uploadsFolder);
     return operationResponse(async (progress, signal) => {
       await using received = context;
@@ -122,7 +131,7 @@ export function adminApi(deps: ServerDeps): Hono {
         deps.docker,
         await received.open(),
         { name, runtime: c.req.query("runtime") ?? "", sourceHash: received.hash, settings: settings.data },
-        { noCache: c.req.query("no_cache") === "1", buildArgs: buildArgs.data, signal },
+        { noCache: c.req.query("no_cache") === "1", buildArgs: buildArgs.data, signal, ...how },
         progress,
       );
     }, c.req.raw.signal);
