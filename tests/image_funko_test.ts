@@ -125,7 +125,7 @@ Deno.test("an image built outside FaaSO becomes a funko: proxy, scale, deploy un
     await t.step("status shows the image, its port and its instances", async () => {
       const status = await proxy.cli(["status", name]);
       assert.equal(status.code, 0, status.stderr);
-      assert.match(status.stdout, new RegExp(`^${name}  image ${user}:v1  scale 3 `, "m"));
+      assert.match(status.stdout, new RegExp(`^${name}  image ${user}:v1  3 instances running `, "m"));
       assert.match(status.stdout, /serves: port 8080, ready when port 8080 accepts connections/);
       assert.equal(status.stdout.match(new RegExp(`faaso-${name}-\\w{6}  running`, "g"))?.length, 3);
       const json = JSON.parse((await proxy.cli(["status", name, "--json"])).stdout);
