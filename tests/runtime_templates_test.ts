@@ -13,7 +13,11 @@ Deno.test("new -r list shows every runtime with its README title", async () => {
   const run = await faasoOk(["new", "-r", "list"]);
   const lines = run.stdout.trim().split("\n");
   assert.deepEqual(lines.map((line) => line.split(/\s+/)[0]), RUNTIMES);
-  for (const line of lines) assert.match(line, /^\w+\s+\w+: .{10,}/, `a title: ${line}`);
+  for (const line of lines) {
+    const [name, ...title] = line.split(/\s+/);
+    assert.match(line, /^\w+ {2,}\S.{10,}$/, `a title: ${line}`);
+    assert.ok(!title.join(" ").startsWith(`${name}:`), `the name said once: ${line}`);
+  }
 });
 
 for (const runtime of RUNTIMES) {
