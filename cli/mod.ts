@@ -17,7 +17,9 @@ import { secretCommands } from "./commands/secret.ts";
 import { exportCommand } from "./commands/export.ts";
 import { logsCommand } from "./commands/logs.ts";
 import { newCommand } from "./commands/new.ts";
+import { pruneCommand } from "./commands/prune.ts";
 import { rmCommand } from "./commands/rm.ts";
+import { rollbackCommand } from "./commands/rollback.ts";
 import { scaleCommands } from "./commands/scale.ts";
 import { statusCommand } from "./commands/status.ts";
 import { versionCommand } from "./commands/version.ts";
@@ -89,6 +91,8 @@ export function createProgram(ctx: CliContext) {
   rmCommand(program, ctx);
   versionCommand(program, ctx);
   deployCommand(program, ctx);
+  rollbackCommand(program, ctx);
+  pruneCommand(program, ctx);
   secretCommands(program, ctx);
   serveCommand(program, ctx);
   loginCommands(program, ctx);

@@ -5,7 +5,6 @@
  *
  * @module
  */
-import type { Docker } from "../docker/mod.ts";
 import { tarFiles, type WalkedFile } from "./archive.ts";
 import { buildImage, type BuildOptions, type BuildResult, type ContextInfo } from "./build.ts";
 import { writeContext } from "./context.ts";
@@ -13,6 +12,7 @@ import { FaasoError } from "./errors.ts";
 import { loadFunko } from "./funko.ts";
 import { FunkoName, settingsOf } from "./manifest.ts";
 import { type Progress, silent } from "./progress.ts";
+import type { LifecycleDeps } from "./scale.ts";
 
 /**
  * Builds the funko in `folder`: merges its runtime into a temporary folder,
@@ -20,13 +20,13 @@ import { type Progress, silent } from "./progress.ts";
  * removed whatever happens.
  */
 export async function buildFunko(
-  docker: Docker,
+  deps: LifecycleDeps,
   folder: string,
   options: BuildOptions = {},
   progress: Progress = silent,
 ): Promise<BuildResult> {
   await using prepared = await prepareBuild(folder, options);
-  return await buildImage(docker, tarFiles(prepared.files), prepared.info, options, progress);
+  return await buildImage(deps, tarFiles(prepared.files), prepared.info, options, progress);
 }
 
 /** A funko's build context, written to a temporary folder that disposing removes. */

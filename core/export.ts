@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { writeContext, type WrittenContext } from "./context.ts";
 import { FaasoError } from "./errors.ts";
 import { loadFunko } from "./funko.ts";
-import { imageRepo } from "./names.ts";
+import { exportTag } from "./names.ts";
 import { VERSION } from "./version.ts";
 
 /** What `export` wrote. */
@@ -49,12 +49,13 @@ export async function exportFunko(folder: string, dest?: string): Promise<Export
 export function composeFile(name: string, runtime: string): string {
   return `# ${name}, exported by FaaSO ${VERSION}${runtime ? ` from the ${runtime} runtime` : ""}.
 # Nothing here needs FaaSO:
-#   docker build -t ${imageRepo(name)} .   then   docker run -p 3000:3000 ${imageRepo(name)}
+#   docker build -t ${exportTag(name)} .   then   docker run -p 3000:3000 ${exportTag(name)}
 #   or: docker compose up --build
+# (Not tagged faaso-${name}: that repository is FaaSO's, and faaso-${name}:latest is what faaso up runs.)
 services:
   ${name}:
     build: .
-    image: ${imageRepo(name)}:latest
+    image: ${exportTag(name)}:latest
     hostname: ${name}
     restart: unless-stopped
     ports:

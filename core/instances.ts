@@ -45,6 +45,10 @@ export interface Instance {
    * requests as soon as they see this.
    */
   retiring?: boolean;
+  /** The host folder mounted at /secrets (known when read one by one): the secrets store it was started with. */
+  secretsFolder?: string;
+  /** The exit code of its last run, when it has stopped or crashed before (known when read one by one). */
+  exitCode?: number;
 }
 
 /** Options for {@linkcode InstanceBackend.logs}. */
@@ -151,6 +155,11 @@ export class ContainerInstances implements InstanceBackend {
       created: new Date(container.Created),
       restarts: container.RestartCount,
       retiring: container.HostConfig.RestartPolicy?.Name === "no",
+      secretsFolder: container.Mounts?.find((mount) => mount.Destination === SECRETS_MOUNT)?.Source,
+      // While it runs (again), the engine reports 0: the code of a run that ended is known only between runs.
+      ...(!container.State.Running && container.State.FinishedAt && !container.State.FinishedAt.startsWith("0001")
+        ? { exitCode: container.State.ExitCode }
+        : {}),
     };
   }
 

@@ -39,6 +39,8 @@ export interface ServerDeps {
   secrets: SecretStore;
   /** Aborts when the server stops: ends streams that would otherwise never end (followed logs). */
   stopping: AbortSignal;
+  /** How many builds of each funko to keep (DATA/config.yml keep_builds, FAASO_KEEP_BUILDS). */
+  keepBuilds: number;
 }
 
 /** The header every admin answer carries, so clients can compare versions. */

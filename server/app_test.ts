@@ -25,6 +25,7 @@ async function testApp() {
     data,
     secrets: new SecretStore(data),
     stopping: stopping.signal,
+    keepBuilds: 5,
   });
   return {
     app,

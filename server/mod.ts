@@ -72,6 +72,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     text: `Docker engine ${engine.Version} (API ${engine.ApiVersion}) at ${docker.transport.host}`,
   });
   const { credentials, generated } = await Credentials.load(options.data, { password: options.password });
+  const keepBuilds = await options.data.keepBuilds();
   options.progress({
     kind: "step",
     text: `Data folder ${options.data.root}; admin password from ${credentials.source}`,
@@ -79,11 +80,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 
   // Build contexts of a server that died mid-build are of no use to anyone.
   await Deno.remove(options.data.uploadsFolder, { recursive: true }).catch(() => {});
-  const secrets = new SecretStore(options.data);
-  const hostPath = await hostPathResolver(docker);
-  const instances = new ContainerInstances(docker, {
-    secretsFolder: async (funko) => hostPath(await secrets.folderOf(funko)),
-  });
+  const secrets = new SecretStore(options.data, { hostPath: await hostPathResolver(docker) });
+  const instances = new ContainerInstances(docker, { secretsFolder: (funko) => secrets.hostFolderOf(funko) });
   await docker.networks.ensure(NETWORK, { labels: { [LABELS.role]: "network" } });
   await reconcile({ docker, instances }, options.progress);
 
@@ -125,6 +123,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     secrets,
     throttle: new LoginThrottle(),
     data: options.data,
+    keepBuilds,
   };
   let app: Promise<{ fetch: FetchHandler }> | undefined;
   const admin = async (request: ServerRequest) => {

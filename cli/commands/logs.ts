@@ -6,6 +6,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import { FaasoError } from "../../core/errors.ts";
 import type { CliContext } from "../context.ts";
+import { funkoArg } from "../funko_arg.ts";
 
 const PALETTE = ["cyan", "magenta", "green", "blue", "yellow"] as const;
 
@@ -13,11 +14,12 @@ const PALETTE = ["cyan", "magenta", "green", "blue", "yellow"] as const;
 export function logsCommand(program: Command, ctx: CliContext): void {
   program.command("logs")
     .summary("show the output of a funko's instances")
-    .argument("<name>", "the funko")
+    .argument("<name>", "the funko (or its folder)")
     .option("-f, --follow", "keep showing new output")
     .option("--tail <lines>", "only the last N lines of each instance")
     .option("-l, --local", "ask this machine's engine even when a server is configured")
-    .action(async (name, options) => {
+    .action(async (arg, options) => {
+      const name = await funkoArg(arg);
       if (options.tail !== undefined && !/^\d+$/.test(options.tail)) {
         throw new FaasoError(`--tail ${options.tail}: use a whole number of lines`);
       }
@@ -33,9 +35,13 @@ export function logsCommand(program: Command, ctx: CliContext): void {
         });
         const colors = new Map<string, (text: string) => string>();
         const c = ctx.output.colors;
+        // An instance's own colours (and other escape codes) reach a terminal; a pipe or a file gets plain text.
+        const keepEscapes = ctx.output.stdout.isTerminal && !Deno.env.get("NO_COLOR");
+        const strip = keepEscapes ? (text: string) => text : (await import("node:util")).stripVTControlCharacters;
         for await (const line of lines) {
           if (!colors.has(line.instance)) colors.set(line.instance, c[PALETTE[colors.size % PALETTE.length]!]);
-          ctx.output.print(`${colors.get(line.instance)!(line.instance)} | ${line.text}`);
+          const text = strip(line.text);
+          ctx.output.print(`${colors.get(line.instance)!(line.instance)} | ${text}`);
         }
       } catch (error) {
         if (!abort.signal.aborted) throw error;

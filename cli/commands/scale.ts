@@ -5,8 +5,10 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { FaasoError } from "../../core/errors.ts";
-import type { ScaleResult } from "../../core/scale.ts";
+import type { ScaleResult, StartOptions } from "../../core/scale.ts";
 import type { CliContext } from "../context.ts";
+import { funkoArg } from "../funko_arg.ts";
+import { deployTimeout } from "./deploy.ts";
 import type { Output } from "../output.ts";
 import { counted } from "../../core/words.ts";
 
@@ -14,28 +16,37 @@ import { counted } from "../../core/words.ts";
 export function scaleCommands(program: Command, ctx: CliContext): void {
   program.command("up")
     .summary("make sure a funko has a running instance")
-    .argument("<name>", "the funko")
+    .argument("<name>", "the funko (or its folder)")
+    .option("--timeout <seconds>", "how long new instances get to become healthy", "120")
+    .option("--no-wait", "do not wait for new instances to become healthy")
     .option("-l, --local", "work on this machine even when a server is configured")
-    .action(async (name, options) => {
+    .action(async (arg, options) => {
+      const name = await funkoArg(arg);
+      const start = startOptions(options);
       const backend = await ctx.backend(options);
-      report(ctx.output, await ctx.output.task((progress) => backend.up(name, progress)));
+      report(ctx.output, await ctx.output.task((progress) => backend.up(name, progress, start)));
     });
 
   program.command("down")
     .summary("stop and remove every instance of a funko")
-    .argument("<name>", "the funko")
+    .argument("<name>", "the funko (or its folder)")
     .option("-l, --local", "work on this machine even when a server is configured")
-    .action(async (name, options) => {
+    .action(async (arg, options) => {
+      const name = await funkoArg(arg);
       const backend = await ctx.backend(options);
       report(ctx.output, await ctx.output.task((progress) => backend.down(name, progress)));
     });
 
   program.command("scale")
     .summary("show or set how many instances of a funko run")
-    .argument("<name>", "the funko")
+    .argument("<name>", "the funko (or its folder)")
     .argument("[count]", "the number of instances to run")
+    .option("--timeout <seconds>", "how long new instances get to become healthy", "120")
+    .option("--no-wait", "do not wait for new instances to become healthy")
     .option("-l, --local", "work on this machine even when a server is configured")
-    .action(async (name, count, options) => {
+    .action(async (arg, count, options) => {
+      const name = await funkoArg(arg);
+      const start = startOptions(options);
       const backend = await ctx.backend(options);
       if (count === undefined) {
         ctx.output.print(String(await backend.currentScale(name)));
@@ -44,8 +55,13 @@ export function scaleCommands(program: Command, ctx: CliContext): void {
       if (!/^\d+$/.test(count)) {
         throw new FaasoError(`Cannot scale ${name} to ${count}: use a whole number from 0 to 100`);
       }
-      report(ctx.output, await ctx.output.task((progress) => backend.scale(name, Number(count), progress)));
+      report(ctx.output, await ctx.output.task((progress) => backend.scale(name, Number(count), progress, start)));
     });
+}
+
+/** `--timeout` and `--no-wait` as start options. */
+function startOptions(options: { timeout: string; wait: boolean }): StartOptions {
+  return { timeoutMs: deployTimeout(options.timeout) * 1000, wait: options.wait };
 }
 
 function report(output: Output, result: ScaleResult): void {

@@ -139,7 +139,7 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
       const form = await c.req.parseBody();
       const confirmation = await needsConfirmation(c, form, info, `/admin/funkos/${name}`);
       if (confirmation) return confirmation;
-      await removeFunko(lifecycle, name);
+      await removeFunko(lifecycle, name, undefined, deps.secrets);
       c.header("hx-redirect", "/admin/");
       return <Flash kind="ok" message={`Removed ${name}`} />;
     }, "/admin/"));
@@ -151,7 +151,7 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
       const secret = typeof form.name === "string" ? form.name.trim() : "";
       const value = typeof form.value === "string" ? form.value : "";
       await deps.secrets.add(name, secret, new TextEncoder().encode(value));
-      const message = `Stored the secret ${secret}. ${secretChangeNote(name)}`;
+      const message = `Stored the secret ${secret}. ${await secretChangeNote(lifecycle, deps.secrets, name)}`;
       return (
         <SecretsSection funko={name} names={await deps.secrets.list(name)} csrf={c.get("csrf")} message={message} />
       );
@@ -165,7 +165,7 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
       const confirmation = await needsConfirmation(c, form, info, `/admin/funkos/${name}`);
       if (confirmation) return confirmation;
       await deps.secrets.remove(name, secret);
-      const message = `Deleted the secret ${secret}. ${secretChangeNote(name)}`;
+      const message = `Deleted the secret ${secret}. ${await secretChangeNote(lifecycle, deps.secrets, name)}`;
       return (
         <SecretsSection funko={name} names={await deps.secrets.list(name)} csrf={c.get("csrf")} message={message} />
       );
