@@ -77,7 +77,6 @@ export async function buildImage(
 ): Promise<BuildResult> {
   const docker = deps.docker;
   const repo = imageRepo(info.name);
-  const stamp = timestampTag();
   progress({ kind: "step", text: `Building ${repo}` });
   const log = new BuildLog();
   let imageId = "";
@@ -124,8 +123,8 @@ export async function buildImage(
   const built = imageId ? await docker.images.inspectOrNull(imageId) : null;
   if (!built) throw new FaasoError(`Cannot build ${info.name}: the engine reported success but made no image`);
   const existing = newestBuildTag(repoTags(built, info.name));
-  const tag = existing ?? stamp;
-  if (!existing) await docker.images.tag(built.Id, repo, stamp);
+  const tag = existing ?? await unusedStamp(deps, repo);
+  if (!existing) await docker.images.tag(built.Id, repo, tag);
   for (const stage of log.buildStages()) await docker.images.tag(stage.image!, repo, stageTag(tag, stage.name));
   await docker.images.tag(built.Id, repo, LATEST);
   progress({
@@ -142,6 +141,18 @@ export async function buildImage(
     sourceHash: info.sourceHash,
     unchanged: existing !== undefined,
   };
+}
+
+/**
+ * The timestamp tag for a new build: now, or (when a build of the same second
+ * already has it, so that it would move) the next second.
+ */
+async function unusedStamp(deps: LifecycleDeps, repo: string): Promise<string> {
+  while (true) {
+    const stamp = timestampTag();
+    if (!await deps.docker.images.inspectOrNull(`${repo}:${stamp}`)) return stamp;
+    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 5));
+  }
 }
 
 /** The failing step and the last lines it printed, for the error's details. */

@@ -41,11 +41,12 @@ export async function waitHealthy(
       if (current.state !== "running" && current.state !== "restarting" && current.state !== "created") {
         return { instance, reason: `stopped${exit} (${current.state})` };
       }
-      if (current.health === "unhealthy") return { instance, reason: "is unhealthy" };
+      // A crash first: an instance that keeps crashing is soon unhealthy too, which says less.
       if ((current.restarts ?? 0) > 0 || current.state === "restarting") {
         const restarts = current.restarts ? ` (restarted ${counted(current.restarts, "time")})` : "";
         return { instance, reason: `crashed${exit}${restarts}` };
       }
+      if (current.health === "unhealthy") return { instance, reason: "is unhealthy" };
       const ready = current.state === "running" && (current.health === "healthy" || current.health === "none");
       if (!ready) waiting = instance;
     }
