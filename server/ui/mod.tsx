@@ -184,9 +184,11 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
       const form = await c.req.parseBody();
       const confirmation = await needsConfirmation(c, form, info, `/admin/funkos/${name}`);
       if (confirmation) return confirmation;
-      await removeFunko(lifecycle, name, undefined, deps.secrets);
+      const removed = await removeFunko(lifecycle, name, undefined, deps.secrets);
       c.header("hx-redirect", "/admin/");
-      return <Flash kind="ok" message={`Removed ${name}`} />;
+      const what = `${counted(removed.instances.length, "instance")}, ${counted(removed.images.length, "image")}, ` +
+        counted(removed.secrets.length, "secret");
+      return <Flash kind="ok" message={`Removed ${name}: ${what}`} />;
     }, "/admin/"));
 
   ui.post("/funkos/:name/secrets", (c) =>
