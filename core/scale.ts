@@ -58,8 +58,8 @@ export async function currentScale(deps: LifecycleDeps, funko: string): Promise<
  * the latest image are started again before new ones are created, and new
  * ones are waited for as a deploy does (see {@linkcode StartOptions}); when
  * shrinking, out-of-date and unhealthy instances go first, retired and drained
- * as in a deploy. Stopped leftovers
- * are removed, so afterwards every instance is running.
+ * as in a deploy. Stopped leftovers are removed, so afterwards every instance
+ * is running.
  */
 export async function scale(
   deps: LifecycleDeps,
@@ -153,7 +153,11 @@ async function waitForStart(
   const details = await lastLines(deps, problem.instance);
   progress({ kind: "step", text: `Removing ${counted(fresh.length, "new instance")}` });
   await Promise.all(fresh.map((instance) => deps.instances.remove(instance, 0)));
-  const kept = before > 0 ? `; the ${counted(before, "instance")} that ran before keep running` : "";
+  const kept = before === 0
+    ? ""
+    : before === 1
+    ? "; the instance that ran before keeps running"
+    : `; the ${before} instances that ran before keep running`;
   const removed = fresh.length === 1 ? "it was removed" : `the ${fresh.length} new instances were removed`;
   throw new FaasoError(
     `Cannot start ${funko}: ${problem.instance.name} ${problem.reason}, so ${removed}${kept}`,
