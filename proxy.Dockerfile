@@ -19,6 +19,7 @@ COPY main.ts ./
 COPY cli cli
 COPY core core
 COPY docker docker
+COPY http1 http1
 COPY server server
 COPY runtimes runtimes
 RUN deno install --entrypoint main.ts && deno cache main.ts

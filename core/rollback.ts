@@ -19,11 +19,9 @@ export interface RollbackOptions extends DeployOptions {
   tag?: string;
 }
 
-/** What a rollback did. */
+/** What a rollback did: a deploy's result (`tag` is the build now at `latest`), and where `latest` was. */
 export interface RollbackResult extends DeployResult {
-  /** The build now at `latest` (its timestamp tag). */
-  tag: string;
-  /** The build `latest` named before, when it was one. */
+  /** The build `latest` named before (`faaso-NAME:TIME`), when it was one. */
   previous?: string;
 }
 
@@ -67,7 +65,7 @@ export async function rollback(
   }
   try {
     const result = await deploy(deps, funko, options, progress);
-    return { ...result, tag: target.stamp, ...(currentBuild ? { previous: currentBuild.stamp } : {}) };
+    return { ...result, ...(currentBuild ? { previous: `${repo}:${currentBuild.stamp}` } : {}) };
   } catch (error) {
     if (current && current.Id !== target.image.Id) {
       await deps.docker.images.tag(current.Id, repo, LATEST);

@@ -107,7 +107,7 @@ Deno.test("builds: no tag for an unchanged rebuild, the newest N kept, prune, ro
       const run = await faasoOk(["rollback", name], { env });
       assert.match(
         run.stdout,
-        new RegExp(`Rolled ${name} back to faaso-${name}:${stamps[1]} \\(latest was ${stamps[2]}\\)`),
+        new RegExp(`Rolled ${name} back to faaso-${name}:${stamps[1]} \\(latest was faaso-${name}:${stamps[2]}\\)`),
       );
       assert.equal(await version(), "v2");
       const latest = await docker.images.inspectOrNull(`faaso-${name}:latest`);

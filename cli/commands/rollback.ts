@@ -4,7 +4,6 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
-import { imageRepo } from "../../core/names.ts";
 import { counted } from "../../core/words.ts";
 import type { CliContext } from "../context.ts";
 import { funkoArg } from "../funko_arg.ts";
@@ -32,7 +31,7 @@ export function rollbackCommand(program: Command, ctx: CliContext): void {
       const result = await ctx.output.task((progress) =>
         backend.rollback(name, { tag, timeoutMs, force: options.force }, progress)
       );
-      const build = `${imageRepo(name)}:${result.tag}`;
+      const build = result.tag;
       const was = result.previous && result.previous !== result.tag ? ` (latest was ${result.previous})` : "";
       if (result.started.length === 0) {
         ctx.output.print(`${name}: every instance already runs ${build}${was}`);

@@ -43,7 +43,8 @@ export function printStatus(output: Output, funkos: FunkoStatus[], detailed: boo
       ? c.yellow("latest, not built by FaaSO")
       : `${funko.latest.tags.find((t) => t !== "latest") ?? "latest"}`;
     output.print(
-      `${c.bold(funko.name)}  runtime ${funko.runtime || "-"}  scale ${funko.scale}  latest ${latest}` +
+      `${c.bold(funko.name)}  runtime ${funko.runtime || "-"}  ${counted(funko.scale, "instance")} running  ` +
+        `latest ${latest}` +
         (funko.latest ? ` (${ago(funko.latest.created)})` : ""),
     );
     if (funko.instances.length === 0) output.print("  no instances");
@@ -60,9 +61,9 @@ export function printStatus(output: Output, funkos: FunkoStatus[], detailed: boo
       const settings = funko.settings;
       const health = settings.healthcheck;
       output.print(
-        `  settings: scale ${settings.scale}, memory ${settings.memory ?? "unlimited"}, cpus ${
-          settings.cpus ?? "unlimited"
-        }, ` +
+        `  settings of the latest image: faaso up starts ${settings.scale}, memory ${
+          settings.memory ?? "unlimited"
+        }, cpus ${settings.cpus ?? "unlimited"}, ` +
           `drain ${settings.drain}`,
       );
       output.print(
@@ -71,6 +72,7 @@ export function printStatus(output: Output, funkos: FunkoStatus[], detailed: boo
       );
       const env = Object.entries(settings.env);
       output.print(`  env: ${env.length ? env.map(([k, v]) => `${k}=${v}`).join(" ") : "-"}`);
+      printInvocations(output, funko);
       output.print("  images:");
       for (const image of funko.images) {
         output.print(
@@ -78,6 +80,42 @@ export function printStatus(output: Output, funkos: FunkoStatus[], detailed: boo
         );
       }
     }
+  }
+}
+
+/** The async settings and queue, and each schedule entry with its next and last run. */
+function printInvocations(output: Output, funko: FunkoStatus): void {
+  const c = output.colors;
+  const async = funko.settings.async;
+  if (async) {
+    const queue = funko.calls
+      ? `; calls: ${funko.calls.queued} queued, ${funko.calls.running} running, ${funko.calls.failed} failed, ` +
+        `${funko.calls.done} done in the last hour`
+      : "";
+    output.print(
+      `  async: ${async.attempts} attempts, waits ${async.min_delay} doubling to ${async.max_delay}, ` +
+        `${async.concurrency} at a time, bodies up to ${async.max_body}${queue}`,
+    );
+  }
+  const schedules = funko.schedules ?? [];
+  if (schedules.length === 0) return;
+  output.print("  schedules:");
+  for (const entry of schedules) {
+    const last = entry.last
+      ? `last ${entry.last} ${
+        entry.running
+          ? c.yellow("running")
+          : entry.lastOk
+          ? c.green(entry.lastResult ?? "")
+          : c.red(entry.lastResult ?? "")
+      }`
+      : "never ran";
+    output.print(
+      `    ${c.bold(entry.name)}  ${entry.cron} (${entry.timezone})  ${entry.request}  next ${
+        entry.next ?? "never"
+      }  ` +
+        `${last}  runs ${entry.runs}, skipped ${entry.skipped}${entry.catchUp ? ", catches up" : ""}`,
+    );
   }
 }
 

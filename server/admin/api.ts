@@ -1,0 +1,265 @@
+/**
+ * The admin JSON API under `/admin/api/`: what the CLI's remote mode (and the
+ * web UI) call. Long operations answer with an operation stream
+ * (newline-delimited JSON); everything else with plain JSON.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { buildImage } from "../../core/build.ts";
+import { pruneAll, pruneBuilds } from "../../core/builds.ts";
+import { FaasoError } from "../../core/errors.ts";
+import { formatIssues, FunkoSettings } from "../../core/manifest.ts";
+import { checkFunkoName } from "../../core/names.ts";
+import { funkoLogs } from "../../core/logs.ts";
+import { deploy } from "../../core/deploy.ts";
+import { removeFunko } from "../../core/remove.ts";
+import { rollback } from "../../core/rollback.ts";
+import { MAX_SECRET_BYTES, secretChangeNote } from "../../core/secrets.ts";
+import { currentScale, down, scale, type StartOptions, up } from "../../core/scale.ts";
+import { status } from "../../core/status.ts";
+import { waitText } from "../../core/words.ts";
+import { VERSION } from "../../core/version.ts";
+import type { ServerDeps } from "./deps.ts";
+import { clientAddress } from "./auth.ts";
+import { requireToken } from "./auth_middleware.ts";
+import { jsonError } from "./errors.ts";
+import { NDJSON, operationResponse } from "./operation_stream.ts";
+import { receiveContext } from "./upload.ts";
+import { callsApi } from "./calls_api.ts";
+import { withInvocations } from "../../core/calls.ts";
+
+const LoginBody = z.object({ password: z.string() });
+/** How long new instances get to become healthy, and whether to wait for them at all (up, scale). */
+const StartFields = { timeout: z.number().positive().max(3600).optional(), wait: z.boolean().optional() };
+const ScaleBody = z.object({ count: z.number(), ...StartFields });
+const UpBody = z.object(StartFields);
+const RollbackBody = z.object({
+  tag: z.string().min(1).optional(),
+  timeout: z.number().positive().max(3600).default(120),
+  force: z.boolean().default(false),
+});
+const PruneBody = z.object({ funko: z.string().optional(), keep: z.number().int().min(1).max(1000).optional() });
+const BuildArgs = z.record(z.string(), z.string());
+const DeployBody = z.object({
+  timeout: z.number().positive().max(3600).default(120),
+  force: z.boolean().default(false),
+});
+
+/** The admin API, to be mounted at `/admin/api`. */
+export function adminApi(deps: ServerDeps): Hono {
+  const api = new Hono();
+  const lifecycle = deps.lifecycle;
+
+  api.post("/login", async (c) => {
+    const body = LoginBody.safeParse(await c.req.json().catch(() => null));
+    if (!body.success) throw new FaasoError('Cannot log in: send {"password": "..."}');
+    const outcome = await deps.throttle.attempt(
+      clientAddress(c.env),
+      () => deps.credentials.checkPassword(body.data.password),
+    );
+    if (outcome.kind === "throttled") {
+      const seconds = Math.ceil(outcome.waitMs / 1000);
+      return jsonError(429, "too_many_attempts", `Too many failed logins: try again in ${waitText(seconds)}`, {
+        "retry-after": String(seconds),
+      });
+    }
+    if (outcome.kind === "wrong") return jsonError(401, "bad_password", "Wrong password");
+    return c.json(await deps.credentials.issueToken());
+  });
+
+  api.use("*", requireToken(deps.credentials));
+
+  api.get("/version", async (c) => {
+    const engine = await deps.docker.system.version();
+    return c.json({ faaso: VERSION, engine: engine.Version, api: engine.ApiVersion, data: deps.data.root });
+  });
+
+  const calls = deps.invocations.store;
+  api.get("/funkos", async (c) => c.json(await withInvocations(await status(lifecycle), calls)));
+
+  api.get("/funkos/:name", async (c) => {
+    const name = checkFunkoName(c.req.param("name"));
+    return c.json((await withInvocations(await status(lifecycle, name), calls))[0]);
+  });
+
+  api.get("/funkos/:name/scale", async (c) => {
+    const name = checkFunkoName(c.req.param("name"));
+    return c.json({ funko: name, scale: await currentScale(lifecycle, name) });
+  });
+
+  api.post("/funkos/:name/scale", async (c) => {
+    const name = checkFunkoName(c.req.param("name"));
+    const body = ScaleBody.safeParse(await c.req.json().catch(() => null));
+    if (!body.success) throw new FaasoError(`Cannot scale ${name}: send {"count": N, "timeout": seconds}`);
+    return operationResponse(
+      (progress) => scale(lifecycle, name, body.data.count, progress, startOptions(body.data)),
+      c.req.raw.signal,
+    );
+  });
+
+  api.post("/funkos/:name/up", async (c) => {
+    const name = checkFunkoName(c.req.param("name"));
+    const body = UpBody.safeParse(await c.req.json().catch(() => ({})));
+    if (!body.success) throw new FaasoError(`Cannot start ${name}: send {"timeout": seconds, "wait": true|false}`);
+    return operationResponse((progress) => up(lifecycle, name, progress, startOptions(body.data)), c.req.raw.signal);
+  });
+
+  api.post("/funkos/:name/down", (c) => {
+    const name = checkFunkoName(c.req.param("name"));
+    return operationResponse((progress) => down(lifecycle, name, progress), c.req.raw.signal);
+  });
+
+  api.delete("/funkos/:name", (c) => {
+    const name = checkFunkoName(c.req.param("name"));
+    return operationResponse((progress) => removeFunko(lifecycle, name, progress, deps.secrets), c.req.raw.signal);
+  });
+
+  api.post("/funkos/:name/build", async (c) => {
+    const name = checkFunkoName(c.req.param("name"));
+    const buildArgs = BuildArgs.safeParse(parseJson(c.req.query("build_args") ?? "{}"));
+    if (!buildArgs.success) throw new FaasoError("Cannot build: build_args must be a JSON object of strings");
+    const settings = FunkoSettings.safeParse(parseJson(c.req.query("settings") ?? "{}"), { reportInput: true });
+    if (!settings.success) throw new FaasoError(`Cannot build ${name}: settings: ${formatIssues(settings.error)}`);
+    const context = await receiveContext(c.req.raw.body, deps.data.uploadsFolder);
+    return operationResponse(async (progress, signal) => {
+      await using received = context;
+      progress({ kind: "step", text: `Received ${received.files} files (${received.bytes} bytes)` });
+      return await buildImage(
+        lifecycle,
+        await received.open(),
+        { name, runtime: c.req.query("runtime") ?? "", sourceHash: received.hash, settings: settings.data },
+        { noCache: c.req.query("no_cache") === "1", buildArgs: buildArgs.data, signal, keepBuilds: deps.keepBuilds },
+        progress,
+      );
+    }, c.req.raw.signal);
+  });
+
+  api.get("/funkos/:name/logs", async (c) => {
+    const name = checkFunkoName(c.req.param("name"));
+    const tail = c.req.query("tail");
+    if (tail !== undefined && !/^\d+$/.test(tail)) throw new FaasoError(`tail=${tail}: use a whole number of lines`);
+    const lines = await funkoLogs(lifecycle, name, {
+      follow: c.req.query("follow") === "1",
+      tail: tail === undefined ? undefined : Number(tail),
+      signal: AbortSignal.any([c.req.raw.signal, deps.stopping]),
+    });
+    const encoder = new TextEncoder();
+    const body = lines.pipeThrough(
+      new TransformStream({
+        transform: (line, controller) => controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`)),
+      }),
+    );
+    return new Response(body, { headers: { "content-type": NDJSON, "cache-control": "no-store" } });
+  });
+
+  api.post("/funkos/:name/deploy", async (c) => {
+    const name = checkFunkoName(c.req.param("name"));
+    const body = DeployBody.safeParse(await c.req.json().catch(() => ({})));
+    if (!body.success) throw new FaasoError(`Cannot deploy ${name}: send {"timeout": seconds, "force": true|false}`);
+    return operationResponse(
+      (progress) =>
+        deploy(lifecycle, name, {
+          timeoutMs: body.data.timeout * 1000,
+          force: body.data.force,
+        }, progress),
+      c.req.raw.signal,
+    );
+  });
+
+  api.post("/funkos/:name/rollback", async (c) => {
+    const name = checkFunkoName(c.req.param("name"));
+    const body = RollbackBody.safeParse(await c.req.json().catch(() => ({})));
+    if (!body.success) {
+      throw new FaasoError(`Cannot roll back ${name}: send {"tag": "TIME", "timeout": seconds, "force": true|false}`);
+    }
+    const { tag, timeout, force } = body.data;
+    return operationResponse(
+      (progress) => rollback(lifecycle, name, { tag, timeoutMs: timeout * 1000, force }, progress),
+      c.req.raw.signal,
+    );
+  });
+
+  api.post("/prune", async (c) => {
+    const body = PruneBody.safeParse(await c.req.json().catch(() => ({})));
+    if (!body.success) throw new FaasoError('Cannot prune: send {"funko": NAME, "keep": N} (both optional)');
+    const { funko, keep = deps.keepBuilds } = body.data;
+    return operationResponse(
+      async (progress) =>
+        funko === undefined
+          ? await pruneAll(lifecycle, keep, progress)
+          : [await pruneBuilds(lifecycle, checkFunkoName(funko), keep, progress)],
+      c.req.raw.signal,
+    );
+  });
+
+  api.get("/secrets", async (c) => c.json(await deps.secrets.listAll()));
+
+  api.get("/funkos/:name/secrets", async (c) => {
+    const name = checkFunkoName(c.req.param("name"));
+    return c.json({ funko: name, names: await deps.secrets.list(name) });
+  });
+
+  api.put("/funkos/:name/secrets/:secret", async (c) => {
+    const name = checkFunkoName(c.req.param("name"));
+    const secret = c.req.param("secret");
+    const value = await readLimited(c.req.raw.body, MAX_SECRET_BYTES, `Cannot store the secret ${secret}`);
+    await deps.secrets.add(name, secret, value);
+    return c.json({ funko: name, name: secret, ...await secretChange(name) });
+  });
+
+  api.delete("/funkos/:name/secrets/:secret", async (c) => {
+    const name = checkFunkoName(c.req.param("name"));
+    const secret = c.req.param("secret");
+    await deps.secrets.remove(name, secret);
+    return c.json({ funko: name, name: secret, ...await secretChange(name) });
+  });
+
+  /** Which store a secret change went to, and what it means for the funko's running instances. */
+  const secretChange = async (funko: string) => ({
+    store: `the data folder ${deps.data.root} of the server`,
+    note: await secretChangeNote(lifecycle, deps.secrets, funko),
+  });
+
+  api.get("/routes", (c) => c.json(deps.table.snapshot()));
+
+  api.route("/", callsApi(deps));
+
+  return api;
+}
+
+/** Start options from a request body (seconds to milliseconds). */
+function startOptions(body: { timeout?: number; wait?: boolean }): StartOptions {
+  return {
+    ...(body.timeout === undefined ? {} : { timeoutMs: body.timeout * 1000 }),
+    ...(body.wait === undefined ? {} : { wait: body.wait }),
+  };
+}
+
+/** Reads a request body of at most `limit` bytes. */
+async function readLimited(body: ReadableStream<Uint8Array> | null, limit: number, what: string): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body ?? []) {
+    size += chunk.byteLength;
+    if (size > limit) throw new FaasoError(`${what}: it is larger than ${limit} bytes`, { status: 413 });
+    chunks.push(chunk);
+  }
+  const value = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    value.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return value;
+}
+
+/** Parses JSON from a query parameter; bad JSON is undefined (and fails validation after). */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

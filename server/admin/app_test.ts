@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { Docker } from "../../docker/mod.ts";
+import { DataFolder } from "../../core/data_folder.ts";
+import { ContainerInstances } from "../../core/instances.ts";
+import { SecretStore } from "../../core/secrets.ts";
+import { SqliteCallStore } from "../../core/sqlite_call_store.ts";
+import { createApp } from "./app.ts";
+import { Credentials, LoginThrottle } from "./auth.ts";
+import { RoutingTable } from "../proxy/routing_table.ts";
+
+/** The admin app over the real engine, with a throwaway data folder. */
+async function testApp() {
+  const root = await Deno.makeTempDir({ prefix: "faaso-app-test-" });
+  const data = new DataFolder(root);
+  const docker = Docker.fromEnv();
+  const instances = new ContainerInstances(docker);
+  const { credentials } = await Credentials.load(data, { password: "app test password" });
+  const stopping = new AbortController();
+  const store = SqliteCallStore.inFolder(root);
+  const app = createApp({
+    docker,
+    instances,
+    lifecycle: { docker, instances },
+    table: new RoutingTable(),
+    credentials,
+    throttle: new LoginThrottle(),
+    data,
+    secrets: new SecretStore(data),
+    stopping: stopping.signal,
+    keepBuilds: 5,
+    invocations: { store, wake: () => {} },
+  });
+  return {
+    app,
+    async [Symbol.asyncDispose]() {
+      stopping.abort();
+      store.close();
+      docker.close();
+      await Deno.remove(root, { recursive: true });
+    },
+  };
+}
+
+const login = (password: string) => ({
+  method: "POST",
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify({ password }),
+});
+
+Deno.test("createApp: the admin API wants a token; login trades the password for one", async () => {
+  await using t = await testApp();
+  const anonymous = await t.app.request("/admin/api/funkos");
+  assert.equal(anonymous.status, 401);
+  assert.equal(anonymous.headers.get("www-authenticate"), 'Bearer realm="faaso"');
+  assert.equal((await anonymous.json()).error.code, "unauthorized");
+  assert.ok(anonymous.headers.get("x-faaso-version"));
+
+  const wrong = await t.app.request("/admin/api/login", login("not it"));
+  assert.equal(wrong.status, 401);
+  assert.equal((await wrong.json()).error.code, "bad_password");
+
+  const right = await t.app.request("/admin/api/login", login("app test password"));
+  assert.equal(right.status, 200);
+  const { token } = await right.json();
+  const funkos = await t.app.request("/admin/api/funkos", { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(funkos.status, 200);
+  assert.ok(Array.isArray(await funkos.json()));
+});
+
+Deno.test("createApp: bad input is a JSON error with the right status", async () => {
+  await using t = await testApp();
+  const { token } = await (await t.app.request("/admin/api/login", login("app test password"))).json();
+  const auth = { authorization: `Bearer ${token}` };
+  const badName = await t.app.request("/admin/api/funkos/Bad_Name", { headers: auth });
+  assert.equal(badName.status, 400);
+  assert.match((await badName.json()).error.message, /Bad_Name: not a funko name/);
+  const unknown = await t.app.request("/admin/api/funkos/no-such-funko-at-all", { headers: auth });
+  assert.equal(unknown.status, 404);
+  const scale = await t.app.request("/admin/api/funkos/hello/scale", {
+    method: "POST",
+    headers: { ...auth, "content-type": "application/json" },
+    body: "{}",
+  });
+  assert.equal(scale.status, 400);
+  const nowhere = await t.app.request("/elsewhere");
+  assert.equal(nowhere.status, 404);
+  assert.equal((await nowhere.json()).error.code, "not_found");
+});
+
+Deno.test("createApp: the web UI sends visitors without a session to the login form", async () => {
+  await using t = await testApp();
+  const page = await t.app.request("/admin/");
+  assert.equal(page.status, 303);
+  assert.equal(page.headers.get("location"), "/admin/login");
+  const form = await t.app.request("/admin/login");
+  assert.match(await form.text(), /<input type="password" name="password"/);
+  const post = await t.app.request("/admin/funkos/hello/down", { method: "POST" });
+  assert.equal(post.status, 401, "no state change without a session");
+});

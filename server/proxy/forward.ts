@@ -1,0 +1,238 @@
+/**
+ * The reverse proxy: `/funko/NAME/REST` goes to a ready instance of NAME as
+ * `/REST`. Bodies stream both ways, WebSockets are relayed, a client that goes
+ * away aborts the upstream request.
+ *
+ * @module
+ */
+import { FUNKO_NAME_PATTERN } from "../../core/names.ts";
+import {
+  Http1Pool,
+  IDEMPOTENT,
+  jsonAnswer,
+  type ServerRequest,
+  type ServerResponse,
+  UpstreamError,
+} from "../../http1/mod.ts";
+import { type Endpoint, FUNKO_PORT, type RoutingTable } from "./routing_table.ts";
+import { relayWebSocket } from "./websocket_relay.ts";
+
+/** Headers that concern one connection only (RFC 9110 section 7.6.1), never forwarded. */
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
+
+const PREFIX = "/funko/";
+
+/** How long a request may wait for a starting instance (a cold start, later a wake from zero). */
+const WAIT_FOR_INSTANCE_MS = 10_000;
+
+/** Options for {@linkcode createProxy}. */
+export interface ProxyOptions {
+  /** Where instances are. */
+  table: RoutingTable;
+  /** Whether a funko with no instance exists at all (has an image): 503 rather than 404. */
+  funkoExists: (funko: string) => Promise<boolean>;
+  /** Called when an instance refused a connection, so it gets probed. */
+  onUnreachable?: (endpoint: Endpoint) => void;
+  /** How long to wait for an upstream's response headers. Default 60 s. */
+  upstreamTimeoutMs?: number;
+}
+
+/** Handles one proxied request; null when it became a WebSocket relay (which has ended). */
+export type ProxyHandler = ((request: ServerRequest) => ServerResponse | Promise<ServerResponse | null>) & {
+  /** Closes the idle upstream connections. */
+  close(): void;
+};
+
+/** Whether a request target is under `/funko/`: the proxy's fast path, before any router. */
+export function isFunkoTarget(target: string): boolean {
+  return target.startsWith(PREFIX);
+}
+
+/** Makes the `/funko/` request handler. */
+export function createProxy(options: ProxyOptions): ProxyHandler {
+  const upstreamTimeoutMs = options.upstreamTimeoutMs ?? 60_000;
+  const table = options.table;
+  const pool = new Http1Pool();
+
+  /**
+   * The answer for a request under /funko/. Not async itself: the common case
+   * (an instance is ready) goes straight to `forward`, and the rarer ones
+   * (waiting, unknown names, WebSockets) to their own functions, so that each
+   * request carries only the small async frame it needs.
+   */
+  function proxyFunko(request: ServerRequest): ServerResponse | Promise<ServerResponse | null> {
+    const target = parseTarget(request.target);
+    if (!target) return jsonAnswer(404, "not_found", "Use /funko/NAME/ to reach a funko");
+    if (target.rest === null) {
+      return { status: 308, headers: [["location", `${PREFIX}${target.funko}/${target.query}`]], body: null };
+    }
+    const found = table.pick(target.funko);
+    return found ? toInstance(request, target, found) : withoutReadyInstance(request, target);
+  }
+
+  /** No instance is ready: wait for a starting one, else say why there is none. */
+  async function withoutReadyInstance(request: ServerRequest, target: ProxyTarget): Promise<ServerResponse | null> {
+    const found = table.hasPending(target.funko)
+      ? await table.waitForReady(target.funko, WAIT_FOR_INSTANCE_MS, request.signal)
+      : undefined;
+    if (found) return toInstance(request, target, found);
+    // Not even a funko name (`..`, `%00`): nothing to ask the engine about.
+    if (!FUNKO_NAME_PATTERN.test(target.funko)) {
+      return jsonAnswer(404, "unknown_funko", `There is no funko named ${JSON.stringify(target.funko)}`);
+    }
+    if (table.knows(target.funko) || await options.funkoExists(target.funko)) {
+      return jsonAnswer(503, "no_instance", `Funko ${target.funko} has no healthy instance right now`, [
+        ["retry-after", "2"],
+      ]);
+    }
+    return jsonAnswer(404, "unknown_funko", `There is no funko named ${target.funko}`);
+  }
+
+  /** Relays a WebSocket, or forwards the request. */
+  function toInstance(
+    request: ServerRequest,
+    target: ProxyTarget,
+    endpoint: Endpoint,
+  ): Promise<ServerResponse | null> {
+    const headers = forwardHeaders(request, target.funko);
+    if (request.header("upgrade")?.toLowerCase() === "websocket") {
+      return relayWebSocket(request, endpoint.address, FUNKO_PORT, target.rest + target.query, headers);
+    }
+    return forward(request, target, endpoint, headers);
+  }
+
+  /** Sends the request to `endpoint`; a failure before anything was sent (or answered, when idempotent) tries one other instance. */
+  async function forward(
+    request: ServerRequest,
+    target: ProxyTarget,
+    first: Endpoint,
+    headers: [string, string][],
+  ): Promise<ServerResponse> {
+    let endpoint = first;
+    for (let attempt = 0;; attempt++) {
+      endpoint.inFlight++;
+      try {
+        const upstream = await pool.request(endpoint.address, FUNKO_PORT, {
+          method: request.method,
+          target: target.rest + target.query,
+          headers,
+          body: request.body,
+          client: request,
+          headTimeoutMs: upstreamTimeoutMs,
+        });
+        if (upstream.body instanceof ReadableStream) {
+          const streaming = endpoint;
+          upstream.done.then(() => streaming.inFlight--);
+        } else endpoint.inFlight--;
+        return {
+          status: upstream.status,
+          statusText: upstream.statusText,
+          headers: withoutHopByHop(upstream.headers),
+          body: upstream.body,
+        };
+      } catch (error) {
+        endpoint.inFlight--;
+        const failure = error instanceof UpstreamError ? error : new UpstreamError("reset", String(error), false);
+        if (failure.kind === "aborted") return { status: 499, headers: [], body: null };
+        if (failure.kind === "timeout") {
+          return jsonAnswer(504, "upstream_timeout", `Funko ${target.funko} did not answer in ${upstreamTimeoutMs} ms`);
+        }
+        if (failure.kind === "connect") {
+          table.update(endpoint.id, { suspect: true });
+          options.onUnreachable?.(endpoint);
+        }
+        // Nothing was sent (connect), or nothing came back from a request that may be sent twice.
+        const retryable = request.body === null &&
+          (failure.kind === "connect" || (failure.beforeResponse && IDEMPOTENT.has(request.method)));
+        const next = attempt === 0 && retryable ? table.pick(target.funko, endpoint) : undefined;
+        if (!next) {
+          return jsonAnswer(502, "upstream_failed", `Funko ${target.funko} failed to answer: ${failure.message}`);
+        }
+        endpoint = next;
+      }
+    }
+  }
+  return Object.assign(proxyFunko, { close: () => pool.close() });
+}
+
+/** Where a proxied request goes. */
+export interface ProxyTarget {
+  /** The funko's name. */
+  funko: string;
+  /** The path after `/funko/NAME`, starting with `/`; null when nothing follows the name. */
+  rest: string | null;
+  /** The query string with its `?`, or empty. */
+  query: string;
+}
+
+/** Splits a request target (`/funko/NAME/REST?QUERY`) into funko, rest of the path and query; null when not under /funko/. */
+export function parseTarget(target: string): ProxyTarget | null {
+  if (!target.startsWith(PREFIX)) return null;
+  const nameStart = PREFIX.length;
+  let queryStart = target.indexOf("?", nameStart);
+  if (queryStart < 0) queryStart = target.length;
+  let nameEnd = target.indexOf("/", nameStart);
+  if (nameEnd < 0 || nameEnd > queryStart) nameEnd = queryStart;
+  const funko = target.slice(nameStart, nameEnd);
+  if (!funko) return null;
+  const query = target.slice(queryStart);
+  return { funko, rest: nameEnd === queryStart ? null : target.slice(nameEnd, queryStart), query };
+}
+
+/**
+ * The request's headers as the instance gets them: hop-by-hop ones and those
+ * the Connection header names dropped, X-Forwarded-* added.
+ */
+export function forwardHeaders(request: ServerRequest, funko: string): [string, string][] {
+  let drop: Set<string> | undefined;
+  let previousFor: string | undefined;
+  let forwardedHost: string | undefined;
+  let forwardedProto: string | undefined;
+  let host = "";
+  const out: [string, string][] = [];
+  for (const pair of request.headers) {
+    const name = pair[0];
+    if (name === "connection") drop = new Set(pair[1].split(",").map((part) => part.trim().toLowerCase()));
+    else if (name === "host") host = pair[1];
+    else if (name === "x-forwarded-for") previousFor = previousFor ? `${previousFor}, ${pair[1]}` : pair[1];
+    else if (name === "x-forwarded-host") forwardedHost ??= pair[1];
+    else if (name === "x-forwarded-proto") forwardedProto ??= pair[1];
+    if (HOP_BY_HOP.has(name) || name.startsWith("x-forwarded-")) continue;
+    out.push(pair);
+  }
+  const kept = drop ? out.filter(([name]) => !drop.has(name)) : out;
+  const address = request.remoteAddr.hostname;
+  kept.push(
+    ["x-forwarded-for", previousFor ? `${previousFor}, ${address}` : address],
+    ["x-forwarded-host", forwardedHost ?? host],
+    ["x-forwarded-proto", forwardedProto ?? "http"],
+    ["x-forwarded-prefix", `${PREFIX}${funko}`],
+  );
+  return kept;
+}
+
+/** A response's headers without hop-by-hop ones (nor those its Connection header names); the same array when none is there. */
+export function withoutHopByHop(headers: [string, string][]): [string, string][] {
+  let named: Set<string> | undefined;
+  // Made only once a header is dropped: nearly all answers have none to drop.
+  let kept: [string, string][] | undefined;
+  for (let i = 0; i < headers.length; i++) {
+    const pair = headers[i]!;
+    const lower = pair[0].toLowerCase();
+    if (lower === "connection") named = new Set(pair[1].split(",").map((part) => part.trim().toLowerCase()));
+    if (HOP_BY_HOP.has(lower)) kept ??= headers.slice(0, i);
+    else kept?.push(pair);
+  }
+  const result = kept ?? headers;
+  return named ? result.filter(([name]) => !named.has(name.toLowerCase())) : result;
+}

@@ -1,0 +1,243 @@
+/**
+ * The proxy's routing table: for each funko, its instances and which of them
+ * may get traffic. Routes are computed when instances change, not per request,
+ * and a request may wait for an instance to become ready instead of failing
+ * at once (instances starting now; woken from zero later).
+ *
+ * @module
+ */
+import type { Instance, InstanceHealth } from "../../core/instances.ts";
+
+/** The port every runtime listens on. */
+export const FUNKO_PORT = 3000;
+
+/** An instance as the proxy sees it. */
+export interface Endpoint {
+  /** Instance ID. */
+  readonly id: string;
+  /** Instance name (`faaso-NAME-xxxxxx`). */
+  readonly name: string;
+  /** The funko. */
+  readonly funko: string;
+  /** `http://ADDRESS:3000`. */
+  origin: string;
+  /** Its address on faaso-net. */
+  address: string;
+  /** Whether it is running (and not stopping). */
+  running: boolean;
+  /** Docker's verdict. */
+  health: InstanceHealth;
+  /** The proxy's own GET /ping answered OK while Docker still says "starting". */
+  probed: boolean;
+  /** A connection to it failed: no traffic until it proves itself again. */
+  suspect: boolean;
+  /** Being replaced (deploy): finishes its requests, gets no new ones. */
+  draining: boolean;
+  /** Requests being served by it now. */
+  inFlight: number;
+}
+
+/** Whether an endpoint may get traffic at all (running, reachable, not being replaced). */
+function isUsable(endpoint: Endpoint): boolean {
+  return endpoint.running && !endpoint.suspect && !endpoint.draining && endpoint.address !== "";
+}
+
+/** Whether Docker vouches for an endpoint: healthy, or without a healthcheck. */
+export function isHealthy(endpoint: Endpoint): boolean {
+  return isUsable(endpoint) && (endpoint.health === "healthy" || endpoint.health === "none");
+}
+
+/**
+ * Whether an endpoint is still starting by Docker's count but answered the
+ * proxy's own GET /ping. Such endpoints get traffic only while their funko
+ * has no healthy one (a cold start), never beside healthy ones (a deploy or
+ * a scale-up waits for Docker's verdict).
+ */
+function isProbed(endpoint: Endpoint): boolean {
+  return isUsable(endpoint) && endpoint.health === "starting" && endpoint.probed;
+}
+
+/** Whether an endpoint may become ready soon (running, not ready yet, not unhealthy). */
+function isPending(endpoint: Endpoint): boolean {
+  return endpoint.running && !endpoint.draining && !isHealthy(endpoint) && endpoint.health !== "unhealthy";
+}
+
+class FunkoRoutes {
+  endpoints = new Map<string, Endpoint>();
+  ready: Endpoint[] = [];
+  next = 0;
+  waiters = new Set<() => void>();
+}
+
+/** Endpoints by funko, with the ready ones precomputed. */
+export class RoutingTable {
+  #funkos = new Map<string, FunkoRoutes>();
+  #byId = new Map<string, Endpoint>();
+
+  /** Adds or refreshes an instance. */
+  upsert(instance: Instance): Endpoint {
+    let endpoint = this.#byId.get(instance.id);
+    const address = instance.address ?? "";
+    if (!endpoint) {
+      endpoint = {
+        id: instance.id,
+        name: instance.name,
+        funko: instance.funko,
+        origin: "",
+        address: "",
+        running: false,
+        health: "none",
+        probed: false,
+        suspect: false,
+        draining: false,
+        inFlight: 0,
+      };
+      this.#byId.set(instance.id, endpoint);
+      this.#routes(instance.funko).endpoints.set(instance.id, endpoint);
+    }
+    const wasRunning = endpoint.running;
+    endpoint.address = address;
+    endpoint.origin = address ? `http://${address.includes(":") ? `[${address}]` : address}:${FUNKO_PORT}` : "";
+    endpoint.running = instance.state === "running";
+    endpoint.health = instance.health;
+    if (instance.retiring !== undefined) endpoint.draining = instance.retiring;
+    if (!endpoint.running || !wasRunning) {
+      // A (re)started instance proves itself anew.
+      endpoint.probed = false;
+      endpoint.suspect = false;
+    }
+    this.#changed(instance.funko);
+    return endpoint;
+  }
+
+  /** Changes an endpoint's state by ID; unknown IDs are ignored. */
+  update(id: string, change: Partial<Pick<Endpoint, "running" | "health" | "probed" | "suspect" | "draining">>): void {
+    const endpoint = this.#byId.get(id);
+    if (!endpoint) return;
+    Object.assign(endpoint, change);
+    this.#changed(endpoint.funko);
+  }
+
+  /** Forgets an instance. */
+  remove(id: string): void {
+    const endpoint = this.#byId.get(id);
+    if (!endpoint) return;
+    this.#byId.delete(id);
+    const routes = this.#funkos.get(endpoint.funko);
+    routes?.endpoints.delete(id);
+    this.#changed(endpoint.funko);
+  }
+
+  /** Replaces everything with a fresh listing (after the event stream reconnects). */
+  replaceAll(instances: Instance[]): void {
+    const seen = new Set(instances.map((instance) => instance.id));
+    for (const id of [...this.#byId.keys()]) if (!seen.has(id)) this.remove(id);
+    for (const instance of instances) this.upsert(instance);
+  }
+
+  /** The endpoint with an ID. */
+  get(id: string): Endpoint | undefined {
+    return this.#byId.get(id);
+  }
+
+  /**
+   * Picks the ready endpoint with the fewest requests in flight, rotating
+   * among equals; `exclude` skips one (a retry). Undefined when none is ready.
+   */
+  pick(funko: string, exclude?: Endpoint): Endpoint | undefined {
+    const routes = this.#funkos.get(funko);
+    if (!routes || routes.ready.length === 0) return undefined;
+    const ready = routes.ready;
+    const start = routes.next++ % ready.length;
+    let best: Endpoint | undefined;
+    for (let i = 0; i < ready.length; i++) {
+      const candidate = ready[(start + i) % ready.length]!;
+      if (candidate === exclude) continue;
+      if (!best || candidate.inFlight < best.inFlight) best = candidate;
+    }
+    return best;
+  }
+
+  /** Whether the funko has an instance that may become ready soon. */
+  hasPending(funko: string): boolean {
+    const routes = this.#funkos.get(funko);
+    if (!routes) return false;
+    for (const endpoint of routes.endpoints.values()) if (isPending(endpoint)) return true;
+    return false;
+  }
+
+  /** Whether the table has ever seen an instance of this funko that still exists. */
+  knows(funko: string): boolean {
+    return (this.#funkos.get(funko)?.endpoints.size ?? 0) > 0;
+  }
+
+  /**
+   * Waits until the funko has a ready endpoint and picks it; undefined after
+   * `timeoutMs`, or when `signal` aborts (the client went away).
+   */
+  waitForReady(funko: string, timeoutMs: number, signal?: AbortSignal): Promise<Endpoint | undefined> {
+    const now = this.pick(funko);
+    if (now || timeoutMs <= 0 || signal?.aborted) return Promise.resolve(now);
+    const routes = this.#routes(funko);
+    return new Promise((resolve) => {
+      const finish = (endpoint: Endpoint | undefined) => {
+        clearTimeout(timer);
+        routes.waiters.delete(wake);
+        signal?.removeEventListener("abort", abort);
+        resolve(endpoint);
+      };
+      const wake = () => {
+        const endpoint = this.pick(funko);
+        if (endpoint) finish(endpoint);
+      };
+      const abort = () => finish(undefined);
+      const timer = setTimeout(() => finish(undefined), timeoutMs);
+      routes.waiters.add(wake);
+      signal?.addEventListener("abort", abort, { once: true });
+    });
+  }
+
+  /** Every funko's endpoints, for the admin API. */
+  snapshot(): Record<string, (Omit<Endpoint, "origin"> & { ready: boolean })[]> {
+    const out: Record<string, (Omit<Endpoint, "origin"> & { ready: boolean })[]> = {};
+    for (const [funko, routes] of this.#funkos) {
+      if (routes.endpoints.size === 0) continue;
+      out[funko] = [...routes.endpoints.values()].map(({ origin: _, ...endpoint }) => ({
+        ...endpoint,
+        ready: routes.ready.some((ready) => ready.id === endpoint.id),
+      }));
+    }
+    return out;
+  }
+
+  #routes(funko: string): FunkoRoutes {
+    let routes = this.#funkos.get(funko);
+    if (!routes) {
+      routes = new FunkoRoutes();
+      this.#funkos.set(funko, routes);
+    }
+    return routes;
+  }
+
+  #changed(funko: string): void {
+    const routes = this.#funkos.get(funko);
+    if (!routes) return;
+    const endpoints = [...routes.endpoints.values()];
+    const healthy = endpoints.filter(isHealthy);
+    routes.ready = healthy.length > 0 ? healthy : endpoints.filter(isProbed);
+    if (routes.endpoints.size === 0 && routes.waiters.size === 0) this.#funkos.delete(funko);
+    if (routes.ready.length > 0) { for (const wake of [...routes.waiters]) wake(); }
+  }
+}
+
+/**
+ * Takes instances out of the traffic and resolves once none has a request in
+ * flight, or after `drainMs`.
+ */
+export async function drainInTable(table: RoutingTable, ids: string[], drainMs: number): Promise<void> {
+  for (const id of ids) table.update(id, { draining: true });
+  const deadline = Date.now() + drainMs;
+  while (Date.now() < deadline && ids.some((id) => (table.get(id)?.inFlight ?? 0) > 0)) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import type { Instance } from "../../core/instances.ts";
+import { RoutingTable } from "./routing_table.ts";
+
+function instance(id: string, change: Partial<Instance> = {}): Instance {
+  return {
+    id,
+    name: `faaso-hello-${id}`,
+    funko: "hello",
+    state: "running",
+    health: "healthy",
+    address: `172.18.0.${id.length + 10}`,
+    imageId: "sha256:1",
+    created: new Date(),
+    ...change,
+  };
+}
+
+Deno.test("RoutingTable routes only to running, healthy instances", () => {
+  const table = new RoutingTable();
+  table.upsert(instance("a"));
+  table.upsert(instance("bb", { health: "unhealthy" }));
+  table.upsert(instance("ccc", { state: "exited" }));
+  table.upsert(instance("dddd", { health: "starting" }));
+  table.upsert(instance("eeeee", { health: "none" }));
+  const picked = new Set(Array.from({ length: 10 }, () => table.pick("hello")?.id));
+  assert.deepEqual([...picked].sort(), ["a", "eeeee"]);
+  assert.equal(table.pick("other"), undefined);
+});
+
+Deno.test("RoutingTable routes a starting instance once the proxy's probe answered", () => {
+  const table = new RoutingTable();
+  table.upsert(instance("a", { health: "starting" }));
+  assert.equal(table.pick("hello"), undefined);
+  assert.ok(table.hasPending("hello"));
+  table.update("a", { probed: true });
+  assert.equal(table.pick("hello")?.id, "a");
+  table.update("a", { health: "unhealthy" });
+  assert.equal(table.pick("hello"), undefined, "Docker's unhealthy wins over the probe");
+});
+
+Deno.test("RoutingTable picks the instance with the fewest requests in flight", () => {
+  const table = new RoutingTable();
+  const a = table.upsert(instance("a"));
+  const b = table.upsert(instance("bb"));
+  a.inFlight = 3;
+  b.inFlight = 1;
+  for (let i = 0; i < 5; i++) assert.equal(table.pick("hello"), b);
+  b.inFlight = 3;
+  const both = new Set(Array.from({ length: 4 }, () => table.pick("hello")?.id));
+  assert.deepEqual([...both].sort(), ["a", "bb"], "equals take turns");
+  assert.equal(table.pick("hello", a), b, "a retry skips the instance that failed");
+});
+
+Deno.test("RoutingTable stops routing to a stopped or suspect instance and forgets destroyed ones", () => {
+  const table = new RoutingTable();
+  table.upsert(instance("a"));
+  table.update("a", { running: false });
+  assert.equal(table.pick("hello"), undefined);
+  assert.ok(table.knows("hello"));
+  table.upsert(instance("a"));
+  assert.equal(table.pick("hello")?.id, "a", "a restarted instance routes again");
+  table.update("a", { suspect: true });
+  assert.equal(table.pick("hello"), undefined);
+  table.remove("a");
+  assert.equal(table.knows("hello"), false);
+});
+
+Deno.test("RoutingTable.waitForReady resolves when an instance turns ready, or undefined after the timeout", async () => {
+  const table = new RoutingTable();
+  table.upsert(instance("a", { health: "starting" }));
+  const waiting = table.waitForReady("hello", 5000);
+  setTimeout(() => table.update("a", { health: "healthy" }), 20);
+  assert.equal((await waiting)?.id, "a");
+  assert.equal(await table.waitForReady("nobody", 30), undefined);
+  const abort = new AbortController();
+  const aborted = table.waitForReady("nobody", 5000, abort.signal);
+  abort.abort();
+  assert.equal(await aborted, undefined);
+});
+
+Deno.test("RoutingTable.replaceAll drops instances that are gone", () => {
+  const table = new RoutingTable();
+  table.upsert(instance("a"));
+  table.upsert(instance("bb"));
+  table.replaceAll([instance("bb"), instance("ccc")]);
+  assert.deepEqual(Object.values(table.snapshot()).flat().map((e) => e.id).sort(), ["bb", "ccc"]);
+});
+
+Deno.test("RoutingTable routes a probed starting instance only while no healthy one exists", () => {
+  const table = new RoutingTable();
+  table.upsert(instance("new", { health: "starting" }));
+  table.update("new", { probed: true });
+  assert.equal(table.pick("hello")?.id, "new", "a cold start uses the probe");
+  table.upsert(instance("old"));
+  const picked = new Set(Array.from({ length: 6 }, () => table.pick("hello")?.id));
+  assert.deepEqual([...picked], ["old"], "beside a healthy instance, Docker's verdict is awaited");
+});
+
+Deno.test("RoutingTable sends nothing new to a draining instance", () => {
+  const table = new RoutingTable();
+  table.upsert(instance("old"));
+  table.upsert(instance("new"));
+  table.update("old", { draining: true });
+  for (let i = 0; i < 4; i++) assert.equal(table.pick("hello")?.id, "new");
+  assert.equal(table.hasPending("hello"), false);
+});
