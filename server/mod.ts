@@ -135,6 +135,7 @@ async function prepare(
     text: `Docker engine ${engine.Version} (API ${engine.ApiVersion}) at ${docker.transport.host}`,
   });
   const { credentials, generated } = await Credentials.load(options.data, { password: options.password });
+  const keepBuilds = await options.data.keepBuilds();
   options.progress({
     kind: "step",
     text: `Data folder ${options.data.root}; admin password ${passwordOrigin(credentials.source, generated)}`,
@@ -145,11 +146,8 @@ async function prepare(
   }
   // Build contexts of a server that died mid-build are of no use to anyone.
   await Deno.remove(options.data.uploadsFolder, { recursive: true }).catch(() => {});
-  const secrets = new SecretStore(options.data);
-  const hostPath = await hostPathResolver(docker);
-  const instances = new ContainerInstances(docker, {
-    secretsFolder: async (funko) => hostPath(await secrets.folderOf(funko)),
-  });
+  const secrets = new SecretStore(options.data, { hostPath: await hostPathResolver(docker) });
+  const instances = new ContainerInstances(docker, { secretsFolder: (funko) => secrets.hostFolderOf(funko) });
   await docker.networks.ensure(NETWORK, { labels: { [LABELS.role]: "network" } });
   await reconcile({ docker, instances }, options.progress);
 
@@ -198,6 +196,7 @@ async function prepare(
     secrets,
     throttle: new LoginThrottle(),
     data: options.data,
+    keepBuilds,
     invocations,
     build: options.build,
   };

@@ -6,9 +6,11 @@
 import type { Command } from "@commander-js/extra-typings";
 import { readyWhen } from "../../core/manifest.ts";
 import type { FunkoStatus } from "../../core/status.ts";
+import { foreignLatestNote } from "../../core/names.ts";
 import { ago } from "../../core/time.ts";
 import { counted } from "../../core/words.ts";
 import type { CliContext } from "../context.ts";
+import { funkoArg } from "../funko_arg.ts";
 import type { Output } from "../output.ts";
 
 /** Adds `status` to the program. */
@@ -19,10 +21,11 @@ export function statusCommand(program: Command, ctx: CliContext): void {
       "Show every funko (or only NAME): its instances with state, health and whether they run the " +
         "latest image, and its images. --json prints the same as JSON.",
     )
-    .argument("[name]", "only this funko")
+    .argument("[name]", "only this funko (or its folder)")
     .option("--json", "print JSON")
     .option("-l, --local", "ask this machine's engine even when a server is configured")
-    .action(async (name, options) => {
+    .action(async (arg, options) => {
+      const name = arg === undefined ? undefined : await funkoArg(arg);
       const backend = await ctx.backend(options);
       const funkos = await backend.status(name);
       if (options.json) ctx.output.json(name ? funkos[0] : funkos);
@@ -35,7 +38,11 @@ export function statusCommand(program: Command, ctx: CliContext): void {
 export function printStatus(output: Output, funkos: FunkoStatus[], detailed: boolean): void {
   const c = output.colors;
   for (const funko of funkos) {
-    const latest = funko.latest ? `${funko.latest.tags.find((t) => t !== "latest") ?? "latest"}` : "no image";
+    const latest = !funko.latest
+      ? "no image"
+      : funko.latest.foreign
+      ? c.yellow("latest, not built by FaaSO")
+      : `${funko.latest.tags.find((t) => t !== "latest") ?? "latest"}`;
     const origin = funko.image ? `image ${funko.image}` : `runtime ${funko.runtime || "-"}`;
     output.print(
       `${c.bold(funko.name)}  ${origin}  ${counted(funko.scale, "instance")} running  latest ${latest}` +
@@ -45,8 +52,12 @@ export function printStatus(output: Output, funkos: FunkoStatus[], detailed: boo
     for (const instance of funko.instances) {
       const health = instance.health === "none" ? "" : ` ${instance.health}`;
       const date = instance.outOfDate ? c.yellow(" out of date") : "";
-      output.print(`  ${instance.name}  ${instance.state}${health}  ${instance.address ?? "-"}${date}`);
+      const crashes = instance.restarts
+        ? c.red(`  restarted ${counted(instance.restarts, "time")}, last exit code ${instance.exitCode ?? "?"}`)
+        : "";
+      output.print(`  ${instance.name}  ${instance.state}${health}  ${instance.address ?? "-"}${date}${crashes}`);
     }
+    if (funko.latest?.foreign) output.warn(foreignLatestNote(funko.name));
     if (detailed) {
       const settings = funko.settings;
       const health = settings.healthcheck;

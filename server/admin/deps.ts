@@ -38,4 +38,6 @@ export interface ServerDeps {
   stopping: AbortSignal;
   /** The mirror and network of the builds it does, unless a build asks for others. */
   build?: BuildSettings;
+  /** How many builds of each funko to keep (DATA/config.yml keep_builds, FAASO_KEEP_BUILDS). */
+  keepBuilds: number;
 }

@@ -110,8 +110,8 @@ export function FunkoPage(props: { funko: FunkoStatus; secrets: string[]; csrf: 
           csrf={csrf}
           target="#flash"
           label={`Remove ${funko.name}`}
-          class="contrast outline"
-          confirm={`Remove ${funko.name}: every instance and every image? This cannot be undone.`}
+          class="danger"
+          confirm={`Remove ${funko.name}: every instance, every image and its secrets? This cannot be undone.`}
         />
       </section>
     </Layout>
@@ -147,7 +147,7 @@ export function SecretsSection(props: { funko: string; names: string[]; csrf: st
                       csrf={props.csrf}
                       target="#secrets"
                       label="Delete"
-                      class="secondary outline"
+                      class="danger outline"
                       confirm={`Delete the secret ${name} of ${props.funko}?`}
                     />
                   </td>
