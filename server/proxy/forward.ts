@@ -45,6 +45,8 @@ export interface ProxyOptions {
   onUnreachable?: (endpoint: Endpoint) => void;
   /** How long to wait for an upstream's response headers. Default 60 s. */
   upstreamTimeoutMs?: number;
+  /** The port instances listen on: 3000 ({@linkcode FUNKO_PORT}); tests reach a backend of their own. */
+  instancePort?: number;
 }
 
 /** Handles one proxied request; null when it became a WebSocket relay (which has ended). */
@@ -62,6 +64,7 @@ export function isFunkoTarget(target: string): boolean {
 export function createProxy(options: ProxyOptions): ProxyHandler {
   const upstreamTimeoutMs = options.upstreamTimeoutMs ?? 60_000;
   const table = options.table;
+  const instancePort = options.instancePort ?? FUNKO_PORT;
   const pool = new Http1Pool();
 
   /**
@@ -106,7 +109,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
   ): Promise<ServerResponse | null> {
     const headers = forwardHeaders(request, target.funko);
     if (request.header("upgrade")?.toLowerCase() === "websocket") {
-      return relayWebSocket(request, endpoint.address, FUNKO_PORT, target.rest + target.query, headers);
+      return relayWebSocket(request, endpoint.address, instancePort, target.rest + target.query, headers);
     }
     return forward(request, target, endpoint, headers);
   }
@@ -122,7 +125,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     for (let attempt = 0;; attempt++) {
       endpoint.inFlight++;
       try {
-        const upstream = await pool.request(endpoint.address, FUNKO_PORT, {
+        const upstream = await pool.request(endpoint.address, instancePort, {
           method: request.method,
           target: target.rest + target.query,
           headers,
