@@ -82,7 +82,8 @@ export class Http1Pool {
     const idle = this.#idle.get(key);
     while (idle && idle.length > 0) {
       const connection = idle.pop()!;
-      if (Date.now() - connection.idleSince < IDLE_TIMEOUT_MS) return connection;
+      // Closed while idle: the upstream ended it, or sent bytes nobody asked for.
+      if (!connection.closed && Date.now() - connection.idleSince < IDLE_TIMEOUT_MS) return connection;
       this.#closeIdle(connection);
     }
     return undefined;
@@ -113,7 +114,7 @@ export class Http1Pool {
   #sweep(): void {
     const now = Date.now();
     for (const [key, idle] of this.#idle) {
-      const fresh = idle.filter((connection) => now - connection.idleSince < IDLE_TIMEOUT_MS);
+      const fresh = idle.filter((connection) => !connection.closed && now - connection.idleSince < IDLE_TIMEOUT_MS);
       for (const connection of idle) if (!fresh.includes(connection)) this.#closeIdle(connection);
       if (fresh.length) this.#idle.set(key, fresh);
       else this.#idle.delete(key);
