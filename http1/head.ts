@@ -71,6 +71,7 @@ export interface Head {
  * A byte that is neither field content nor OWS (RFC 9110 section 5.5): NUL,
  * CR, LF and the other controls and DEL. HTAB is allowed inside a value.
  */
+// deno-lint-ignore no-control-regex -- control bytes are what it looks for
 export const BAD_VALUE = /[\0-\x08\x0a-\x1f\x7f]/;
 
 /**
@@ -79,6 +80,7 @@ export const BAD_VALUE = /[\0-\x08\x0a-\x1f\x7f]/;
  * spares a test of every value; values are tested one by one only in a head
  * it matches, to name the bad one.
  */
+// deno-lint-ignore no-control-regex -- control bytes are what it looks for
 export const FORBIDDEN = /[\0-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
 
 /** In a head not yet complete: a CR not followed by LF (unless last so far), or an LF without its CR. */
