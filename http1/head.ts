@@ -127,6 +127,23 @@ export function fieldValue(text: string, from: number, end: number): string {
   return text.slice(start, stop);
 }
 
+/**
+ * The elements of a comma-separated header value (RFC 9110 section 5.6.1),
+ * lowercase, without the OWS around them, empty ones left out: the tokens of
+ * a Connection header.
+ */
+export function listElements(value: string): string[] {
+  const elements: string[] = [];
+  for (let at = 0; at <= value.length;) {
+    let end = value.indexOf(",", at);
+    if (end < 0) end = value.length;
+    const element = fieldValue(value, at, end);
+    if (element) elements.push(element.toLowerCase());
+    at = end + 1;
+  }
+  return elements;
+}
+
 /** A Content-Length value: 1*DIGIT (RFC 9110 section 8.6); 15 digits at most, to stay an exact number. */
 export const DIGITS = /^\d{1,15}$/;
 

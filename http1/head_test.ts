@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { BadRequestError, parseHead, UpstreamError } from "./head.ts";
+import { BadRequestError, listElements, parseHead, UpstreamError } from "./head.ts";
 import { parseRequestHead } from "./request_head.ts";
 
 Deno.test("parseHead reads status, headers and how the body is framed", () => {
@@ -118,4 +118,9 @@ Deno.test("parseRequestHead refuses what RFC 9112 says a server MUST refuse", ()
   assert.equal(parseRequestHead("GET / HTTP/1.2\r\nHost: a").http10, false, "HTTP/1.2 is read as 1.1");
   assert.equal(parseRequestHead("GET / HTTP/1.1\r\nHost: [::1]:80").headers[0]![1], "[::1]:80");
   assert.equal(parseRequestHead("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 010").headers[1]![1], "10");
+});
+
+Deno.test("listElements trims only SP and HTAB (RFC 9110 OWS), not what JS trim() strips", () => {
+  assert.deepEqual(listElements(" Keep-Alive ,\tX-Private,, "), ["keep-alive", "x-private"]);
+  assert.deepEqual(listElements("\u00a0close"), ["\u00a0close"]);
 });

@@ -35,6 +35,7 @@ export {
   type Framing,
   type Head,
   HeadTooLargeError,
+  listElements,
   parseHead,
   UpstreamError,
 } from "./head.ts";
