@@ -255,3 +255,42 @@ Deno.test("Http1Pool drops an idle connection that the upstream closed, before a
   assert.equal(server.connections, 2);
   pool.close();
 });
+
+Deno.test("Http1Pool never reuses a connection whose answer came with bytes beyond its framing", async () => {
+  using server = rawServer([
+    "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nokHTTP/1.1 200 OK\r\ncontent-length: 8\r\n\r\ninjected",
+    "HTTP/1.1 204 No Content\r\ncontent-length: 8\r\n\r\ninjected",
+    "HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nown",
+  ]);
+  const pool = new Http1Pool();
+  assert.equal(await text(await pool.request("127.0.0.1", server.port, get("/1"))), "ok");
+  const noContent = await pool.request("127.0.0.1", server.port, get("/2"));
+  assert.equal(noContent.status, 204);
+  assert.equal(noContent.body, null);
+  assert.equal(await text(await pool.request("127.0.0.1", server.port, get("/3"))), "own");
+  assert.equal(server.connections, 3, "each answer with extra bytes closed its connection");
+  pool.close();
+});
+
+Deno.test("Http1Pool: a chunked answer that stops making progress fails with timeout", async () => {
+  using server = rawServer(["HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n"]);
+  const pool = new Http1Pool();
+  const answer = await pool.request("127.0.0.1", server.port, { ...get(), headTimeoutMs: 200 });
+  const started = Date.now();
+  await assert.rejects(new Response(answer.body).text(), (error: UpstreamError) => error.kind === "timeout");
+  assert.ok(Date.now() - started < 1000, "the pause ended the body within its deadline");
+  await answer.done;
+  pool.close();
+});
+
+Deno.test("Http1Pool: an answer head with LF-only lines fails at once, not at the head timeout", async () => {
+  using server = rawServer(["HTTP/1.1 200 OK\ncontent-length: 2\n\nok"]);
+  const pool = new Http1Pool();
+  const started = Date.now();
+  await assert.rejects(
+    pool.request("127.0.0.1", server.port, { ...get(), headTimeoutMs: 5000 }),
+    (error: UpstreamError) => error.kind === "protocol" && !/HTTP\/1\.1 200/.test(error.message),
+  );
+  assert.ok(Date.now() - started < 1000);
+  pool.close();
+});
