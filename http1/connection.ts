@@ -34,6 +34,8 @@ const CONNECT_TIMEOUT_MS = 10_000;
 export class Http1Connection {
   /** When it was last returned to the pool. */
   idleSince = 0;
+  /** `reactorTurns.started` when it was last returned to the pool: reused once a later turn has completed. */
+  idleMark = 0;
   /** When the exchange's current stage must have made progress (ms since the epoch); 0 when nothing is awaited. */
   answerDeadline = 0;
   #conn: Deno.TcpConn;
@@ -159,7 +161,7 @@ export class Http1Connection {
       do {
         const text = await this.#reader.readHead(64 * 1024, checkPartialResponseHead);
         if (text === null) throw new UpstreamError("reset", "the connection closed before an answer", true);
-        response = parseHead(text, request.method);
+        response = parseHead(text, request.method, this.#reader.headSuspect);
         if (response.status === 101) {
           throw new UpstreamError("protocol", "an unrequested 101 Switching Protocols", false);
         }

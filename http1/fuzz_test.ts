@@ -8,7 +8,14 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { BadRequestError, checkPartialResponseHead, type Framing, parseHead, UpstreamError } from "./head.ts";
+import {
+  BadRequestError,
+  checkPartialResponseHead,
+  FORBIDDEN,
+  type Framing,
+  parseHead,
+  UpstreamError,
+} from "./head.ts";
 import { Http1Reader } from "./reader.ts";
 import { checkPartialRequestHead, parseRequestHead } from "./request_head.ts";
 
@@ -320,6 +327,22 @@ Deno.test("fuzz: mangled chunked bodies fail only with UpstreamError, and never 
         } catch (error) {
           if (!(error instanceof UpstreamError)) throw error;
         }
+      },
+    ),
+    RUNS,
+  );
+});
+
+Deno.test("fuzz: the reader's scan for control bytes and bare line ends agrees with FORBIDDEN", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.oneof(requestHead, responseHead, latin1Text(120)),
+      fc.array(fc.nat(), { maxLength: 4 }),
+      async (text, cuts) => {
+        const reader = new Http1Reader(pieces(bytesOf(`${text}\r\n\r\n`), cuts), 16);
+        const head = await reader.readHead(64 * 1024);
+        assert.ok(head !== null);
+        assert.equal(reader.headSuspect, FORBIDDEN.test(head));
       },
     ),
     RUNS,

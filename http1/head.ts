@@ -189,10 +189,11 @@ export function checkPartialResponseHead(text: string): void {
  * other than one `chunked`. The framing follows RFC 9112 section 6.3; with
  * both Transfer-Encoding and Content-Length, the latter is removed (as an
  * intermediary MUST) and the connection is not reused. Content-Length is
- * also removed from 1xx and 204 answers (RFC 9110 section 8.6).
+ * also removed from 1xx and 204 answers (RFC 9110 section 8.6). `suspect`:
+ * whether the text holds what `FORBIDDEN` matches, when the reader has
+ * already found out (its `headSuspect`).
  */
-export function parseHead(text: string, method: string): Head {
-  const suspect = FORBIDDEN.test(text);
+export function parseHead(text: string, method: string, suspect: boolean = FORBIDDEN.test(text)): Head {
   let end = text.indexOf("\r\n");
   if (end < 0) end = text.length;
   const statusLine = STATUS_LINE.exec(text.slice(0, end));

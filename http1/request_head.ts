@@ -74,10 +74,11 @@ export function checkPartialRequestHead(text: string): void {
  * an invalid one, control bytes anywhere (the target included), Content-Length
  * beside Transfer-Encoding, a bad or differing Content-Length, more than one
  * Transfer-Encoding line, Transfer-Encoding in HTTP/1.0; a transfer coding
- * other than `chunked` gets 501, another major version 505.
+ * other than `chunked` gets 501, another major version 505. `suspect`:
+ * whether the text holds what `FORBIDDEN` (head.ts) matches, when the reader
+ * has already found out (its `headSuspect`).
  */
-export function parseRequestHead(text: string): RequestHead {
-  const suspect = FORBIDDEN.test(text);
+export function parseRequestHead(text: string, suspect: boolean = FORBIDDEN.test(text)): RequestHead {
   // A client may send empty lines before a request (RFC 9112 section 2.2).
   let start = 0;
   while (text.startsWith("\r\n", start)) start += 2;

@@ -182,7 +182,7 @@ export class Http1Server {
           const text = reader.bufferedHead(MAX_HEAD_BYTES) ??
             await reader.readHead(MAX_HEAD_BYTES, checkPartialRequestHead);
           if (text === null) break;
-          head = parseRequestHead(text);
+          head = parseRequestHead(text, reader.headSuspect);
         } catch (error) {
           // A head too large or not HTTP gets an answer; a client that left mid-head does not.
           const answer = error instanceof BadRequestError
