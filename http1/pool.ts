@@ -50,10 +50,12 @@ export class Http1Pool {
   async request(hostname: string, port: number, request: UpstreamRequest): Promise<UpstreamResponse> {
     const key = `${hostname}:${port}`;
     let reused = this.#take(key);
-    if (reused === undefined && this.#idle.get(key)?.length) {
-      // Only connections idle since before the reactor's last look are at hand: wait for one turn (shared by all
-      // who wait) rather than send on one whose socket may hold bytes the reactor has not shown yet.
-      await this.#turn.after(reactorTurns.started);
+    const idle = this.#idle.get(key);
+    if (reused === undefined && idle?.length) {
+      // Only connections idle since after the reactor's last look are at hand: wait for a turn that started after the
+      // longest idle of them went idle (the one in flight, often), shared by all who wait, rather than send on one
+      // whose socket may hold bytes the reactor has not shown yet.
+      await this.#turn.after(idle[0]!.idleMark);
       reused = this.#take(key);
     }
     try {
