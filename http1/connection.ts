@@ -29,6 +29,8 @@ const SMALL_BODY = 64 * 1024;
 const DONE = Promise.resolve();
 /** How long a new connection may take to open. */
 const CONNECT_TIMEOUT_MS = 10_000;
+/** The longest pause while a body is sent or read, unless the request says. */
+const BODY_TIMEOUT_MS = 60_000;
 
 /** One keep-alive connection to an upstream. */
 export class Http1Connection {
@@ -49,6 +51,7 @@ export class Http1Connection {
   #release: ((connection: Http1Connection, reusable: boolean) => void) | undefined;
   #client: ClientGone | undefined;
   #headTimeoutMs = 0;
+  #bodyTimeoutMs = BODY_TIMEOUT_MS;
   #answered = false;
   #bodySent = false;
   #keepAlive = false;
@@ -138,6 +141,7 @@ export class Http1Connection {
     this.#release = release;
     this.#client = request.client;
     this.#headTimeoutMs = request.headTimeoutMs ?? 0;
+    this.#bodyTimeoutMs = request.bodyTimeoutMs ?? BODY_TIMEOUT_MS;
     this.#client?.onGone(this.#onAbort);
     try {
       if (this.#client?.gone) throw new UpstreamError("aborted", "the client went away", true);
@@ -177,14 +181,14 @@ export class Http1Connection {
     }
   }
 
-  /** Starts (again) the deadline of the stage in progress: sending the body, waiting for the head. */
+  /** Starts the deadline for the answer's head, once the request is sent. */
   #startTimer(): void {
     if (this.#headTimeoutMs && !this.#answered) deadlines.watch(this, Date.now() + this.#headTimeoutMs);
   }
 
-  /** Starts (again) the deadline for the next piece of the answer's body. */
+  /** Starts (again) the deadline for the next piece of a body: the request's while sent, the answer's while read. */
   #bodyTimer(): void {
-    if (this.#headTimeoutMs) deadlines.watch(this, Date.now() + this.#headTimeoutMs);
+    if (this.#bodyTimeoutMs) deadlines.watch(this, Date.now() + this.#bodyTimeoutMs);
   }
 
   /**
@@ -285,11 +289,11 @@ export class Http1Connection {
 
   /** Sends the request's body; each pause (the client's upload, or the upstream not reading) has the stage's deadline. */
   async #writeBody(body: ReadableStream<Uint8Array>, chunked: boolean): Promise<void> {
-    this.#startTimer();
+    if (!this.#answered) this.#bodyTimer();
     for await (const chunk of body) {
       if (chunk.length === 0) continue;
       await this.#write(chunked ? frameChunk(chunk) : chunk);
-      this.#startTimer();
+      if (!this.#answered) this.#bodyTimer();
     }
     if (chunked) await this.#write(LAST_CHUNK);
   }

@@ -275,7 +275,7 @@ Deno.test("Http1Pool never reuses a connection whose answer came with bytes beyo
 Deno.test("Http1Pool: a chunked answer that stops making progress fails with timeout", async () => {
   using server = rawServer(["HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n"]);
   const pool = new Http1Pool();
-  const answer = await pool.request("127.0.0.1", server.port, { ...get(), headTimeoutMs: 200 });
+  const answer = await pool.request("127.0.0.1", server.port, { ...get(), bodyTimeoutMs: 200 });
   const started = Date.now();
   await assert.rejects(new Response(answer.body).text(), (error: UpstreamError) => error.kind === "timeout");
   assert.ok(Date.now() - started < 1000, "the pause ended the body within its deadline");

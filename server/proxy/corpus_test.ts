@@ -80,6 +80,7 @@ function proxyFor(backend: RawBackend) {
     table,
     funkoExists: () => Promise.resolve(true),
     upstreamTimeoutMs: 1000,
+    bodyTimeoutMs: 1000,
     instancePort: backend.port,
   });
   const server = Http1Server.listen({

@@ -46,6 +46,8 @@ export interface ProxyOptions {
   onUnreachable?: (endpoint: Endpoint) => void;
   /** How long to wait for an upstream's response headers. Default 60 s. */
   upstreamTimeoutMs?: number;
+  /** The longest pause while a request body is sent to an instance or its answer's body is read. Default 60 s. */
+  bodyTimeoutMs?: number;
   /** The port instances listen on: 3000 ({@linkcode FUNKO_PORT}); tests reach a backend of their own. */
   instancePort?: number;
 }
@@ -133,6 +135,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
           body: request.body,
           client: request,
           headTimeoutMs: upstreamTimeoutMs,
+          bodyTimeoutMs: options.bodyTimeoutMs ?? 60_000,
         });
         if (upstream.body instanceof ReadableStream) {
           const streaming = endpoint;
