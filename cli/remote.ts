@@ -1,7 +1,8 @@
 /**
  * Remote mode: the same operations as local mode, done by a FaaSO server
  * through its admin API. A build is merged and rendered here, exactly as in
- * local mode, and uploaded as a tar.gz.
+ * local mode, and uploaded as a tar.gz; an image funko's build sends only the
+ * image's reference and settings, and the server's engine finds the image.
  *
  * @module
  */
@@ -14,6 +15,7 @@ import type { Progress } from "../core/progress.ts";
 import type { RemoveResult } from "../core/remove.ts";
 import type { ScaleResult } from "../core/scale.ts";
 import type { FunkoStatus } from "../core/status.ts";
+import type { CallFilter, CallSummary } from "../core/call_store.ts";
 import { checkFunkoName } from "../core/names.ts";
 import { VERSION } from "../core/version.ts";
 import type { Backend, VersionInfo } from "./backend.ts";
@@ -36,6 +38,7 @@ interface ApiRequest {
 /** The backend that asks a FaaSO server. */
 export class RemoteBackend implements Backend {
   readonly where: string;
+  readonly proxyUrl: string;
   #target: ServerTarget;
   #warn: (text: string) => void;
   #versionChecked = false;
@@ -43,14 +46,28 @@ export class RemoteBackend implements Backend {
   constructor(target: ServerTarget, warn: (text: string) => void) {
     this.#target = target;
     this.where = target.url;
+    this.proxyUrl = target.url;
     this.#warn = warn;
   }
 
   async build(folder: string, options: BuildOptions, progress: Progress): Promise<BuildResult> {
-    const [{ prepareBuild }, { tarFiles }] = await Promise.all([
+    const [{ imageSourceOf, loadBuildFunko, prepareBuild }, { tarFiles }] = await Promise.all([
       import("../core/build_folder.ts"),
       import("../core/archive.ts"),
     ]);
+    const funko = await loadBuildFunko(folder, options);
+    if (funko.image) {
+      // The server's engine resolves (or pulls) the image itself: nothing is uploaded.
+      const source = imageSourceOf(funko, options);
+      return await this.#operation<BuildResult>("POST", `/funkos/${source.name}/image`, progress, {
+        json: {
+          image: source.image,
+          settings: source.settings,
+          pull: options.pull ?? false,
+          no_cache: !!options.noCache,
+        },
+      });
+    }
     await using prepared = await prepareBuild(folder, options);
     progress({ kind: "step", text: `Uploading ${prepared.files.length} files to ${this.where}` });
     return await this.#operation<BuildResult>("POST", `/funkos/${prepared.info.name}/build`, progress, {
@@ -60,6 +77,9 @@ export class RemoteBackend implements Backend {
         settings: JSON.stringify(prepared.info.settings),
         no_cache: options.noCache ? "1" : undefined,
         build_args: options.buildArgs ? JSON.stringify(options.buildArgs) : undefined,
+        // Only what was asked for: this machine's FAASO_GITHUB_MIRROR means nothing to the server.
+        github_mirror: options.githubMirror,
+        build_network: options.network,
       },
     });
   }
@@ -129,6 +149,19 @@ export class RemoteBackend implements Backend {
     return { [funko]: body.names };
   }
 
+  async listCalls(filter: CallFilter): Promise<CallSummary[]> {
+    const query = { funko: filter.funko, state: filter.states?.join(","), limit: filter.limit?.toString() };
+    return await (await this.#request("GET", "/calls", { query })).json();
+  }
+
+  async retryCall(id: string): Promise<CallSummary> {
+    return await (await this.#request("POST", `/calls/${encodeURIComponent(id)}/retry`)).json();
+  }
+
+  async removeCall(id: string): Promise<CallSummary> {
+    return await (await this.#request("DELETE", `/calls/${encodeURIComponent(id)}`)).json();
+  }
+
   async version(): Promise<VersionInfo> {
     return await (await this.#request("GET", "/version")).json();
   }
@@ -159,7 +192,7 @@ export class RemoteBackend implements Backend {
       );
     }
     this.#checkVersion(response);
-    if (!response.ok) throw await serverError(response, this.where);
+    if (!response.ok) throw await serverError(response, this.where, this.#target.token !== undefined);
     return response;
   }
 
@@ -187,7 +220,7 @@ export class RemoteBackend implements Backend {
   }
 }
 
-async function serverError(response: Response, where: string): Promise<FaasoError> {
+async function serverError(response: Response, where: string, hadToken: boolean): Promise<FaasoError> {
   const text = await response.text();
   let message = text.trim() || response.statusText;
   let code = "server_error";
@@ -198,6 +231,10 @@ async function serverError(response: Response, where: string): Promise<FaasoErro
   } catch {
     // Not JSON: keep the text.
   }
-  if (response.status === 401) message = `Not logged in to ${where}: run faaso login (${message})`;
+  if (response.status === 401) {
+    // The server's own message tells API users how to log in; the CLI says it its way, once.
+    const why = hadToken ? "the token is wrong or expired" : "no token";
+    message = `Not logged in to ${where} (${why}): run faaso login --server ${where}`;
+  }
   return new FaasoError(message, { status: response.status, code });
 }

@@ -6,13 +6,18 @@
  * @module
  */
 import { type Docker, DockerApiError, DockerStreamError } from "../docker/mod.ts";
+import { type BuildSettings, describeBuildSettings, GITHUB_MIRROR_ARG } from "./build_settings.ts";
 import { FaasoError } from "./errors.ts";
 import type { FunkoSettings } from "./manifest.ts";
 import { imageRepo, LABELS, LATEST, timestampTag } from "./names.ts";
 import { type Progress, silent } from "./progress.ts";
 
-/** Options for {@linkcode buildFunko} and {@linkcode buildImage}. */
-export interface BuildOptions {
+/**
+ * Options for {@linkcode buildFunko} and {@linkcode buildImage}. `githubMirror`
+ * becomes the build argument `GITHUB_MIRROR` (an explicit `buildArgs` entry of
+ * that name wins); `network` is where RUN steps run.
+ */
+export interface BuildOptions extends BuildSettings {
   /** Ignore Docker's layer cache. */
   noCache?: boolean;
   /** `--build-arg` values. */
@@ -21,6 +26,8 @@ export interface BuildOptions {
   name?: string;
   /** Build the folder as it is, without merging its runtime. */
   noRuntime?: boolean;
+  /** Pull an image funko's image even when the engine has it (a tag such as `latest` may have moved). */
+  pull?: boolean;
   /** Aborts the build. */
   signal?: AbortSignal;
 }
@@ -43,10 +50,29 @@ export interface ContextInfo {
   name: string;
   /** The runtime it was merged with (empty when none). */
   runtime: string;
+  /** The image an image funko is made from (label `faaso.image`). */
+  image?: string;
   /** SHA-256 of the context. */
   sourceHash: string;
   /** How instances of the image run. */
   settings: FunkoSettings;
+  /**
+   * The context's Dockerfile already sets {@linkcode imageLabels} in one LABEL
+   * instruction: the engine turns each label passed with the build request
+   * into a step of its own, which costs more than an image funko's build.
+   */
+  labelled?: boolean;
+}
+
+/** The labels of a funko's image: funko, runtime, source hash, settings and, for an image funko, its image. */
+export function imageLabels(info: ContextInfo): Record<string, string> {
+  return {
+    [LABELS.funko]: info.name,
+    [LABELS.runtime]: info.runtime,
+    [LABELS.sourceHash]: info.sourceHash,
+    [LABELS.settings]: JSON.stringify(info.settings),
+    ...(info.image ? { [LABELS.image]: info.image } : {}),
+  };
 }
 
 /**
@@ -62,20 +88,26 @@ export async function buildImage(
 ): Promise<BuildResult> {
   const repo = imageRepo(info.name);
   const stamp = timestampTag();
-  progress({ kind: "step", text: `Building ${repo}:${stamp}` });
+  if (options.network && !(await docker.networks.inspectOrNull(options.network, options.signal))) {
+    throw new FaasoError(
+      `Cannot build ${info.name}: there is no network ${options.network} for its RUN steps (the build network)`,
+      { code: "build_network_not_found" },
+    );
+  }
+  const buildArgs = options.githubMirror
+    ? { [GITHUB_MIRROR_ARG]: options.githubMirror, ...options.buildArgs }
+    : options.buildArgs;
+  const how = options.githubMirror || options.network ? ` (${describeBuildSettings(options)})` : "";
+  progress({ kind: "step", text: `Building ${repo}:${stamp}${how}` });
   let imageId = "";
   let pending = "";
   try {
     const messages = docker.images.build(context, {
       tags: [`${repo}:${stamp}`],
-      labels: {
-        [LABELS.funko]: info.name,
-        [LABELS.runtime]: info.runtime,
-        [LABELS.sourceHash]: info.sourceHash,
-        [LABELS.settings]: JSON.stringify(info.settings),
-      },
-      buildArgs: options.buildArgs,
+      labels: info.labelled ? undefined : imageLabels(info),
+      buildArgs,
       noCache: options.noCache,
+      networkMode: options.network,
       signal: options.signal,
     });
     for await (const message of messages) {

@@ -21,6 +21,12 @@ export const LABELS = {
   settings: "faaso.settings",
   /** What a container is to FaaSO: `instance` (a funko's) or `proxy`. */
   role: "faaso.role",
+  /** The image an image funko was made from, as funko.yml names it, on images. */
+  image: "faaso.image",
+  /** The port an instance's app listens on, on instances: the proxy reads it from the listing. */
+  port: "faaso.port",
+  /** An instance's health path, or `none` (its port's acceptance), on instances. */
+  health: "faaso.health",
 } as const;
 
 /** A funko's name: a DNS label that is also a valid Docker image name. */
@@ -59,6 +65,19 @@ export function latestImage(funko: string): string {
  */
 export function timestampTag(date = new Date()): string {
   return date.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}Z$/, "Z");
+}
+
+/**
+ * The newest build tag among an image's tags, `faaso-NAME:20261129T133316Z`
+ * (an unchanged rebuild gives the same image another one); `faaso-NAME:latest`
+ * when it has none. Deploy and status name an image by it.
+ */
+export function buildTag(repoTags: readonly string[] | null | undefined, funko: string): string {
+  const prefix = `${imageRepo(funko)}:`;
+  const stamps = (repoTags ?? []).filter((tag) =>
+    tag.startsWith(prefix) && /^\d{8}T\d{6}Z$/.test(tag.slice(prefix.length))
+  );
+  return stamps.sort().at(-1) ?? latestImage(funko);
 }
 
 /** A new instance's container name: `faaso-NAME-` and six random characters. */

@@ -10,6 +10,8 @@ import { type FunkoSettings, settingsFromLabels } from "./manifest.ts";
 import type { Instance } from "./instances.ts";
 import { imageRepo, LABELS, LATEST } from "./names.ts";
 import { isLive, type LifecycleDeps } from "./scale.ts";
+import type { CallCounts } from "./call_store.ts";
+import type { ScheduleStatus } from "./schedule.ts";
 
 /** One build of a funko. */
 export interface ImageStatus {
@@ -37,6 +39,8 @@ export interface FunkoStatus {
   name: string;
   /** The runtime its latest image was built from. */
   runtime: string;
+  /** The image its latest image was made from, for an image funko (funko.yml's `image:`); else empty. */
+  image: string;
   /** Running instances. */
   scale: number;
   /** How instances of the latest image run: env, limits, default scale, drain, healthcheck. */
@@ -47,6 +51,10 @@ export interface FunkoStatus {
   images: ImageStatus[];
   /** Instances, newest first. */
   instances: InstanceStatus[];
+  /** Its async calls by state (added where the call store is at hand: the server, local mode). */
+  calls?: CallCounts | null;
+  /** Its schedule entries with next and last run (added with `calls`). */
+  schedules?: ScheduleStatus[];
 }
 
 /**
@@ -73,6 +81,7 @@ export async function status(deps: LifecycleDeps, name?: string): Promise<FunkoS
     return {
       name: funko,
       runtime: latestImage?.Labels?.[LABELS.runtime] ?? "",
+      image: latestImage?.Labels?.[LABELS.image] ?? "",
       settings: settingsFromLabels(latestImage?.Labels),
       scale: funkoInstances.filter(isLive).length,
       latest: latestImage ? toImageStatus(latestImage, funko) : null,

@@ -8,6 +8,7 @@ import { join, relative } from "node:path";
 import { packTar } from "modern-tar";
 import { parse as parseYaml } from "yaml";
 import { faaso, faasoOk, tempFolder, uniqueName, waitForHttp } from "./helpers.ts";
+import { buildAppImage } from "./image_helpers.ts";
 
 const SOCKET = (Deno.env.get("DOCKER_HOST") ?? "unix:///var/run/docker.sock").replace(/^unix:\/\//, "");
 
@@ -90,4 +91,46 @@ Deno.test("export refuses a destination that is not empty and keeps it", async (
   assert.equal(run.code, 1);
   assert.match(run.stderr, /Cannot export to .*dest: the folder is not empty/);
   assert.deepEqual([...Deno.readDirSync(join(folder.path, "dest"))].map((e) => e.name), ["notes.txt"]);
+});
+
+Deno.test("export of an image funko writes a compose.yaml that runs the image with the funko's settings", async () => {
+  await using folder = await tempFolder();
+  const name = uniqueName("it-export-img");
+  const image = `it-user-app-${name}:v1`;
+  let containerId = "";
+  await buildAppImage(image, "v1");
+  try {
+    await faasoOk(["new", name, "--image", image, "--port", "8080"], { cwd: folder.path });
+    const manifest = join(folder.path, name, "funko.yml");
+    await Deno.writeTextFile(manifest, `${await Deno.readTextFile(manifest)}env:\n  APP_VERSION: from-compose\n`);
+    const run = await faasoOk(["export", name, "out"], { cwd: folder.path });
+    assert.match(run.stdout, /Run it with: docker compose -f .*out\/compose\.yaml up/);
+    const out = join(folder.path, "out");
+    assert.deepEqual([...Deno.readDirSync(out)].map((entry) => entry.name), ["compose.yaml"]);
+    const service = parseYaml(await Deno.readTextFile(join(out, "compose.yaml"))).services[name];
+    assert.equal(service.image, image);
+    assert.equal(service.build, undefined, "nothing to build: it runs the image");
+    assert.deepEqual(service.ports, ["8080:8080"]);
+    assert.deepEqual(service.environment, { APP_VERSION: "from-compose" });
+
+    // What compose would do with it, through the Engine API alone.
+    const created = await engine(
+      "POST",
+      "/containers/create",
+      JSON.stringify({
+        Image: service.image,
+        Env: Object.entries(service.environment).map(([key, value]) => `${key}=${value}`),
+        Hostname: service.hostname,
+      }),
+    );
+    assert.equal(created.status, 201);
+    containerId = (await created.json()).Id;
+    assert.equal((await engine("POST", `/containers/${containerId}/start`)).status, 204);
+    const inspect = await (await engine("GET", `/containers/${containerId}/json`)).json();
+    const port = service.ports[0].split(":")[1];
+    assert.equal(await waitForHttp(`http://${inspect.NetworkSettings.IPAddress}:${port}/`), `from-compose ${name}`);
+  } finally {
+    if (containerId) await engine("DELETE", `/containers/${containerId}?force=1`);
+    await engine("DELETE", `/images/${encodeURIComponent(image)}?force=1`);
+  }
 });

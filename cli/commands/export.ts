@@ -13,7 +13,8 @@ export function exportCommand(program: Command, ctx: CliContext): void {
     .description(
       "Write the funko in FOLDER, its runtime merged in and templates rendered, to DEST (default " +
         "NAME-export): a plain Dockerfile and a compose.yaml. `docker build .` and " +
-        "`docker compose up` work there without FaaSO. DEST must not exist or be empty.",
+        "`docker compose up` work there without FaaSO. An image funko's export is a compose.yaml that runs " +
+        "its image. DEST must not exist or be empty.",
     )
     .argument("<folder>", "the funko folder")
     .argument("[dest]", "the folder to write")
@@ -21,6 +22,10 @@ export function exportCommand(program: Command, ctx: CliContext): void {
     .action(async (folder, dest) => {
       const result = await (await import("../../core/export.ts")).exportFunko(folder, dest);
       ctx.output.print(`Exported ${result.funko} to ${result.dest} (${result.files.length} files)`);
-      ctx.output.print(`Build it with: docker build -t faaso-${result.funko} ${result.dest}`);
+      if (result.files.includes("Dockerfile")) {
+        ctx.output.print(`Build it with: docker build -t faaso-${result.funko} ${result.dest}`);
+      } else {
+        ctx.output.print(`Run it with: docker compose -f ${result.dest}/compose.yaml up`);
+      }
     });
 }

@@ -4,6 +4,14 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
+import {
+  BUILD_NETWORK_ENV,
+  BUILD_SETTING_FLAGS,
+  buildSettingsFromEnv,
+  checkBuildSettings,
+  GITHUB_MIRROR_ENV,
+  withDefaults,
+} from "../../core/build_settings.ts";
 import { FaasoError } from "../../core/errors.ts";
 import { type CliContext, readPassword } from "../context.ts";
 
@@ -24,6 +32,14 @@ export function serveCommand(program: Command, ctx: CliContext): void {
       "how long to wait for a funko's answer (env FAASO_UPSTREAM_TIMEOUT)",
       Deno.env.get("FAASO_UPSTREAM_TIMEOUT") ?? "60",
     )
+    .option(
+      "--github-mirror <url>",
+      `builds fetch what they download from github.com from this mirror (env ${GITHUB_MIRROR_ENV})`,
+    )
+    .option(
+      "--build-network <name>",
+      `the network builds' RUN steps join, e.g. where the mirror answers (env ${BUILD_NETWORK_ENV})`,
+    )
     .option("--hash-password", "read a password from stdin, print its hash for config.yml's password_hash, and exit")
     .option("-l, --local", "accepted for symmetry: serve always runs on this machine")
     .action(async (options) => {
@@ -40,6 +56,8 @@ export function serveCommand(program: Command, ctx: CliContext): void {
       if (!(timeout > 0)) {
         throw new FaasoError(`--upstream-timeout ${options.upstreamTimeout}: use a number of seconds`);
       }
+      const flags = { githubMirror: options.githubMirror, network: options.buildNetwork };
+      const build = withDefaults(checkBuildSettings(flags, BUILD_SETTING_FLAGS), buildSettingsFromEnv());
       const progress = (event: { kind: string; text: string }) =>
         event.kind === "warning" ? ctx.output.warn(event.text) : ctx.output.print(event.text);
       const [{ DataFolder }, { startServer }] = await Promise.all([
@@ -52,6 +70,7 @@ export function serveCommand(program: Command, ctx: CliContext): void {
         data: options.data ? new DataFolder(options.data) : DataFolder.fromEnv(),
         password: Deno.env.get("FAASO_PASSWORD") || undefined,
         upstreamTimeoutMs: timeout * 1000,
+        build,
         progress,
       });
       if (server.generatedPassword) {
@@ -61,21 +80,26 @@ export function serveCommand(program: Command, ctx: CliContext): void {
       // A stop request lets requests in flight finish, for at most 10 seconds.
       const { promise: deadline, resolve: stopWaiting } = Promise.withResolvers<"late">();
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const stop = () => {
+      const stopOn = (signal: Deno.Signal) => () => {
+        if (timer === undefined) ctx.output.print(`Stopping (${signal}): requests in flight get up to 10 s to finish`);
         server.shutdown();
         timer ??= setTimeout(() => stopWaiting("late"), 10_000);
       };
-      Deno.addSignalListener("SIGINT", stop);
-      Deno.addSignalListener("SIGTERM", stop);
+      const onInt = stopOn("SIGINT");
+      const onTerm = stopOn("SIGTERM");
+      Deno.addSignalListener("SIGINT", onInt);
+      Deno.addSignalListener("SIGTERM", onTerm);
       try {
         if (await Promise.race([server.finished, deadline]) === "late") {
           ctx.output.warn("Stopped before every request in flight finished (10 s after the stop request)");
           ctx.exitCode = 1;
+        } else {
+          ctx.output.print("Stopped");
         }
       } finally {
         clearTimeout(timer);
-        Deno.removeSignalListener("SIGINT", stop);
-        Deno.removeSignalListener("SIGTERM", stop);
+        Deno.removeSignalListener("SIGINT", onInt);
+        Deno.removeSignalListener("SIGTERM", onTerm);
       }
     });
 }

@@ -4,8 +4,10 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
+import { readyWhen } from "../../core/manifest.ts";
 import type { FunkoStatus } from "../../core/status.ts";
 import { ago } from "../../core/time.ts";
+import { counted } from "../../core/words.ts";
 import type { CliContext } from "../context.ts";
 import type { Output } from "../output.ts";
 
@@ -34,8 +36,9 @@ export function printStatus(output: Output, funkos: FunkoStatus[], detailed: boo
   const c = output.colors;
   for (const funko of funkos) {
     const latest = funko.latest ? `${funko.latest.tags.find((t) => t !== "latest") ?? "latest"}` : "no image";
+    const origin = funko.image ? `image ${funko.image}` : `runtime ${funko.runtime || "-"}`;
     output.print(
-      `${c.bold(funko.name)}  runtime ${funko.runtime || "-"}  scale ${funko.scale}  latest ${latest}` +
+      `${c.bold(funko.name)}  ${origin}  ${counted(funko.scale, "instance")} running  latest ${latest}` +
         (funko.latest ? ` (${ago(funko.latest.created)})` : ""),
     );
     if (funko.instances.length === 0) output.print("  no instances");
@@ -48,17 +51,24 @@ export function printStatus(output: Output, funkos: FunkoStatus[], detailed: boo
       const settings = funko.settings;
       const health = settings.healthcheck;
       output.print(
-        `  settings: scale ${settings.scale}, memory ${settings.memory ?? "unlimited"}, cpus ${
-          settings.cpus ?? "unlimited"
-        }, ` +
+        `  settings of the latest image: faaso up starts ${settings.scale}, memory ${
+          settings.memory ?? "unlimited"
+        }, cpus ${settings.cpus ?? "unlimited"}, ` +
           `drain ${settings.drain}`,
       );
+      output.print(`  serves: port ${settings.port}, ready when ${readyWhen(settings)}`);
+      const own = funko.runtime
+        ? "the runtime's GET /ping"
+        : funko.image
+        ? "the image's own, if any"
+        : "the Dockerfile's, if any";
       output.print(
-        `  healthcheck: ${health.command ?? "the runtime's GET /ping"} every ${health.interval} ` +
+        `  healthcheck: ${health.command ?? own} every ${health.interval} ` +
           `(timeout ${health.timeout}, start period ${health.start_period}, ${health.retries} retries)`,
       );
       const env = Object.entries(settings.env);
       output.print(`  env: ${env.length ? env.map(([k, v]) => `${k}=${v}`).join(" ") : "-"}`);
+      printInvocations(output, funko);
       output.print("  images:");
       for (const image of funko.images) {
         output.print(
@@ -66,6 +76,42 @@ export function printStatus(output: Output, funkos: FunkoStatus[], detailed: boo
         );
       }
     }
+  }
+}
+
+/** The async settings and queue, and each schedule entry with its next and last run. */
+function printInvocations(output: Output, funko: FunkoStatus): void {
+  const c = output.colors;
+  const async = funko.settings.async;
+  if (async) {
+    const queue = funko.calls
+      ? `; calls: ${funko.calls.queued} queued, ${funko.calls.running} running, ${funko.calls.failed} failed, ` +
+        `${funko.calls.done} done in the last hour`
+      : "";
+    output.print(
+      `  async: ${async.attempts} attempts, waits ${async.min_delay} doubling to ${async.max_delay}, ` +
+        `${async.concurrency} at a time, bodies up to ${async.max_body}${queue}`,
+    );
+  }
+  const schedules = funko.schedules ?? [];
+  if (schedules.length === 0) return;
+  output.print("  schedules:");
+  for (const entry of schedules) {
+    const last = entry.last
+      ? `last ${entry.last} ${
+        entry.running
+          ? c.yellow("running")
+          : entry.lastOk
+          ? c.green(entry.lastResult ?? "")
+          : c.red(entry.lastResult ?? "")
+      }`
+      : "never ran";
+    output.print(
+      `    ${c.bold(entry.name)}  ${entry.cron} (${entry.timezone})  ${entry.request}  next ${
+        entry.next ?? "never"
+      }  ` +
+        `${last}  runs ${entry.runs}, skipped ${entry.skipped}${entry.catchUp ? ", catches up" : ""}`,
+    );
   }
 }
 

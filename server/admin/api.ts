@@ -8,8 +8,10 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { buildImage } from "../../core/build.ts";
+import { checkBuildSettings, withDefaults } from "../../core/build_settings.ts";
 import { FaasoError } from "../../core/errors.ts";
-import { formatIssues, FunkoSettings } from "../../core/manifest.ts";
+import { buildFromImage } from "../../core/image_funko.ts";
+import { formatIssues, FunkoSettings, ImageReference } from "../../core/manifest.ts";
 import { checkFunkoName } from "../../core/names.ts";
 import { funkoLogs } from "../../core/logs.ts";
 import { deploy } from "../../core/deploy.ts";
@@ -17,6 +19,7 @@ import { removeFunko } from "../../core/remove.ts";
 import { MAX_SECRET_BYTES, secretChangeNote } from "../../core/secrets.ts";
 import { currentScale, down, scale, up } from "../../core/scale.ts";
 import { status } from "../../core/status.ts";
+import { waitText } from "../../core/words.ts";
 import { VERSION } from "../../core/version.ts";
 import type { ServerDeps } from "./deps.ts";
 import { clientAddress } from "./auth.ts";
@@ -24,10 +27,19 @@ import { requireToken } from "./auth_middleware.ts";
 import { jsonError } from "./errors.ts";
 import { NDJSON, operationResponse } from "./operation_stream.ts";
 import { receiveContext } from "./upload.ts";
+import { callsApi } from "./calls_api.ts";
+import { withInvocations } from "../../core/calls.ts";
 
 const LoginBody = z.object({ password: z.string() });
 const ScaleBody = z.object({ count: z.number() });
 const BuildArgs = z.record(z.string(), z.string());
+/** `POST funkos/NAME/image`: make NAME's image from an image the server's engine has or can pull. */
+const ImageBody = z.object({
+  image: ImageReference,
+  settings: FunkoSettings,
+  pull: z.boolean().default(false),
+  no_cache: z.boolean().default(false),
+}).strict();
 const DeployBody = z.object({
   timeout: z.number().positive().max(3600).default(120),
   force: z.boolean().default(false),
@@ -46,8 +58,9 @@ export function adminApi(deps: ServerDeps): Hono {
       () => deps.credentials.checkPassword(body.data.password),
     );
     if (outcome.kind === "throttled") {
-      return jsonError(429, "too_many_attempts", "Too many failed logins: wait before trying again", {
-        "retry-after": String(Math.ceil(outcome.waitMs / 1000)),
+      const seconds = Math.ceil(outcome.waitMs / 1000);
+      return jsonError(429, "too_many_attempts", `Too many failed logins: try again in ${waitText(seconds)}`, {
+        "retry-after": String(seconds),
       });
     }
     if (outcome.kind === "wrong") return jsonError(401, "bad_password", "Wrong password");
@@ -61,9 +74,13 @@ export function adminApi(deps: ServerDeps): Hono {
     return c.json({ faaso: VERSION, engine: engine.Version, api: engine.ApiVersion, data: deps.data.root });
   });
 
-  api.get("/funkos", async (c) => c.json(await status(lifecycle)));
+  const calls = deps.invocations.store;
+  api.get("/funkos", async (c) => c.json(await withInvocations(await status(lifecycle), calls)));
 
-  api.get("/funkos/:name", async (c) => c.json((await status(lifecycle, checkFunkoName(c.req.param("name"))))[0]));
+  api.get("/funkos/:name", async (c) => {
+    const name = checkFunkoName(c.req.param("name"));
+    return c.json((await withInvocations(await status(lifecycle, name), calls))[0]);
+  });
 
   api.get("/funkos/:name/scale", async (c) => {
     const name = checkFunkoName(c.req.param("name"));
@@ -96,8 +113,16 @@ export function adminApi(deps: ServerDeps): Hono {
     const name = checkFunkoName(c.req.param("name"));
     const buildArgs = BuildArgs.safeParse(parseJson(c.req.query("build_args") ?? "{}"));
     if (!buildArgs.success) throw new FaasoError("Cannot build: build_args must be a JSON object of strings");
-    const settings = FunkoSettings.safeParse(parseJson(c.req.query("settings") ?? "{}"));
+    const settings = FunkoSettings.safeParse(parseJson(c.req.query("settings") ?? "{}"), { reportInput: true });
     if (!settings.success) throw new FaasoError(`Cannot build ${name}: settings: ${formatIssues(settings.error)}`);
+    // A build's own mirror and network, else the server's.
+    const how = withDefaults(
+      checkBuildSettings(
+        { githubMirror: c.req.query("github_mirror"), network: c.req.query("build_network") },
+        { githubMirror: "github_mirror", network: "build_network" },
+      ),
+      deps.build ?? {},
+    );
     const context = await receiveContext(c.req.raw.body, deps.data.uploadsFolder);
     return operationResponse(async (progress, signal) => {
       await using received = context;
@@ -106,10 +131,21 @@ export function adminApi(deps: ServerDeps): Hono {
         deps.docker,
         await received.open(),
         { name, runtime: c.req.query("runtime") ?? "", sourceHash: received.hash, settings: settings.data },
-        { noCache: c.req.query("no_cache") === "1", buildArgs: buildArgs.data, signal },
+        { noCache: c.req.query("no_cache") === "1", buildArgs: buildArgs.data, signal, ...how },
         progress,
       );
     }, c.req.raw.signal);
+  });
+
+  api.post("/funkos/:name/image", async (c) => {
+    const name = checkFunkoName(c.req.param("name"));
+    const body = ImageBody.safeParse(await c.req.json().catch(() => null));
+    if (!body.success) throw new FaasoError(`Cannot build ${name} from an image: ${formatIssues(body.error)}`);
+    const { image, settings, pull, no_cache: noCache } = body.data;
+    return operationResponse(
+      (progress, signal) => buildFromImage(deps.docker, { name, image, settings }, { pull, noCache, signal }, progress),
+      c.req.raw.signal,
+    );
   });
 
   api.get("/funkos/:name/logs", async (c) => {
@@ -167,6 +203,8 @@ export function adminApi(deps: ServerDeps): Hono {
   });
 
   api.get("/routes", (c) => c.json(deps.table.snapshot()));
+
+  api.route("/", callsApi(deps));
 
   return api;
 }

@@ -5,12 +5,14 @@
  * @module
  */
 import type { Docker } from "../../docker/mod.ts";
+import type { BuildSettings } from "../../core/build_settings.ts";
 import type { DataFolder } from "../../core/data_folder.ts";
 import type { InstanceBackend } from "../../core/instances.ts";
 import type { LifecycleDeps } from "../../core/scale.ts";
 import type { SecretStore } from "../../core/secrets.ts";
 import type { RoutingTable } from "../proxy/routing_table.ts";
 import type { Credentials, LoginThrottle } from "./auth.ts";
+import type { Invocations } from "../async/mod.ts";
 
 /** What the server needs. */
 export interface ServerDeps {
@@ -30,6 +32,10 @@ export interface ServerDeps {
   data: DataFolder;
   /** Funko secrets. */
   secrets: SecretStore;
+  /** Async calls and schedules: their store, and the delivery loop's wake-up. */
+  invocations: Pick<Invocations, "store" | "wake">;
   /** Aborts when the server stops: ends streams that would otherwise never end (followed logs). */
   stopping: AbortSignal;
+  /** The mirror and network of the builds it does, unless a build asks for others. */
+  build?: BuildSettings;
 }

@@ -75,13 +75,14 @@ function proxyFor(backend: RawBackend) {
     address: "127.0.0.1",
     imageId: "none",
     created: new Date(),
+    port: backend.port,
+    healthPath: null,
   });
   const proxy = createProxy({
     table,
     funkoExists: () => Promise.resolve(true),
     upstreamTimeoutMs: 1000,
     bodyTimeoutMs: 1000,
-    instancePort: backend.port,
   });
   const server = Http1Server.listen({
     hostname: "127.0.0.1",

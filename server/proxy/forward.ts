@@ -15,7 +15,7 @@ import {
   type ServerResponse,
   UpstreamError,
 } from "../../http1/mod.ts";
-import { type Endpoint, FUNKO_PORT, type RoutingTable } from "./routing_table.ts";
+import type { Endpoint, RoutingTable } from "./routing_table.ts";
 import { relayWebSocket } from "./websocket_relay.ts";
 
 /** Headers that concern one connection only (RFC 9110 section 7.6.1), never forwarded. */
@@ -48,8 +48,6 @@ export interface ProxyOptions {
   upstreamTimeoutMs?: number;
   /** The longest pause while a request body is sent to an instance or its answer's body is read. Default 60 s. */
   bodyTimeoutMs?: number;
-  /** The port instances listen on: 3000 ({@linkcode FUNKO_PORT}); tests reach a backend of their own. */
-  instancePort?: number;
 }
 
 /** Handles one proxied request; null when it became a WebSocket relay (which has ended). */
@@ -67,7 +65,6 @@ export function isFunkoTarget(target: string): boolean {
 export function createProxy(options: ProxyOptions): ProxyHandler {
   const upstreamTimeoutMs = options.upstreamTimeoutMs ?? 60_000;
   const table = options.table;
-  const instancePort = options.instancePort ?? FUNKO_PORT;
   const pool = new Http1Pool();
 
   /**
@@ -97,9 +94,14 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
       return jsonAnswer(404, "unknown_funko", `There is no funko named ${JSON.stringify(target.funko)}`);
     }
     if (table.knows(target.funko) || await options.funkoExists(target.funko)) {
-      return jsonAnswer(503, "no_instance", `Funko ${target.funko} has no healthy instance right now`, [
-        ["retry-after", "2"],
-      ]);
+      // Why the instances are not ready, when their probes say: the port never opened, the health path 404s.
+      const problems = table.problems(target.funko);
+      return jsonAnswer(
+        503,
+        "no_instance",
+        `Funko ${target.funko} has no healthy instance right now${problems ? ` (${problems})` : ""}`,
+        [["retry-after", "2"]],
+      );
     }
     return jsonAnswer(404, "unknown_funko", `There is no funko named ${target.funko}`);
   }
@@ -112,7 +114,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
   ): Promise<ServerResponse | null> {
     const headers = forwardHeaders(request, target.funko);
     if (request.header("upgrade")?.toLowerCase() === "websocket") {
-      return relayWebSocket(request, endpoint.address, instancePort, target.rest + target.query, headers);
+      return relayWebSocket(request, endpoint.address, endpoint.port, target.rest + target.query, headers);
     }
     return forward(request, target, endpoint, headers);
   }
@@ -128,7 +130,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     for (let attempt = 0;; attempt++) {
       endpoint.inFlight++;
       try {
-        const upstream = await pool.request(endpoint.address, instancePort, {
+        const upstream = await pool.request(endpoint.address, endpoint.port, {
           method: request.method,
           target: target.rest + target.query,
           headers,

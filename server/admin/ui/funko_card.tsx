@@ -4,8 +4,10 @@
  *
  * @module
  */
+import { readyWhen } from "../../../core/manifest.ts";
 import type { FunkoStatus, InstanceStatus } from "../../../core/status.ts";
 import { ago } from "../../../core/time.ts";
+import { InvocationsSection } from "./invocations.tsx";
 
 /** A form that posts with htmx, and without JavaScript as a plain form. */
 export function ActionForm(props: {
@@ -113,8 +115,10 @@ export function FunkoCard(props: { funko: FunkoStatus; csrf: string }) {
             <a href={`${base}`}>{funko.name}</a>
           </h2>
           <p>
-            {funko.runtime || "own Dockerfile"} · {funko.scale} running ·{" "}
-            {funko.latest ? `image ${stamp ?? "latest"}, built ${ago(funko.latest.created)}` : "no image"}
+            {funko.image ? `image ${funko.image}` : funko.runtime || "own Dockerfile"} ·{" "}
+            <span title={`ready when ${readyWhen(funko.settings)}`}>port {funko.settings.port}</span> · {funko.scale}
+            {" "}
+            running · {funko.latest ? `image ${stamp ?? "latest"}, built ${ago(funko.latest.created)}` : "no image"}
             {outOfDate && (
               <>
                 {" "}
@@ -125,6 +129,7 @@ export function FunkoCard(props: { funko: FunkoStatus; csrf: string }) {
         </hgroup>
       </header>
       <InstancesTable funko={funko} />
+      <InvocationsSection funko={funko} />
       <div class="actions">
         <ActionForm action={`${base}/scale`} csrf={csrf} target={target} label="Scale">
           <label>
