@@ -10,6 +10,7 @@ import {
   Http1Pool,
   IDEMPOTENT,
   jsonAnswer,
+  listElements,
   type ServerRequest,
   type ServerResponse,
   UpstreamError,
@@ -45,6 +46,8 @@ export interface ProxyOptions {
   onUnreachable?: (endpoint: Endpoint) => void;
   /** How long to wait for an upstream's response headers. Default 60 s. */
   upstreamTimeoutMs?: number;
+  /** The longest pause while a request body is sent to an instance or its answer's body is read. Default 60 s. */
+  bodyTimeoutMs?: number;
 }
 
 /** Handles one proxied request; null when it became a WebSocket relay (which has ended). */
@@ -134,6 +137,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
           body: request.body,
           client: request,
           headTimeoutMs: upstreamTimeoutMs,
+          bodyTimeoutMs: options.bodyTimeoutMs ?? 60_000,
         });
         if (upstream.body instanceof ReadableStream) {
           const streaming = endpoint;
@@ -207,7 +211,7 @@ export function forwardHeaders(request: ServerRequest, funko: string): [string, 
   const out: [string, string][] = [];
   for (const pair of request.headers) {
     const name = pair[0];
-    if (name === "connection") drop = new Set(pair[1].split(",").map((part) => part.trim().toLowerCase()));
+    if (name === "connection") drop = new Set(listElements(pair[1]));
     else if (name === "host") host = pair[1];
     else if (name === "x-forwarded-for") previousFor = previousFor ? `${previousFor}, ${pair[1]}` : pair[1];
     else if (name === "x-forwarded-host") forwardedHost ??= pair[1];
@@ -234,7 +238,7 @@ export function withoutHopByHop(headers: [string, string][]): [string, string][]
   for (let i = 0; i < headers.length; i++) {
     const pair = headers[i]!;
     const lower = pair[0].toLowerCase();
-    if (lower === "connection") named = new Set(pair[1].split(",").map((part) => part.trim().toLowerCase()));
+    if (lower === "connection") named = new Set(listElements(pair[1]));
     if (HOP_BY_HOP.has(lower)) kept ??= headers.slice(0, i);
     else kept?.push(pair);
   }
