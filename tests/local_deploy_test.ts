@@ -10,15 +10,19 @@ import {
   cleanupFunko,
   faaso,
   faasoOk,
+  fileTimeLimit,
   instancesOf,
   ROOT,
   tempFolder,
   testDocker,
+  timedFetch,
   uniqueName,
   waitUntil,
 } from "./helpers.ts";
 import { startLoad } from "./load.ts";
 import { serve } from "./serve_helpers.ts";
+
+fileTimeLimit(import.meta.url, { minutes: 10 });
 
 const ECHO = join(ROOT, "tests", "fixtures", "echo");
 
@@ -43,7 +47,7 @@ Deno.test("local mode: build --deploy under load, a broken deploy, secrets", asy
     await faasoOk(["up", name], { env });
     await using server = await serve({ FAASO_DATA: join(source.path, "server-data"), FAASO_PASSWORD: "local-test-pw" });
     const url = `${server.url}/funko/${name}/version`;
-    await waitUntil(async () => (await fetch(url).then((r) => r.text()).catch(() => "")) === "v1", "v1 to answer");
+    await waitUntil(async () => (await timedFetch(url).then((r) => r.text()).catch(() => "")) === "v1", "v1 to answer");
 
     await t.step("build --deploy under a load of 50 connections loses no request", async () => {
       await write("v2");
@@ -76,34 +80,41 @@ Deno.test("local mode: build --deploy under load, a broken deploy, secrets", asy
       assert.equal(run.code, 1);
       assert.match(run.stderr, /Cannot deploy .*: faaso-.* is unhealthy; the old instances keep serving/);
       assert.deepEqual((await instancesOf(docker, name)).map((i) => i.id).sort(), before);
-      assert.equal(await (await fetch(url)).text(), "v2");
+      assert.equal(await (await timedFetch(url)).text(), "v2");
     });
 
-    await t.step("secrets: stored 0600 in the data folder, readable in instances, never printed", async () => {
-      const value = `local-${crypto.randomUUID()}`;
-      const added = await faaso(["secret", "add", name, "db-password"], { env, stdin: value });
-      assert.equal(added.code, 0, added.stderr);
-      const file = join(data, "secrets", name, "db-password");
-      assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
-      const digest = createHash("sha256").update(value).digest("hex");
-      for (const instance of await instancesOf(docker, name)) {
-        assert.equal(await (await fetch(`http://${instance.address}:3000/secret/db-password`)).text(), digest);
-      }
-      const listed = await faasoOk(["secret", "ls"], { env });
-      assert.match(listed.stdout, new RegExp(`${name}\\s+db-password`));
-      for (const output of [added.stdout, added.stderr, listed.stdout]) assert.ok(!output.includes(value));
-      const fromFile = join(source.path, "value.txt");
-      await Deno.writeTextFile(fromFile, "from a file");
-      await faasoOk(["secret", "add", name, "other", "--from-file", fromFile], { env });
-      assert.equal(await Deno.readTextFile(join(data, "secrets", name, "other")), "from a file");
-      const bad = await faaso(["secret", "add", name, "../escape"], { env, stdin: "x" });
-      assert.equal(bad.code, 1);
-      assert.match(bad.stderr, /Secret name \.\.\/escape: use letters, digits/);
-      await faasoOk(["secret", "rm", name, "other"], { env });
-      assert.deepEqual(JSON.parse((await faasoOk(["secret", "ls", name, "--json"], { env })).stdout), {
-        [name]: ["db-password"],
-      });
-    });
+    await t.step(
+      "secrets: stored in the data folder for the instances' user only, readable in instances, never printed",
+      async () => {
+        const value = `local-${crypto.randomUUID()}`;
+        const added = await faaso(["secret", "add", name, "db-password"], { env, stdin: value });
+        assert.equal(added.code, 0, added.stderr);
+        const file = await Deno.stat(join(data, "secrets", name, "db-password"));
+        // Root hands the file to the instances' user (uid 10001) and keeps it 0600; anyone else cannot
+        // change owners, so the file is 0644 and the data folder above it (0700) keeps other users out.
+        const expected = Deno.uid() === 0 ? { uid: 10001, mode: 0o600 } : { uid: Deno.uid(), mode: 0o644 };
+        assert.deepEqual({ uid: file.uid, mode: file.mode! & 0o777 }, expected);
+        assert.equal((await Deno.stat(data)).mode! & 0o777, 0o700, "the data folder is its owner's only");
+        const digest = createHash("sha256").update(value).digest("hex");
+        for (const instance of await instancesOf(docker, name)) {
+          assert.equal(await (await timedFetch(`http://${instance.address}:3000/secret/db-password`)).text(), digest);
+        }
+        const listed = await faasoOk(["secret", "ls"], { env });
+        assert.match(listed.stdout, new RegExp(`${name}\\s+db-password`));
+        for (const output of [added.stdout, added.stderr, listed.stdout]) assert.ok(!output.includes(value));
+        const fromFile = join(source.path, "value.txt");
+        await Deno.writeTextFile(fromFile, "from a file");
+        await faasoOk(["secret", "add", name, "other", "--from-file", fromFile], { env });
+        assert.equal(await Deno.readTextFile(join(data, "secrets", name, "other")), "from a file");
+        const bad = await faaso(["secret", "add", name, "../escape"], { env, stdin: "x" });
+        assert.equal(bad.code, 1);
+        assert.match(bad.stderr, /Secret name \.\.\/escape: use letters, digits/);
+        await faasoOk(["secret", "rm", name, "other"], { env });
+        assert.deepEqual(JSON.parse((await faasoOk(["secret", "ls", name, "--json"], { env })).stdout), {
+          [name]: ["db-password"],
+        });
+      },
+    );
   } finally {
     await cleanupFunko(docker, name);
   }

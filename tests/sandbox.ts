@@ -43,6 +43,14 @@ const PREFIX = "faaso-test-run-";
 /** Environment variables that must not reach a FaaSO process from the person's shell. */
 const CLEARED = /^(FAASO_.*|XDG_CONFIG_HOME|XDG_DATA_HOME|XDG_STATE_HOME|XDG_RUNTIME_DIR|TMPDIR|TMP|TEMP)$/;
 
+/**
+ * Deno's cache folder as the test process found it at start (DENO_DIR, else
+ * XDG_CACHE_HOME/deno, else ~/.cache/deno): read once, before any test changes
+ * HOME in its own environment.
+ */
+export const DENO_DIR: string = Deno.env.get("DENO_DIR") ||
+  join(Deno.env.get("XDG_CACHE_HOME") || join(Deno.env.get("HOME") ?? "/root", ".cache"), "deno");
+
 let current: Sandbox | undefined;
 
 /** The test file's sandbox, made on first use. */
@@ -86,7 +94,7 @@ export function isolatedEnv(extra: Record<string, string> = {}): Record<string, 
   for (const [key, value] of Object.entries(Deno.env.toObject())) if (!CLEARED.test(key)) env[key] = value;
   return {
     ...env,
-    DENO_DIR: denoDir(),
+    DENO_DIR: DENO_DIR,
     HOME: box.home,
     XDG_CONFIG_HOME: box.configHome,
     XDG_DATA_HOME: box.dataHome,
@@ -95,14 +103,6 @@ export function isolatedEnv(extra: Record<string, string> = {}): Record<string, 
     NO_COLOR: "1",
     ...extra,
   };
-}
-
-/** Deno's cache folder as the test process sees it (DENO_DIR, else XDG_CACHE_HOME/deno, else ~/.cache/deno). */
-function denoDir(): string {
-  const explicit = Deno.env.get("DENO_DIR");
-  if (explicit) return explicit;
-  const cache = Deno.env.get("XDG_CACHE_HOME") || join(Deno.env.get("HOME") ?? "/root", ".cache");
-  return join(cache, "deno");
 }
 
 /** Removes the sandboxes of test processes that are gone. */
