@@ -95,7 +95,9 @@ async function expire(file: string, limitMs: number): Promise<void> {
     await Promise.race([cleanup().catch((error) => void cleaned.push(`cleanup failed: ${error}`)), deadline]);
   }));
   throw new Error(
-    `${file} ran over its time limit of ${Math.round(limitMs / 60_000)} min` +
+    `${file} ran over its time limit of ${
+      limitMs >= 60_000 ? `${Math.round(limitMs / 60_000)} min` : `${Math.round(limitMs / 1000)} s`
+    }` +
       (pending.length ? `; still in flight:\n${pending.join("\n")}` : " (nothing of the helpers in flight)") +
       (cleaned.length ? `\n${cleaned.join("\n")}` : ""),
   );
