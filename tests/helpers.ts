@@ -8,30 +8,18 @@
  *
  * @module
  */
-import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { Docker } from "../docker/mod.ts";
 import { ContainerInstances, type Instance } from "../core/instances.ts";
 import { defaultFileTimeLimit, runCommand, timedFetch } from "./limits.ts";
 import { isolatedEnv, sandbox } from "./sandbox.ts";
+import { FAASO_ARGS } from "./cli_args.ts";
 
+export { FAASO_ARGS, ROOT } from "./cli_args.ts";
 export { fileTimeLimit, runCommand, timedFetch } from "./limits.ts";
 export { isolatedEnv, sandbox } from "./sandbox.ts";
 
 defaultFileTimeLimit();
-
-/** The repository's root folder. */
-export const ROOT = fileURLToPath(new URL("../", import.meta.url));
-
-/**
- * The arguments `deno task faaso` passes to deno (its permissions and flags),
- * read from deno.json so that tests and benchmarks run FaaSO exactly as users do.
- */
-export const FAASO_ARGS: string[] = (() => {
-  const config = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)) as { tasks: Record<string, string> };
-  const words = config.tasks.faaso!.split(/\s+/).slice(1);
-  return words.map((word) => word === "main.ts" ? `${ROOT}main.ts` : word);
-})();
 
 /** What a CLI run printed and returned. */
 export interface CliRun {
