@@ -2,8 +2,11 @@
  * A Docker engine of the test's own, for tests that restart or break one
  * (never the host's: restarting it stops every other container on the
  * machine). It is a second `dockerd` on the same host with its own socket,
- * data root, exec root, pid file, default bridge, address pool and cgroup, and
- * it leaves the host's engine, containers and firewall rules alone.
+ * data root, exec root, pid file, address pool and cgroup, in a network
+ * namespace of its own linked to the host (see engine_host.ts for why), and it
+ * leaves the host's engine, containers, bridges and firewall rules alone.
+ * The host reaches its containers at their addresses, as it reaches the host
+ * engine's, and the ports it publishes at {@linkcode TestEngine.address}.
  *
  * ```ts
  * await using engine = await startTestEngine({ images: ["debian:bookworm-slim"] });
@@ -23,7 +26,7 @@
  * @module
  */
 import { Docker } from "../docker/mod.ts";
-import { addFirewall, claimSlot, createBridge, type SlotLayout, sweepSlot } from "./engine_host.ts";
+import { claimSlot, createNetwork, type SlotLayout, sweepSlot } from "./engine_host.ts";
 import { loadImages } from "./engine_images.ts";
 import { onTimeLimit, runCommand } from "./limits.ts";
 
@@ -90,12 +93,20 @@ export class TestEngine implements AsyncDisposable {
     return this.layout.socketPath;
   }
 
+  /**
+   * Its address as the host sees it (`10.212.N.2`): publish ports on it
+   * (`HostIp`) and reach them there; the engine's 127.0.0.1 is its own.
+   */
+  get address(): string {
+    return this.layout.engineAddress;
+  }
+
   /** The running dockerd's process ID, if it runs. */
   get pid(): number | undefined {
     return this.#child?.pid;
   }
 
-  /** Creates its bridge, firewall rules and folders (once, before the first start). */
+  /** Creates its network namespace, link to the host, rules and folders (once, before the first start). */
   prepare(): void {
     // Whatever happens to the test, the slot is swept: on the time limit, or when the module goes.
     this.#unregister = onTimeLimit(() => this.destroy());
@@ -104,8 +115,7 @@ export class TestEngine implements AsyncDisposable {
     Deno.mkdirSync(this.layout.execRoot, { recursive: true, mode: 0o700 });
     // Its own config file: the host's /etc/docker/daemon.json is not for this engine.
     Deno.writeTextFileSync(`${this.layout.runDir}/daemon.json`, "{}\n");
-    createBridge(this.layout);
-    addFirewall(this.layout);
+    createNetwork(this.layout);
   }
 
   /** Starts dockerd and waits until its API answers. */
@@ -116,28 +126,24 @@ export class TestEngine implements AsyncDisposable {
     await forgetDeadProcess(`${layout.execRoot}/containerd/containerd.pid`);
     await forgetDeadProcess(layout.pidFile);
     const args = [
-      "--config-file",
-      `${layout.runDir}/daemon.json`,
-      "--host",
-      this.host,
-      "--data-root",
-      layout.dataRoot,
-      "--exec-root",
-      layout.execRoot,
-      "--pidfile",
-      layout.pidFile,
-      "--bridge",
-      layout.bridge,
-      "--iptables=false",
-      "--default-address-pool",
-      `base=${layout.pool},size=24`,
-      "--cgroup-parent",
-      `/${layout.tag}`,
-    ]; // deno-fmt-ignore
-    // exec: the child's pid is dockerd's own; its output goes to the slot's log.
+      ["--config-file", `${layout.runDir}/daemon.json`],
+      ["--host", this.host],
+      ["--data-root", layout.dataRoot],
+      ["--exec-root", layout.execRoot],
+      ["--pidfile", layout.pidFile],
+      ["--default-address-pool", `base=${layout.pool},size=24`],
+      ["--cgroup-parent", `/${layout.tag}`],
+    ].flat();
+    // exec, and nsenter execs too: the child's pid is dockerd's own; its output goes to the slot's log.
+    // (Not `ip netns exec`: it mounts a /sys of its own, without the cgroup file systems dockerd needs.)
     this.#child = new Deno.Command("bash", {
-      args: ["-c", 'exec dockerd "$@" >>"$FAASO_ENGINE_LOG" 2>&1', "dockerd", ...args],
-      env: { FAASO_ENGINE_LOG: layout.logFile },
+      args: [
+        "-c",
+        'exec nsenter --net="/run/netns/$FAASO_ENGINE_NETNS" dockerd "$@" >>"$FAASO_ENGINE_LOG" 2>&1',
+        "dockerd",
+        ...args,
+      ],
+      env: { FAASO_ENGINE_LOG: layout.logFile, FAASO_ENGINE_NETNS: layout.netns },
       stdin: "null",
       stdout: "null",
       stderr: "null",

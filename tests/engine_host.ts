@@ -1,8 +1,19 @@
 /**
  * The host side of a test's second Docker engine: a numbered slot (its
- * folders, bridge, address ranges, firewall rules and cgroup, all named after
- * the slot), claimed so that two engines never share one, and a sweep that
- * removes everything of a slot, whatever state its engine was left in.
+ * folders, network namespace, link to the host, address ranges, firewall rules
+ * and cgroup, all named after the slot), claimed so that two engines never
+ * share one, and a sweep that removes everything of a slot, whatever state its
+ * engine was left in.
+ *
+ * The engine runs in a network namespace of its own, linked to the host by a
+ * veth pair, because a second dockerd in the host's namespace damages the
+ * host's engine: one that manages iptables flushes the DOCKER and
+ * DOCKER-ISOLATION chains they share at every start, and one started with
+ * `--default-address-pool` deletes the interface named docker0 at every start
+ * after its first ("Clear stale bridge network" in moby's daemon_unix.go; seen
+ * here: the host's builds then fail with "could not find bridge docker0").
+ * In its own namespace it manages its own iptables and bridges like any engine;
+ * the host routes the slot's address pool to it.
  *
  * Everything here is synchronous on purpose: the sweep also runs from an
  * `unload` listener, where nothing asynchronous finishes.
@@ -25,13 +36,22 @@ export interface SlotLayout {
   slot: number;
   /** `faaso-test-engine-N`: the firewall rules' comment and the containers' cgroup parent. */
   tag: string;
-  /** The engine's default bridge, `faaso-teN`, created before the engine starts. */
-  bridge: string;
-  /** The bridge's address, `10.212.N.1/24`. */
-  bridgeAddress: string;
-  /** The bridge's subnet, `10.212.N.0/24`. */
-  bridgeSubnet: string;
-  /** Where the engine's networks come from: `10.(213+N).0.0/16`, in /24 networks. */
+  /** The engine's network namespace, `faaso-teN` (/run/netns/faaso-teN). */
+  netns: string;
+  /** The host's end of the link to the namespace, `faaso-teN`. */
+  hostLink: string;
+  /** The host's address on the link, `10.212.N.1` (/30). */
+  hostAddress: string;
+  /** The namespace's end of the link (its name inside the namespace). */
+  engineLink: string;
+  /**
+   * The engine's address on the link, `10.212.N.2`: where ports it publishes
+   * are reached from the host (its 127.0.0.1 is its own).
+   */
+  engineAddress: string;
+  /** The range reserved for the link: `10.212.N.0/24`. */
+  linkRange: string;
+  /** Where the engine's networks come from, routed to its namespace: `10.(213+N).0.0/16`, in /24 networks. */
   pool: string;
   /** The slot's folder: owner file, socket, pid file, log, exec root, daemon.json. */
   runDir: string;
@@ -53,9 +73,12 @@ export function slotLayout(slot: number): SlotLayout {
   return {
     slot,
     tag: `faaso-test-engine-${slot}`,
-    bridge: `faaso-te${slot}`,
-    bridgeAddress: `10.212.${slot}.1/24`,
-    bridgeSubnet: `10.212.${slot}.0/24`,
+    netns: `faaso-te${slot}`,
+    hostLink: `faaso-te${slot}`,
+    hostAddress: `10.212.${slot}.1`,
+    engineLink: "uplink",
+    engineAddress: `10.212.${slot}.2`,
+    linkRange: `10.212.${slot}.0/24`,
     pool: `10.${213 + slot}.0.0/16`,
     runDir,
     dataRoot: join(DATA_ROOT, String(slot)),
@@ -81,13 +104,13 @@ export function claimSlot(): SlotLayout {
       sweepSlot(layout);
       if (!createExclusive(layout.runDir)) continue;
     }
-    const taken = takenRanges(layout.bridge);
-    if (taken.some((range) => overlaps(range, layout.bridgeSubnet) || overlaps(range, layout.pool))) {
+    const taken = takenRanges(layout.hostLink);
+    if (taken.some((range) => overlaps(range, layout.linkRange) || overlaps(range, layout.pool))) {
       Deno.removeSync(layout.runDir, { recursive: true });
       continue;
     }
     Deno.writeTextFileSync(join(layout.runDir, "owner"), String(Deno.pid));
-    // What a crash may have left of the slot without its folder (its bridge, say).
+    // What a crash may have left of the slot without its folder (its namespace, say).
     sweepSlot(layout, { keepRunDir: true });
     return layout;
   }
@@ -121,7 +144,8 @@ function isStale(layout: SlotLayout): boolean {
 /**
  * Removes everything of a slot's engine from the host: its processes (dockerd,
  * containerd, shims, the containers in its cgroup, docker-proxy processes
- * forwarding to its addresses), mounts, firewall rules, bridges, cgroups and
+ * forwarding to its addresses), mounts, network namespace (with its links and
+ * its own firewall rules), the host's link and rules for it, cgroups and
  * folders. Safe to run on a slot in any state, and touches nothing outside it.
  */
 export function sweepSlot(layout: SlotLayout, options: { keepRunDir?: boolean } = {}): void {
@@ -132,7 +156,7 @@ export function sweepSlot(layout: SlotLayout, options: { keepRunDir?: boolean } 
     const line = cmdline(pid);
     if (line.includes(layout.execRoot) || line.includes(layout.socketPath)) pids.add(pid);
     const forwardsTo = /-container-ip (\S+)/.exec(line)?.[1];
-    if (line.includes("docker-proxy") && forwardsTo && inRanges(forwardsTo, layout)) pids.add(pid);
+    if (line.includes("docker-proxy") && forwardsTo && overlaps(`${forwardsTo}/32`, layout.pool)) pids.add(pid);
   }
   for (const pid of cgroupPids(layout)) pids.add(pid);
   for (const pid of pids) {
@@ -142,8 +166,9 @@ export function sweepSlot(layout: SlotLayout, options: { keepRunDir?: boolean } 
   }
   waitGone([...pids], 10_000);
   for (const mount of mountsUnder([layout.dataRoot, layout.runDir])) sh("umount", ["-l", mount]);
+  if (exists(`/run/netns/${layout.netns}`)) sh("ip", ["netns", "delete", layout.netns]);
+  if (sh("ip", ["link", "show", layout.hostLink]).code === 0) sh("ip", ["link", "delete", layout.hostLink]);
   removeFirewall(layout);
-  for (const bridge of bridgesOf(layout)) sh("ip", ["link", "delete", bridge]);
   removeCgroups(layout);
   for (const dir of options.keepRunDir ? [layout.dataRoot] : [layout.dataRoot, layout.runDir]) {
     try {
@@ -154,42 +179,42 @@ export function sweepSlot(layout: SlotLayout, options: { keepRunDir?: boolean } 
   }
 }
 
-/** Creates the slot's bridge (the engine's default network) with its address. */
-export function createBridge(layout: SlotLayout): void {
-  shOk("ip", ["link", "add", layout.bridge, "type", "bridge"]);
-  shOk("ip", ["addr", "add", layout.bridgeAddress, "dev", layout.bridge]);
-  shOk("ip", ["link", "set", layout.bridge, "up"]);
-}
-
 /**
- * The firewall rules the engine would add if it managed iptables: forward
- * its containers' traffic and masquerade it on the way out. The engine runs
- * with --iptables=false because a dockerd that manages iptables flushes the
- * DOCKER and DOCKER-ISOLATION chains the host's engine shares with it, at
- * every start. Each rule carries the slot's tag as its comment.
+ * Creates the slot's network namespace, linked to the host: the host routes
+ * the slot's pool to it, forwards its traffic and masquerades it on the way
+ * out (rules tagged with the slot's name); inside, a default route to the
+ * host, and a DOCKER-USER rule that lets the host reach containers directly
+ * as it reaches the host engine's (dockerd keeps that chain as it finds it).
  */
-export function addFirewall(layout: SlotLayout): void {
+export function createNetwork(layout: SlotLayout): void {
+  const inside = (...args: string[]) => shOk("nsenter", [`--net=/run/netns/${layout.netns}`, ...args]);
+  shOk("ip", ["netns", "add", layout.netns]);
+  shOk("ip", [
+    "link",
+    "add",
+    layout.hostLink,
+    "type",
+    "veth",
+    "peer",
+    "name",
+    layout.engineLink,
+    "netns",
+    layout.netns,
+  ]);
+  shOk("ip", ["addr", "add", `${layout.hostAddress}/30`, "dev", layout.hostLink]);
+  shOk("ip", ["link", "set", layout.hostLink, "up"]);
+  inside("ip", "link", "set", "lo", "up");
+  inside("ip", "addr", "add", `${layout.engineAddress}/30`, "dev", layout.engineLink);
+  inside("ip", "link", "set", layout.engineLink, "up");
+  inside("ip", "route", "add", "default", "via", layout.hostAddress);
+  shOk("ip", ["route", "add", layout.pool, "via", layout.engineAddress, "dev", layout.hostLink]);
+  inside("iptables", "-w", "-N", "DOCKER-USER");
+  inside("iptables", "-w", "-A", "DOCKER-USER", "-i", layout.engineLink, "-j", "ACCEPT");
   const tag = ["-m", "comment", "--comment", layout.tag];
-  for (const range of [layout.bridgeSubnet, layout.pool]) {
-    shOk("iptables", ["-w", "-I", "FORWARD", "1", "-s", range, ...tag, "-j", "ACCEPT"]);
-    shOk("iptables", ["-w", "-I", "FORWARD", "1", "-d", range, ...tag, "-j", "ACCEPT"]);
-    shOk("iptables", [
-      "-w",
-      "-t",
-      "nat",
-      "-I",
-      "POSTROUTING",
-      "1",
-      "-s",
-      range,
-      "!",
-      "-d",
-      range,
-      ...tag,
-      "-j",
-      "MASQUERADE",
-    ]);
-  }
+  shOk("iptables", ["-w", "-I", "FORWARD", "1", "-i", layout.hostLink, ...tag, "-j", "ACCEPT"]);
+  shOk("iptables", ["-w", "-I", "FORWARD", "1", "-o", layout.hostLink, ...tag, "-j", "ACCEPT"]);
+  const out = ["-s", `${layout.hostAddress}/30`, "!", "-o", layout.hostLink];
+  shOk("iptables", ["-w", "-t", "nat", "-I", "POSTROUTING", "1", ...out, ...tag, "-j", "MASQUERADE"]);
 }
 
 /** Removes the rules that carry the slot's tag, and no other. */
@@ -201,21 +226,6 @@ function removeFirewall(layout: SlotLayout): void {
       sh("iptables", ["-w", "-t", table, "-D", ...line.slice(3).replaceAll('"', "").split(" ")]);
     }
   }
-}
-
-/** The slot's bridge, and the bridges of its engine's networks (their address is in the slot's pool). */
-function bridgesOf(layout: SlotLayout): string[] {
-  const found = new Set<string>();
-  const links = JSON.parse(sh("ip", ["-j", "-4", "addr", "show", "type", "bridge"]).stdout || "[]") as {
-    ifname?: string;
-    addr_info?: { local: string }[];
-  }[];
-  for (const link of links) {
-    if (!link.ifname) continue;
-    if (link.ifname === layout.bridge || link.addr_info?.some((a) => inRanges(a.local, layout))) found.add(link.ifname);
-  }
-  if (sh("ip", ["link", "show", layout.bridge]).code === 0) found.add(layout.bridge);
-  return [...found];
 }
 
 /** The cgroup folders of the slot's containers (every controller, v1 and v2). */
@@ -261,15 +271,15 @@ function mountsUnder(folders: string[]): string[] {
 }
 
 /**
- * Ranges in use on the host: routes (but those of `ownBridge`, a leftover of
- * the slot itself), and the address pools other dockerd processes were given.
+ * Ranges in use on the host: routes (but those through `ownLink`, a leftover
+ * of the slot itself), and the address pools other dockerd processes were given.
  */
-function takenRanges(ownBridge: string): string[] {
+function takenRanges(ownLink: string): string[] {
   const routes = JSON.parse(sh("ip", ["-j", "-4", "route", "show", "table", "all"]).stdout || "[]") as {
     dst: string;
     dev?: string;
   }[];
-  const ranges = routes.filter((route) => route.dev !== ownBridge).map((route) => route.dst)
+  const ranges = routes.filter((route) => route.dev !== ownLink).map((route) => route.dst)
     .filter((dst) => /^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(dst));
   for (const pid of allPids()) {
     const line = cmdline(pid);
@@ -277,11 +287,6 @@ function takenRanges(ownBridge: string): string[] {
     for (const match of line.matchAll(/base=(\d+\.\d+\.\d+\.\d+\/\d+)/g)) ranges.push(match[1]!);
   }
   return ranges;
-}
-
-/** Whether address `ip` is in the slot's bridge subnet or pool. */
-function inRanges(ip: string, layout: SlotLayout): boolean {
-  return overlaps(`${ip}/32`, layout.bridgeSubnet) || overlaps(`${ip}/32`, layout.pool);
 }
 
 /** Whether two IPv4 CIDR ranges share an address. */

@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { RUN_ROOT, type SlotLayout } from "./engine_host.ts";
 import { startTestEngine, type TestEngine } from "./engine.ts";
+import { serve } from "./serve_helpers.ts";
 import {
   faasoOk,
   fileTimeLimit,
@@ -55,7 +56,8 @@ async function leftovers(layout: SlotLayout): Promise<string[]> {
   for (const path of [layout.runDir, layout.dataRoot]) {
     if (await Deno.stat(path).then(() => true, () => false)) left.push(path);
   }
-  if ((await runCommand("ip", ["link", "show", layout.bridge])).code === 0) left.push(`bridge ${layout.bridge}`);
+  if ((await runCommand("ip", ["link", "show", layout.hostLink])).code === 0) left.push(`link ${layout.hostLink}`);
+  if (await Deno.stat(`/run/netns/${layout.netns}`).then(() => true, () => false)) left.push(`netns ${layout.netns}`);
   const rules = (await runCommand("iptables-save", [])).stdout.split("\n").filter((l) => l.includes(layout.tag));
   left.push(...rules);
   const mounts = (await Deno.readTextFile("/proc/self/mountinfo")).split("\n")
@@ -75,6 +77,7 @@ Deno.test("two test engines run side by side, restart and survive kill -9, and t
   try {
     const before = (await host.containers.inspectOrNull(sentinel))!.State;
     const docker0Rules = await rulesOf("docker0");
+    const docker0 = await Deno.readTextFile("/sys/class/net/docker0/ifindex");
 
     const started = performance.now();
     await using a = await startTestEngine({ images: [BASE] });
@@ -131,9 +134,12 @@ Deno.test("two test engines run side by side, restart and survive kill -9, and t
     const after = (await host.containers.inspectOrNull(sentinel))!.State;
     assert.equal(after.Running, true, "the host's container still runs");
     assert.equal(after.StartedAt, before.StartedAt, "the host's container was never restarted");
-    assert.ok((await runCommand("ip", ["link", "show", "docker0"])).code === 0, "docker0 is still there");
-    const docker0After = await rulesOf("docker0");
-    for (const rule of docker0Rules) assert.ok(docker0After.includes(rule), `the host's rule is still there: ${rule}`);
+    // A second dockerd started with --default-address-pool in the host's network namespace deletes docker0 at
+    // its restart (the host engine's builds then fail); its own namespace keeps it from doing so.
+    const docker0After = await Deno.readTextFile("/sys/class/net/docker0/ifindex").catch(() => "deleted");
+    assert.equal(docker0After, docker0, "the host's docker0 is the same interface, never deleted");
+    const rulesAfter = await rulesOf("docker0");
+    for (const rule of docker0Rules) assert.ok(rulesAfter.includes(rule), `the host's rule is still there: ${rule}`);
     await host.system.ping();
 
     const disposed = performance.now();
@@ -147,7 +153,7 @@ Deno.test("two test engines run side by side, restart and survive kill -9, and t
   }
 });
 
-Deno.test("the CLI's local mode follows DOCKER_HOST: build, up, secrets and rm all on the test engine", async () => {
+Deno.test("the CLI and faaso serve follow DOCKER_HOST: build, up, secrets, routing and rm all on the test engine", async () => {
   await using engine = await startTestEngine({ images: [BASE, "denoland/deno:bin-2.9.6"] });
   using host = testDocker();
   await using folder = await tempFolder();
@@ -168,6 +174,11 @@ Deno.test("the CLI's local mode follows DOCKER_HOST: build, up, secrets and rm a
   const inspect = await engine.docker.containers.inspectOrNull(instance.id);
   const mount = inspect?.Mounts?.find((m) => m.Destination === "/secrets");
   assert.equal(mount?.Source, join(sandbox().data, "secrets", name), "mounted from the sandbox's data folder");
+
+  // faaso serve on the host, told the same DOCKER_HOST, routes to the instance on the test engine.
+  await using server = await serve({ ...env, FAASO_PASSWORD: "engine-test-password" });
+  assert.equal(await waitForHttp(`${server.url}/funko/${name}/`), instance.name, "served through the test engine");
+  await server.stop();
 
   assert.equal((await host.containers.list({ label: [`faaso.funko=${name}`] })).length, 0, "no container on the host");
   assert.equal((await host.images.list({ reference: [`faaso-${name}`] })).length, 0, "no image on the host");

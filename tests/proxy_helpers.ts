@@ -37,6 +37,8 @@ export interface ProxyEngine {
   readonly host: string;
   /** Its socket, mounted into the proxy container as /var/run/docker.sock. */
   readonly socketPath: string;
+  /** Where it publishes ports that the host reaches (default 127.0.0.1; a test engine's own address). */
+  readonly address?: string;
 }
 
 /** A proxy container started for a test. */
@@ -84,7 +86,7 @@ export async function startProxy(on: Docker | ProxyEngine, options: StartProxyOp
     HostConfig: {
       NetworkMode: NETWORK,
       Binds: [`${engine.socketPath}:/var/run/docker.sock`],
-      PortBindings: { "8888/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] },
+      PortBindings: { "8888/tcp": [{ HostIp: engine.address ?? "127.0.0.1", HostPort: "" }] },
       ...(options.restart ? { RestartPolicy: { Name: "unless-stopped" as const } } : {}),
     },
   });
@@ -115,13 +117,17 @@ export async function startProxy(on: Docker | ProxyEngine, options: StartProxyOp
   }
 }
 
-/** The proxy container's URL on the host (its published port changes when the engine restarts it). */
+/**
+ * The proxy container's URL on the host (its published port changes when the
+ * engine restarts it), at the address the port is published on.
+ */
 export async function proxyUrl(docker: Docker, id: string): Promise<string> {
   const inspect = await docker.containers.inspectOrNull(id);
   const ports = inspect?.NetworkSettings.Ports;
-  const port = ports?.["8888/tcp"]?.[0]?.HostPort;
-  if (!port) throw new Error("the proxy container has no published port");
-  return `http://127.0.0.1:${port}`;
+  const binding = ports?.["8888/tcp"]?.[0];
+  if (!binding?.HostPort) throw new Error("the proxy container has no published port");
+  const address = !binding.HostIp || binding.HostIp === "0.0.0.0" ? "127.0.0.1" : binding.HostIp;
+  return `http://${address}:${binding.HostPort}`;
 }
 
 /** Reads the token the CLI saved for this proxy. */
