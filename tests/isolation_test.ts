@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { faaso, FAASO_ARGS, faasoOk, fileTimeLimit, sandbox, tempFolder, timedFetch } from "./helpers.ts";
+import { faaso, FAASO_ARGS, faasoOk, fileTimeLimit, runCommand, sandbox, tempFolder, timedFetch } from "./helpers.ts";
 import { DENO_DIR } from "./sandbox.ts";
 import { serve } from "./serve_helpers.ts";
 
@@ -52,13 +52,10 @@ Deno.test("a saved login and FAASO_* in the shell never reach the tests' CLI run
   });
 
   // The trap is real: a CLI run that inherits this environment goes to that server.
-  const inherited = await new Deno.Command(Deno.execPath(), {
-    args: [...FAASO_ARGS, "status"],
-    env: { DENO_DIR },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const inherited = await runCommand(Deno.execPath(), [...FAASO_ARGS, "status"], {
+    env: { ...Deno.env.toObject(), DENO_DIR },
+    timeoutMs: 60_000,
+  });
   assert.ok(requests.length > 0, `an inheriting run reaches the saved server (exit ${inherited.code})`);
   requests.length = 0;
 
