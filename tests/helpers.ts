@@ -36,7 +36,7 @@ export interface FaasoRunOptions {
   stdin?: string;
   /** Environment variables on top of the sandbox's (e.g. FAASO_SERVER, FAASO_DATA, DOCKER_HOST). */
   env?: Record<string, string>;
-  /** Kill timer. Default 8 min. */
+  /** Kill timer. Default COMMAND_TIMEOUT_MS (15 min). */
   timeoutMs?: number;
 }
 

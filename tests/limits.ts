@@ -34,10 +34,10 @@ export const TIME_SCALE: number = (() => {
 export const REQUEST_TIMEOUT_MS = 30_000;
 
 /** The kill timer of a subprocess when the test gives none. */
-export const COMMAND_TIMEOUT_MS = 8 * 60_000;
+export const COMMAND_TIMEOUT_MS = 15 * 60_000;
 
 /** The limit of a test file that sets none. */
-export const DEFAULT_FILE_MINUTES = 15;
+export const DEFAULT_FILE_MINUTES = 20;
 
 /** What is in flight now (CLI runs, requests), for the time-limit message. */
 const inFlight = new Map<number, { what: string; since: number }>();

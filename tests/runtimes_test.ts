@@ -17,7 +17,7 @@ import {
   waitUntil,
 } from "./helpers.ts";
 
-fileTimeLimit(import.meta.url, { minutes: 20 });
+fileTimeLimit(import.meta.url, { minutes: 30 });
 
 const RUNTIMES = [
   { runtime: "deno", hello: "Hello World Deno!" },
