@@ -18,7 +18,8 @@
  */
 import { checkPartialResponseHead, type Head, parseHead, UpstreamError, type UpstreamErrorKind } from "./head.ts";
 import { Http1Reader } from "./reader.ts";
-import { frameChunk, LAST_CHUNK, MessageBuffer } from "./response.ts";
+import { Http1Body } from "./body.ts";
+import { ChunkFramer, LAST_CHUNK, MessageBuffer } from "./response.ts";
 import type { ClientGone, UpstreamRequest, UpstreamResponse } from "./types.ts";
 
 export { UpstreamError };
@@ -263,38 +264,30 @@ export class Http1Connection {
       this.#finish(reusable);
       resolve();
     };
-    const body = new ReadableStream<Uint8Array<ArrayBuffer>>({
-      pull: async (controller) => {
-        try {
-          this.#bodyTimer();
-          const chunk = await this.#reader.readBody(framing);
-          deadlines.unwatch(this);
-          if (chunk) controller.enqueue(chunk);
-          else {
-            controller.close();
-            end(framing.kind !== "close");
-          }
-        } catch (error) {
-          end(false);
-          const failure = this.#upstreamError(error);
-          // The client went away: nobody reads on, and it is no error worth a log line.
-          if (failure.kind === "aborted") controller.close();
-          else controller.error(failure);
-        }
+    const body = new Http1Body(this.#reader, framing, {
+      reading: () => this.#bodyTimer(),
+      read: () => deadlines.unwatch(this),
+      ended: () => end(framing.kind !== "close"),
+      failed: (error) => {
+        end(false);
+        return this.#upstreamError(error);
       },
-      cancel: () => end(false),
-    }, { highWaterMark: 0 });
+      abandoned: () => end(false),
+    });
     return { status, statusText, headers, body, done };
   }
 
   /** Sends the request's body; each pause (the client's upload, or the upstream not reading) has the stage's deadline. */
   async #writeBody(body: ReadableStream<Uint8Array>, chunked: boolean): Promise<void> {
     if (!this.#answered) this.#bodyTimer();
-    for await (const chunk of body) {
-      if (chunk.length === 0) continue;
-      await this.#write(chunked ? frameChunk(chunk) : chunk);
+    const framer = chunked ? new ChunkFramer() : undefined;
+    const send = async (piece: Uint8Array) => {
+      if (piece.length === 0) return;
+      await this.#write(framer ? framer.frame(piece) : piece);
       if (!this.#answered) this.#bodyTimer();
-    }
+    };
+    if (body instanceof Http1Body) await body.copyTo(send);
+    else for await (const chunk of body) await send(chunk);
     if (chunked) await this.#write(LAST_CHUNK);
   }
 

@@ -51,11 +51,14 @@ export class BadRequestError extends Error {
   }
 }
 
-/** How the response body is delimited; `chunkLeft` is what remains of the current chunk. */
+/**
+ * How the response body is delimited; `chunkLeft` is what remains of the
+ * current chunk, `crlfDue` says that the CRLF after its data is still to read.
+ */
 export type Framing =
   | { kind: "none" }
   | { kind: "length"; remaining: number }
-  | { kind: "chunked"; chunkLeft?: number }
+  | { kind: "chunked"; chunkLeft?: number; crlfDue?: boolean }
   | { kind: "close" };
 
 /** A parsed response head. */

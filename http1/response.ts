@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { Http1Body } from "./body.ts";
 import type { RequestHead } from "./request_head.ts";
 
 const encoder = new TextEncoder();
@@ -16,7 +17,6 @@ const encoder = new TextEncoder();
  * proxy's time in `perf`).
  */
 const charCodeAt = String.prototype.charCodeAt;
-const CRLF = encoder.encode("\r\n");
 /** The end of a chunked body (no trailers). */
 export const LAST_CHUNK = encoder.encode("0\r\n\r\n");
 
@@ -115,23 +115,35 @@ async function writeStream(
     body.cancel().catch(() => {});
     return false;
   }
-  const reader = body.getReader();
+  const framer = chunked ? new ChunkFramer() : undefined;
+  const send = async (piece: Uint8Array) => {
+    if (piece.length && !await writeAll(conn, framer ? framer.frame(piece) : piece)) throw CLOSED;
+  };
   try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (!value.length) continue;
-      if (!await writeAll(conn, chunked ? frameChunk(value) : value)) {
-        reader.cancel().catch(() => {});
-        return false;
+    if (body instanceof Http1Body) await body.copyTo(send);
+    else {
+      const reader = body.getReader();
+      while (true) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        try {
+          await send(value);
+        } catch (error) {
+          reader.cancel().catch(() => {});
+          throw error;
+        }
       }
     }
   } catch {
-    // The body failed (its upstream broke): the client must see an incomplete answer, not a complete one.
+    // The body failed (its upstream broke): the client must see an incomplete answer, not a complete one. Or the
+    // client went away.
     return false;
   }
   return (!chunked || await writeAll(conn, LAST_CHUNK)) && keepAlive;
 }
+
+/** Why a body stopped being sent: the connection it went to broke. */
+const CLOSED = new Error("the connection closed");
 
 /** Messages up to this size are composed in a connection's reused buffer; larger ones leave it behind. */
 const MAX_REUSED = 16 * 1024;
@@ -195,14 +207,29 @@ export function latin1Bytes(text: string): Uint8Array<ArrayBuffer> {
   return new MessageBuffer().text(text).finish();
 }
 
-/** One chunk of a chunked body: its size in hex, the bytes, CRLF. */
-export function frameChunk(chunk: Uint8Array): Uint8Array {
-  const size = encoder.encode(`${chunk.length.toString(16)}\r\n`);
-  const framed = new Uint8Array(size.length + chunk.length + 2);
-  framed.set(size);
-  framed.set(chunk, size.length);
-  framed.set(CRLF, size.length + chunk.length);
-  return framed;
+/**
+ * Frames pieces of a body as chunks (size in hex, CRLF, the bytes, CRLF) in
+ * one buffer that it reuses, so that a chunk goes out in one write without a
+ * new array. What {@linkcode ChunkFramer.frame} returns is valid until its
+ * next call: the writer sends each chunk before it frames the next.
+ */
+export class ChunkFramer {
+  #bytes = new Uint8Array(0);
+
+  /** `piece` as one chunk. */
+  frame(piece: Uint8Array): Uint8Array<ArrayBuffer> {
+    const size = piece.length.toString(16);
+    const total = size.length + piece.length + 4;
+    if (total > this.#bytes.length) this.#bytes = new Uint8Array(Math.max(total, 1024));
+    const bytes = this.#bytes;
+    for (let i = 0; i < size.length; i++) bytes[i] = size.charCodeAt(i);
+    bytes[size.length] = 13;
+    bytes[size.length + 1] = 10;
+    bytes.set(piece, size.length + 2);
+    bytes[total - 2] = 13;
+    bytes[total - 1] = 10;
+    return bytes.subarray(0, total);
+  }
 }
 
 /** Writes every byte; false when the connection broke. */

@@ -13,6 +13,7 @@
 import { BadRequestError, type Framing, HeadTooLargeError, UpstreamError } from "./head.ts";
 import { checkPartialRequestHead, parseRequestHead, type RequestHead } from "./request_head.ts";
 import type { ClientGone } from "./types.ts";
+import { Http1Body } from "./body.ts";
 import { Http1Reader } from "./reader.ts";
 import { ReactorTurn } from "./reactor_turn.ts";
 import { closeQuietly, jsonAnswer, MessageBuffer, type ServerResponse, writeAll, writeResponse } from "./response.ts";
@@ -292,26 +293,22 @@ class IncomingRequest implements ServerRequest {
     return { conn: this.#conn, buffered: this.#reader.takeAll() };
   }
 
-  #bodyStream(framing: Framing, onBodyRead: () => void): ReadableStream<Uint8Array<ArrayBuffer>> {
-    return new ReadableStream<Uint8Array<ArrayBuffer>>({
-      pull: async (controller) => {
-        try {
-          const chunk = await this.#reader.readBody(framing);
-          if (chunk) return controller.enqueue(chunk);
-          controller.close();
-          this.bodyRead = true;
-          onBodyRead();
-        } catch (error) {
-          if (error instanceof UpstreamError && error.kind === "protocol") {
-            // Malformed, not gone: whoever reads the body fails, and the listener answers 400 if it still can.
-            this.bodyError = error;
-          } else {
-            closeQuietly(this.#conn);
-            this.clientGone();
-          }
-          controller.error(error);
-        }
+  #bodyStream(framing: Framing, onBodyRead: () => void): Http1Body {
+    return new Http1Body(this.#reader, framing, {
+      ended: () => {
+        this.bodyRead = true;
+        onBodyRead();
       },
-    }, { highWaterMark: 0 });
+      failed: (error) => {
+        if (error instanceof UpstreamError && error.kind === "protocol") {
+          // Malformed, not gone: whoever reads the body fails, and the listener answers 400 if it still can.
+          this.bodyError = error;
+        } else {
+          closeQuietly(this.#conn);
+          this.clientGone();
+        }
+        return error;
+      },
+    });
   }
 }
