@@ -14,11 +14,27 @@ import { reconcile } from "../core/reconcile.ts";
 import { SecretStore } from "../core/secrets.ts";
 import { VERSION } from "../core/version.ts";
 import type { DataFolder } from "../core/data_folder.ts";
-import { type FetchHandler, Http1Server, serveFetch, type ServerRequest, type ServerResponse } from "../http1/mod.ts";
+import { localUrl, removeServeFile, writeServeFile } from "../core/local_server.ts";
+import {
+  type FetchHandler,
+  Http1Server,
+  jsonAnswer,
+  serveFetch,
+  type ServerRequest,
+  type ServerResponse,
+} from "../http1/mod.ts";
 // Not admin/mod.ts: the admin app loads on its first request (below); only the credentials load at start.
 import { Credentials, LoginThrottle } from "./admin/auth.ts";
 import type { ServerDeps } from "./admin/deps.ts";
 import { createProxy, drainInTable, InstanceKeeper, isFunkoTarget, RouteWatcher, RoutingTable } from "./proxy/mod.ts";
+import {
+  AccessLog,
+  type AccessLogFormat,
+  Metrics,
+  MetricsToken,
+  PROMETHEUS_CONTENT_TYPE,
+  TrafficRecorder,
+} from "./metrics/mod.ts";
 
 const PING: ServerResponse = {
   status: 200,
@@ -41,6 +57,10 @@ export interface ServeOptions {
   password?: string;
   /** How long to wait for an instance's response headers. */
   upstreamTimeoutMs?: number;
+  /** Count traffic for /metrics, the web UI and the CLI. Default true. */
+  metrics?: boolean;
+  /** Write an access log line per proxied request: to `-` (stderr) or a file. Default: none. */
+  accessLog?: { destination: string; format: AccessLogFormat };
   /** Where to report what the server does. */
   progress: Progress;
 }
@@ -62,6 +82,13 @@ export interface RunningServer {
  * back to its desired scale, syncs the routing table, then listens.
  */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  // First what the command line asked for: a bad path fails before anything else happens.
+  const accessLog = options.accessLog
+    ? await AccessLog.open({
+      ...options.accessLog,
+      onError: (error) => options.progress({ kind: "warning", text: `Cannot write the access log: ${error}` }),
+    })
+    : undefined;
   const docker = Docker.fromEnv();
   const engine = await docker.system.version();
   options.progress({
@@ -85,6 +112,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   await reconcile({ docker, instances }, options.progress);
 
   const table = new RoutingTable();
+  const metrics = options.metrics === false ? undefined : new Metrics({ table });
+  const metricsToken = await MetricsToken.load(options.data);
   const keeper = new InstanceKeeper(instances, { progress: options.progress });
   const watcher = new RouteWatcher(table, instances, {
     log: (message) => options.progress({ kind: "warning", text: message }),
@@ -96,6 +125,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const proxy = createProxy({
     table,
     upstreamTimeoutMs: options.upstreamTimeoutMs,
+    observer: metrics || accessLog ? new TrafficRecorder(metrics?.traffic, accessLog) : undefined,
     onUnreachable: (endpoint) => watcher.probe(endpoint),
     funkoExists: async (funko) => {
       const cached = images.get(funko);
@@ -122,6 +152,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     secrets,
     throttle: new LoginThrottle(),
     data: options.data,
+    metrics,
+    metricsToken,
   };
   let app: Promise<{ fetch: FetchHandler }> | undefined;
   const admin = async (request: ServerRequest) => {
@@ -137,16 +169,53 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       if (isFunkoTarget(request.target)) return proxy(request);
       // The container's healthcheck: answered without loading the admin side.
       if (request.target === "/ping") return PING;
+      if (request.target === "/metrics" || request.target.startsWith("/metrics?")) return scrape(request);
       return admin(request);
     },
   });
   const { hostname, port } = server.addr;
   const url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
   options.progress({ kind: "step", text: `FaaSO ${VERSION} listening on ${url}: funkos at ${url}/funko/NAME/` });
+  if (metrics) {
+    metrics.countConnections(() => ({ client: server.openConnections, upstream: proxy.openConnections() }));
+    metrics.start();
+    options.progress({
+      kind: "step",
+      text: `Metrics at ${url}/metrics for the bearer token in ${metricsToken.source}`,
+    });
+  }
+  if (accessLog) {
+    const where = options.accessLog!.destination === "-" ? "stderr" : options.accessLog!.destination;
+    options.progress({ kind: "step", text: `Access log (${accessLog.format}) to ${where}` });
+  }
+  await writeServeFile(options.data, localUrl(hostname, port));
+
+  /** `GET /metrics`: the Prometheus exposition, for the metrics token or an admin token. */
+  async function scrape(request: ServerRequest): Promise<ServerResponse> {
+    if (!metrics) return jsonAnswer(404, "metrics_off", "Metrics are off: faaso serve runs with --no-metrics");
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      return jsonAnswer(405, "method_not_allowed", "Use GET /metrics", [["allow", "GET, HEAD"]]);
+    }
+    const authorization = request.header("authorization");
+    const admin = authorization?.startsWith("Bearer ") && await credentials.checkToken(authorization.slice(7).trim());
+    if (!metricsToken.accepts(authorization) && !admin) {
+      return jsonAnswer(401, "unauthorized", "Send Authorization: Bearer with the metrics token (or an admin token)", [
+        ["www-authenticate", 'Bearer realm="faaso-metrics"'],
+      ]);
+    }
+    return {
+      status: 200,
+      headers: [["content-type", PROMETHEUS_CONTENT_TYPE], ["cache-control", "no-store"]],
+      body: new TextEncoder().encode(await metrics.render()),
+    };
+  }
 
   const finished = server.finished.finally(async () => {
     keeper.stop();
     proxy.close();
+    metrics?.stop();
+    await accessLog?.close();
+    await removeServeFile(options.data);
     await watcher.stop();
     docker.close();
   });

@@ -24,6 +24,17 @@ export function serveCommand(program: Command, ctx: CliContext): void {
       "how long to wait for a funko's answer (env FAASO_UPSTREAM_TIMEOUT)",
       Deno.env.get("FAASO_UPSTREAM_TIMEOUT") ?? "60",
     )
+    .option("--no-metrics", "count no traffic: no /metrics, no figures in the web UI, faaso status and faaso top")
+    .option(
+      "--access-log [file]",
+      "write a line per proxied request to FILE, or to stderr without one or with - (env FAASO_ACCESS_LOG)",
+      Deno.env.get("FAASO_ACCESS_LOG") || undefined,
+    )
+    .option(
+      "--access-log-format <format>",
+      "json or common (env FAASO_ACCESS_LOG_FORMAT)",
+      Deno.env.get("FAASO_ACCESS_LOG_FORMAT") ?? "json",
+    )
     .option("--hash-password", "read a password from stdin, print its hash for config.yml's password_hash, and exit")
     .option("-l, --local", "accepted for symmetry: serve always runs on this machine")
     .action(async (options) => {
@@ -40,6 +51,13 @@ export function serveCommand(program: Command, ctx: CliContext): void {
       if (!(timeout > 0)) {
         throw new FaasoError(`--upstream-timeout ${options.upstreamTimeout}: use a number of seconds`);
       }
+      const format = options.accessLogFormat;
+      if (format !== "json" && format !== "common") {
+        throw new FaasoError(`--access-log-format ${format}: use json or common`);
+      }
+      const accessLog = options.accessLog === undefined
+        ? undefined
+        : { destination: options.accessLog === true ? "-" : options.accessLog, format: format as "json" | "common" };
       const progress = (event: { kind: string; text: string }) =>
         event.kind === "warning" ? ctx.output.warn(event.text) : ctx.output.print(event.text);
       const [{ DataFolder }, { startServer }] = await Promise.all([
@@ -52,6 +70,8 @@ export function serveCommand(program: Command, ctx: CliContext): void {
         data: options.data ? new DataFolder(options.data) : DataFolder.fromEnv(),
         password: Deno.env.get("FAASO_PASSWORD") || undefined,
         upstreamTimeoutMs: timeout * 1000,
+        metrics: options.metrics,
+        accessLog,
         progress,
       });
       if (server.generatedPassword) {

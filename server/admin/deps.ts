@@ -9,6 +9,8 @@ import type { DataFolder } from "../../core/data_folder.ts";
 import type { InstanceBackend } from "../../core/instances.ts";
 import type { LifecycleDeps } from "../../core/scale.ts";
 import type { SecretStore } from "../../core/secrets.ts";
+import type { Metrics } from "../metrics/metrics.ts";
+import type { MetricsToken } from "../metrics/token.ts";
 import type { RoutingTable } from "../proxy/routing_table.ts";
 import type { Credentials, LoginThrottle } from "./auth.ts";
 
@@ -30,6 +32,10 @@ export interface ServerDeps {
   data: DataFolder;
   /** Funko secrets. */
   secrets: SecretStore;
+  /** The traffic figures; undefined when metrics are off (--no-metrics). */
+  metrics?: Metrics;
+  /** The read-only token for /metrics and the traffic figures. */
+  metricsToken: MetricsToken;
   /** Aborts when the server stops: ends streams that would otherwise never end (followed logs). */
   stopping: AbortSignal;
 }
