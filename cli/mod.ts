@@ -20,6 +20,7 @@ import { newCommand } from "./commands/new.ts";
 import { rmCommand } from "./commands/rm.ts";
 import { scaleCommands } from "./commands/scale.ts";
 import { statusCommand } from "./commands/status.ts";
+import { topCommand } from "./commands/top.ts";
 import { versionCommand } from "./commands/version.ts";
 import type { CliContext, WhereOptions } from "./context.ts";
 import { Output } from "./output.ts";
@@ -84,6 +85,7 @@ export function createProgram(ctx: CliContext) {
   buildCommand(program, ctx);
   scaleCommands(program, ctx);
   statusCommand(program, ctx);
+  topCommand(program, ctx);
   logsCommand(program, ctx);
   exportCommand(program, ctx);
   rmCommand(program, ctx);

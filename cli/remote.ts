@@ -14,6 +14,7 @@ import type { Progress } from "../core/progress.ts";
 import type { RemoveResult } from "../core/remove.ts";
 import type { ScaleResult } from "../core/scale.ts";
 import type { FunkoStatus } from "../core/status.ts";
+import type { TrafficReport } from "../core/traffic.ts";
 import { checkFunkoName } from "../core/names.ts";
 import { VERSION } from "../core/version.ts";
 import type { Backend, VersionInfo } from "./backend.ts";
@@ -131,6 +132,15 @@ export class RemoteBackend implements Backend {
 
   async version(): Promise<VersionInfo> {
     return await (await this.#request("GET", "/version")).json();
+  }
+
+  async traffic(windowSeconds: number): Promise<TrafficReport | undefined> {
+    try {
+      return await (await this.#request("GET", "/stats", { query: { window: String(windowSeconds) } })).json();
+    } catch (error) {
+      if (error instanceof FaasoError && error.code === "metrics_off") return undefined;
+      throw error;
+    }
   }
 
   close(): void {}

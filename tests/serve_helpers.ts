@@ -13,10 +13,10 @@ export interface HostServer extends AsyncDisposable {
   stop(): Promise<number>;
 }
 
-/** Runs `faaso serve --port 0` and waits for its "listening on" line. */
-export async function serve(env: Record<string, string>): Promise<HostServer> {
+/** Runs `faaso serve --port 0 [ARGS]` and waits for its "listening on" line. */
+export async function serve(env: Record<string, string>, args: string[] = []): Promise<HostServer> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [...FAASO_ARGS, "serve", "--port", "0", "--host", "127.0.0.1"],
+    args: [...FAASO_ARGS, "serve", "--port", "0", "--host", "127.0.0.1", ...args],
     env: { NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",
