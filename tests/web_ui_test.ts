@@ -58,8 +58,8 @@ Deno.test("the admin web UI in Chromium: login, scale, logs, deploy, secrets", a
     await t.step("logging in shows the running funko", async () => {
       await page.getByLabel("Admin password").fill(PASSWORD);
       await page.getByRole("button", { name: "Log in" }).click();
-      await page.locator(`#funko-${name}`).waitFor();
-      assert.equal(await page.locator(`#funko-${name} tr[data-instance]`).count(), 1);
+      await page.locator(`#row-${name}`).waitFor();
+      assert.equal(await page.locator(`#row-${name} .dot`).count(), 1, "one instance in the dashboard's row");
       assert.match(await page.locator("main").innerText(), /Docker engine 20\.10/);
       const cookie = (await context.cookies()).find((c) => c.name === "faaso_session");
       assert.ok(cookie?.httpOnly, "the session cookie is HttpOnly");
@@ -68,6 +68,7 @@ Deno.test("the admin web UI in Chromium: login, scale, logs, deploy, secrets", a
     });
 
     await t.step("scaling to 2 shows two instances", async () => {
+      await page.locator(`#row-${name}`).getByRole("link", { name, exact: true }).click();
       const card = page.locator(`#funko-${name}`);
       await card.getByLabel("Instances").fill("2");
       await card.getByRole("button", { name: "Scale" }).click();
