@@ -77,10 +77,11 @@ export function formatRate(rps: number): string {
   return `${Math.round(rps).toLocaleString("en-US")}/s`;
 }
 
-/** "0%", "0.4%", "12%". */
+/** "0%", "<0.1%", "0.4%", "12%". */
 export function formatPercent(rate: number): string {
   const percent = rate * 100;
   if (percent === 0) return "0%";
+  if (percent < 0.1) return "<0.1%";
   if (percent < 10) return `${percent.toFixed(1)}%`;
   return `${Math.round(percent)}%`;
 }

@@ -37,7 +37,8 @@ export interface LineChartProps {
   id: string;
 }
 
-const WIDTH = 720;
+// Small enough that its text stays readable when two charts share a row.
+const WIDTH = 460;
 const HEIGHT = 150;
 const LEFT = 52;
 const BOTTOM = 20;
@@ -66,7 +67,12 @@ export function LineChart(props: LineChartProps) {
           </g>
         ))}
         {ticks.map((share) => (
-          <text class="time" x={LEFT + share * plotWidth} y={HEIGHT - 4} text-anchor="middle">
+          <text
+            class="time"
+            x={LEFT + share * plotWidth}
+            y={HEIGHT - 4}
+            text-anchor={share === 1 ? "end" : share === 0 ? "start" : "middle"}
+          >
             {share === 1 ? "now" : `-${Math.round((1 - share) * spanMs / 60_000)} min`}
           </text>
         ))}
@@ -121,8 +127,8 @@ function path(
     open = true;
     count++;
   });
-  // A lone point still shows: a short flat line.
-  if (count === 1) d += `h3`;
+  // A lone point still shows: a short flat line, its ends rounded.
+  if (count === 1) d += `h1`;
   return { d: d || "M0 0", count };
 }
 
