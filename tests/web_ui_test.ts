@@ -7,7 +7,17 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { chromium, type Page, type Response } from "playwright-core";
-import { cleanupFunko, faasoOk, instancesOf, ROOT, tempFolder, testDocker, uniqueName, waitUntil } from "./helpers.ts";
+import {
+  cleanupFunko,
+  faasoOk,
+  instancesOf,
+  ROOT,
+  tempFolder,
+  testDocker,
+  uniqueName,
+  waitForHttp,
+  waitUntil,
+} from "./helpers.ts";
 import { serve } from "./serve_helpers.ts";
 
 const ECHO = join(ROOT, "tests", "fixtures", "echo");
@@ -92,7 +102,8 @@ Deno.test("the admin web UI in Chromium: login, scale, logs, deploy, secrets", a
     await t.step("the funko's page streams its logs, each line with its instance", async () => {
       await page.goto(`${admin}funkos/${name}`);
       const [instance] = await instancesOf(docker, name);
-      await fetch(`http://${instance!.address}:3000/say/hello-from-the-test`).then((r) => r.text());
+      // The newest instance (just scaled up) may still be starting: asked until it answers.
+      await waitForHttp(`http://${instance!.address}:3000/say/hello-from-the-test`);
       const log = page.locator("#logs pre.log");
       await waitUntil(
         async () => (await log.innerText()).includes("said: hello-from-the-test"),
