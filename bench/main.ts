@@ -26,10 +26,12 @@ import { deployUnderLoad } from "./scenarios/s5_deploy.ts";
 import { cliStartup } from "./scenarios/s6_cli.ts";
 import { proxyMemory } from "./scenarios/s7_memory.ts";
 import { rebuild } from "./scenarios/s8_rebuild.ts";
+import { asyncCalls } from "./scenarios/s9_async.ts";
+import { scheduleJitter } from "./scenarios/s10_schedule.ts";
 
 /** A scenario: its number, title and what runs it. */
 export interface Scenario {
-  /** 1 to 8, as in bench/README.md. */
+  /** 1 to 10, as in bench/README.md. */
   id: number;
   /** Short title. */
   title: string;
@@ -47,6 +49,8 @@ export const SCENARIOS: Scenario[] = [
   { id: 6, title: "CLI start-up", run: cliStartup },
   { id: 7, title: "proxy memory", run: proxyMemory },
   { id: 8, title: "rebuild of an unchanged funko", run: rebuild },
+  { id: 9, title: "async calls: enqueue rate, enqueue to delivery", run: asyncCalls },
+  { id: 10, title: "schedule jitter", run: scheduleJitter },
 ];
 
 const USAGE = `Usage: deno task bench [--only 1,3] [--quick]
@@ -72,7 +76,9 @@ export function parseArgs(args: string[]): BenchOptions {
     else if (arg === "--only" || arg.startsWith("--only=")) {
       const list = arg === "--only" ? args[++i] ?? "" : arg.slice("--only=".length);
       const ids = list.split(",").map((s) => Number(s.trim()));
-      if (ids.some((id) => !SCENARIOS.some((s) => s.id === id))) throw new Error(`--only ${list}: use numbers 1 to 8`);
+      if (ids.some((id) => !SCENARIOS.some((s) => s.id === id))) {
+        throw new Error(`--only ${list}: use numbers 1 to ${SCENARIOS.length}`);
+      }
       options.only = new Set(ids);
     } else throw new Error(`Unknown argument ${arg}\n${USAGE}`);
   }

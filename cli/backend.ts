@@ -21,7 +21,9 @@ import type { LifecycleDeps, ScaleResult } from "../core/scale.ts";
 import type { SecretStore } from "../core/secrets.ts";
 import type { FunkoStatus } from "../core/status.ts";
 import type { TrafficReport } from "../core/traffic.ts";
+import type { CallFilter, CallStore, CallSummary } from "../core/call_store.ts";
 import { VERSION } from "../core/version.ts";
+import { localProxyUrl } from "./urls.ts";
 
 /** Versions of both ends. */
 export interface VersionInfo {
@@ -37,6 +39,8 @@ export interface VersionInfo {
 export interface Backend {
   /** "this machine", or the server's URL. */
   readonly where: string;
+  /** The proxy funkos are reached through: the server's URL, or the local faaso serve's. */
+  readonly proxyUrl: string;
   /** Builds the funko in a local folder. */
   build(folder: string, options: BuildOptions, progress: Progress): Promise<BuildResult>;
   /** Running instances of a funko. */
@@ -61,6 +65,12 @@ export interface Backend {
   removeSecret(funko: string, name: string): Promise<string>;
   /** Secret names, of one funko or of all. */
   listSecrets(funko?: string): Promise<Record<string, string[]>>;
+  /** Async calls, newest first. */
+  listCalls(filter: CallFilter): Promise<CallSummary[]>;
+  /** Queues a failed async call again. */
+  retryCall(id: string): Promise<CallSummary>;
+  /** Forgets an async call. */
+  removeCall(id: string): Promise<CallSummary>;
   /** Versions where the work is done. */
   version(): Promise<VersionInfo>;
   /**
@@ -76,8 +86,10 @@ export interface Backend {
 /** The backend that does the work on this machine, through the local engine. */
 export class LocalBackend implements Backend {
   readonly where = "this machine";
+  readonly proxyUrl = localProxyUrl();
   #deps: LifecycleDeps;
   #secrets: Promise<SecretStore> | undefined;
+  #calls: CallStore | undefined;
 
   constructor(docker: Docker = Docker.fromEnv()) {
     let hostPath: Promise<HostPathResolver> | undefined;
@@ -112,7 +124,9 @@ export class LocalBackend implements Backend {
   }
 
   async status(funko?: string): Promise<FunkoStatus[]> {
-    return await (await import("../core/status.ts")).status(this.#deps, funko);
+    const funkos = await (await import("../core/status.ts")).status(this.#deps, funko);
+    // Schedules and calls are the server's (the same data folder): shown when its store exists.
+    return await (await import("../core/calls.ts")).withInvocations(funkos, await this.#callStore(false));
   }
 
   async logs(funko: string, options: FunkoLogsOptions): Promise<ReadableStream<FunkoLogLine>> {
@@ -141,6 +155,18 @@ export class LocalBackend implements Backend {
     const secrets = await this.#secretStore();
     if (!funko) return await secrets.listAll();
     return { [funko]: await secrets.list(checkFunkoName(funko)) };
+  }
+
+  async listCalls(filter: CallFilter): Promise<CallSummary[]> {
+    return await (await import("../core/calls.ts")).listCalls((await this.#callStore(true))!, filter);
+  }
+
+  async retryCall(id: string): Promise<CallSummary> {
+    return await (await import("../core/calls.ts")).retryCall((await this.#callStore(true))!, id);
+  }
+
+  async removeCall(id: string): Promise<CallSummary> {
+    return await (await import("../core/calls.ts")).removeCall((await this.#callStore(true))!, id);
   }
 
   async version(): Promise<VersionInfo> {
@@ -174,6 +200,19 @@ export class LocalBackend implements Backend {
 
   close(): void {
     this.#deps.docker.close();
+    this.#calls?.close();
+  }
+
+  /** The data folder's call store; without `create`, null when there is none yet. */
+  async #callStore(create: boolean): Promise<CallStore | null> {
+    if (this.#calls) return this.#calls;
+    const [{ DataFolder }, { SqliteCallStore, CALLS_FILE }] = await Promise.all([
+      import("../core/data_folder.ts"),
+      import("../core/sqlite_call_store.ts"),
+    ]);
+    const root = DataFolder.fromEnv().root;
+    if (!create && !await Deno.stat(`${root}/${CALLS_FILE}`).then(() => true, () => false)) return null;
+    return this.#calls = SqliteCallStore.inFolder(root);
   }
 
   #secretStore(): Promise<SecretStore> {

@@ -48,6 +48,8 @@ export interface ServerTarget {
   url: string;
   /** The token for it, if the user logged in. */
   token?: string;
+  /** Where the URL came from. */
+  source: "FAASO_SERVER" | "faaso login";
 }
 
 /**
@@ -56,9 +58,10 @@ export interface ServerTarget {
  */
 export async function serverTarget(): Promise<ServerTarget | undefined> {
   const config = await readConfig();
-  const url = (Deno.env.get("FAASO_SERVER") || config.server)?.replace(/\/+$/, "");
+  const fromEnv = Deno.env.get("FAASO_SERVER");
+  const url = (fromEnv || config.server)?.replace(/\/+$/, "");
   if (!url) return undefined;
   const savedFor = config.server?.replace(/\/+$/, "");
   const token = Deno.env.get("FAASO_TOKEN") || (savedFor === url ? config.token : undefined);
-  return { url, token };
+  return { url, token, source: fromEnv ? "FAASO_SERVER" : "faaso login" };
 }

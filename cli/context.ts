@@ -48,8 +48,9 @@ export async function readLine(stdin: ReadableStream<Uint8Array>): Promise<strin
  * Ctrl-C cancels.
  */
 export async function readHidden(prompt: string, ctx: CliContext): Promise<string> {
-  ctx.output.stderr.write(prompt);
+  // Echo goes off before the prompt shows: what is typed as soon as it shows stays hidden.
   Deno.stdin.setRaw(true);
+  ctx.output.stderr.write(prompt);
   try {
     const bytes: number[] = [];
     const buffer = new Uint8Array(1);

@@ -12,6 +12,7 @@ import type { Backend } from "./backend.ts";
 import { loginCommands } from "./commands/login.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { buildCommand } from "./commands/build.ts";
+import { callsCommands } from "./commands/calls.ts";
 import { deployCommand } from "./commands/deploy.ts";
 import { secretCommands } from "./commands/secret.ts";
 import { exportCommand } from "./commands/export.ts";
@@ -22,6 +23,8 @@ import { scaleCommands } from "./commands/scale.ts";
 import { statusCommand } from "./commands/status.ts";
 import { topCommand } from "./commands/top.ts";
 import { versionCommand } from "./commands/version.ts";
+import { invokeCommand } from "./commands/invoke.ts";
+import { completionsCommand } from "./commands/completions.ts";
 import type { CliContext, WhereOptions } from "./context.ts";
 import { Output } from "./output.ts";
 
@@ -74,27 +77,64 @@ export function createProgram(ctx: CliContext) {
     )
     .version(VERSION, "-V, --version", "print FaaSO's version")
     .option("-l, --local", "work on this machine even when a server is configured")
+    .helpOption("-h, --help", "show help")
     .showHelpAfterError("(add --help for usage)")
     .exitOverride()
     .configureOutput({
       writeOut: (text) => ctx.output.stdout.write(text),
       writeErr: (text) => ctx.output.stderr.write(text),
-      outputError: (text, write) => write(ctx.output.colors.red(text)),
-    });
+      // One style for every error: commander's "error: unknown option" reads as FaaSO's "Error: Unknown option".
+      outputError: (text, write) => write(usageError(text, ctx.output.colors)),
+    })
+    .addHelpText("after", HELP_FOOTER);
+  // Listed in the order a person meets them, grouped.
+  program.commandsGroup("Make and run funkos:");
   newCommand(program, ctx);
   buildCommand(program, ctx);
   scaleCommands(program, ctx);
+  deployCommand(program, ctx);
   statusCommand(program, ctx);
   topCommand(program, ctx);
   logsCommand(program, ctx);
-  exportCommand(program, ctx);
+  invokeCommand(program, ctx);
   rmCommand(program, ctx);
-  versionCommand(program, ctx);
-  deployCommand(program, ctx);
+  exportCommand(program, ctx);
   secretCommands(program, ctx);
+  program.commandsGroup("The server, and working on one:");
+  callsCommands(program, ctx);
   serveCommand(program, ctx);
   loginCommands(program, ctx);
+  program.commandsGroup("Other:");
+  versionCommand(program, ctx);
+  completionsCommand(program, ctx);
+  program.helpCommand("help [command]", "show help for a command");
   return program;
+}
+
+/** Examples and environment variables, below the main help. */
+const HELP_FOOTER = `
+Examples:
+  faaso new hello               a deno funko in ./hello (faaso new -r list: the runtimes)
+  faaso build hello             the image faaso-hello:latest
+  faaso up hello                start it; faaso status hello shows how it runs
+  faaso invoke hello /          call it through the proxy (faaso serve)
+  faaso build hello --deploy    rebuild and roll out with zero downtime
+  faaso serve                   the proxy on :8888 (funkos at /funko/NAME/) and the web UI at /admin/
+
+Environment:
+  FAASO_SERVER     work on this FaaSO server (else the one faaso login saved; -l: this machine)
+  FAASO_TOKEN      the token for FAASO_SERVER (else the one faaso login saved)
+  FAASO_URL        where faaso invoke reaches the proxy in local mode (default http://localhost:8888)
+  FAASO_DATA       the data folder: secrets, and the server's config and credentials
+  FAASO_PORT, FAASO_HOST, FAASO_PASSWORD, FAASO_UPSTREAM_TIMEOUT   faaso serve's settings (see faaso serve --help)
+  DOCKER_HOST      the Docker engine: unix:///path or tcp://host:port (default unix:///var/run/docker.sock)
+  NO_COLOR         no colours; FAASO_DEBUG: stack traces of unexpected errors
+`;
+
+/** Commander's usage error ("error: unknown option '-x'") in FaaSO's style ("Error: Unknown option '-x'"). */
+export function usageError(text: string, colors: Output["colors"]): string {
+  const match = /^error: (.)([\s\S]*)$/.exec(text);
+  return match ? `${colors.red("Error:")} ${match[1]!.toUpperCase()}${match[2]}` : colors.red(text);
 }
 
 /**
@@ -104,7 +144,11 @@ export function createProgram(ctx: CliContext) {
 function defaultBackend(output: Output): (where: WhereOptions) => Promise<Backend> {
   return async (where) => {
     const target = where.local ? undefined : await (await import("./config.ts")).serverTarget();
-    if (target) return new (await import("./remote.ts")).RemoteBackend(target, (text) => output.warn(text));
+    if (target) {
+      // Remote mode is easy to forget after a faaso login: every command says where it acts.
+      output.note(`On ${target.url} (from ${target.source}; -l for this machine)`);
+      return new (await import("./remote.ts")).RemoteBackend(target, (text) => output.warn(text));
+    }
     return new (await import("./backend.ts")).LocalBackend();
   };
 }

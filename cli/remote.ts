@@ -15,6 +15,7 @@ import type { RemoveResult } from "../core/remove.ts";
 import type { ScaleResult } from "../core/scale.ts";
 import type { FunkoStatus } from "../core/status.ts";
 import type { TrafficReport } from "../core/traffic.ts";
+import type { CallFilter, CallSummary } from "../core/call_store.ts";
 import { checkFunkoName } from "../core/names.ts";
 import { VERSION } from "../core/version.ts";
 import type { Backend, VersionInfo } from "./backend.ts";
@@ -37,6 +38,7 @@ interface ApiRequest {
 /** The backend that asks a FaaSO server. */
 export class RemoteBackend implements Backend {
   readonly where: string;
+  readonly proxyUrl: string;
   #target: ServerTarget;
   #warn: (text: string) => void;
   #versionChecked = false;
@@ -44,6 +46,7 @@ export class RemoteBackend implements Backend {
   constructor(target: ServerTarget, warn: (text: string) => void) {
     this.#target = target;
     this.where = target.url;
+    this.proxyUrl = target.url;
     this.#warn = warn;
   }
 
@@ -130,6 +133,19 @@ export class RemoteBackend implements Backend {
     return { [funko]: body.names };
   }
 
+  async listCalls(filter: CallFilter): Promise<CallSummary[]> {
+    const query = { funko: filter.funko, state: filter.states?.join(","), limit: filter.limit?.toString() };
+    return await (await this.#request("GET", "/calls", { query })).json();
+  }
+
+  async retryCall(id: string): Promise<CallSummary> {
+    return await (await this.#request("POST", `/calls/${encodeURIComponent(id)}/retry`)).json();
+  }
+
+  async removeCall(id: string): Promise<CallSummary> {
+    return await (await this.#request("DELETE", `/calls/${encodeURIComponent(id)}`)).json();
+  }
+
   async version(): Promise<VersionInfo> {
     return await (await this.#request("GET", "/version")).json();
   }
@@ -169,7 +185,7 @@ export class RemoteBackend implements Backend {
       );
     }
     this.#checkVersion(response);
-    if (!response.ok) throw await serverError(response, this.where);
+    if (!response.ok) throw await serverError(response, this.where, this.#target.token !== undefined);
     return response;
   }
 
@@ -197,7 +213,7 @@ export class RemoteBackend implements Backend {
   }
 }
 
-async function serverError(response: Response, where: string): Promise<FaasoError> {
+async function serverError(response: Response, where: string, hadToken: boolean): Promise<FaasoError> {
   const text = await response.text();
   let message = text.trim() || response.statusText;
   let code = "server_error";
@@ -208,6 +224,10 @@ async function serverError(response: Response, where: string): Promise<FaasoErro
   } catch {
     // Not JSON: keep the text.
   }
-  if (response.status === 401) message = `Not logged in to ${where}: run faaso login (${message})`;
+  if (response.status === 401) {
+    // The server's own message tells API users how to log in; the CLI says it its way, once.
+    const why = hadToken ? "the token is wrong or expired" : "no token";
+    message = `Not logged in to ${where} (${why}): run faaso login --server ${where}`;
+  }
   return new FaasoError(message, { status: response.status, code });
 }

@@ -84,7 +84,7 @@ export class DataFolder {
     }
     const { parse } = await import("yaml");
     const data = parse(text) ?? {};
-    const parsed = ServerConfig.safeParse(data);
+    const parsed = ServerConfig.safeParse(data, { reportInput: true });
     if (!parsed.success) throw new FaasoError(`${this.configFile}: ${formatIssues(parsed.error)}`);
     return parsed.data;
   }

@@ -9,7 +9,7 @@
 import { FaasoError, notFound } from "./errors.ts";
 import { drainMs, settingsFromLabels } from "./manifest.ts";
 import type { Instance } from "./instances.ts";
-import { latestImage } from "./names.ts";
+import { buildTag, latestImage } from "./names.ts";
 import { type Progress, silent } from "./progress.ts";
 import { isLive, type LifecycleDeps, retireAndRemove } from "./scale.ts";
 import { counted } from "./words.ts";
@@ -31,6 +31,8 @@ export interface DeployResult {
   funko: string;
   /** The image now running (ID). */
   image: string;
+  /** Its newest build tag, as status shows it: `faaso-NAME:20261129T133316Z`. */
+  tag: string;
   /** Instances started. */
   started: string[];
   /** Instances drained and removed. */
@@ -51,13 +53,19 @@ export async function deploy(
   const old = existing.filter(isLive);
   // Stopped instances of an older image would come back at the next start: they go with the old ones.
   const leftovers = existing.filter((instance) => !isLive(instance));
-  const result: DeployResult = { funko, image: image.Id, started: [], removed: [] };
+  const result: DeployResult = {
+    funko,
+    image: image.Id,
+    tag: buildTag(image.RepoTags, funko),
+    started: [],
+    removed: [],
+  };
   if (!options.force && old.length > 0 && old.every((instance) => instance.imageId === image.Id)) {
     progress({ kind: "step", text: `Every instance of ${funko} already runs the newest image` });
     return result;
   }
   const count = old.length || settings.scale;
-  const tag = image.RepoTags.find((t) => !t.endsWith(":latest")) ?? latestImage(funko);
+  const tag = buildTag(image.RepoTags, funko);
   progress({ kind: "step", text: `Starting ${counted(count, "new instance")} of ${tag}` });
 
   const created = await Promise.allSettled(Array.from({ length: count }, () => deps.instances.create(funko)));
@@ -77,10 +85,10 @@ export async function deploy(
   const problem = await waitHealthy(deps, fresh, timeoutMs);
   if (problem) {
     const details = await lastLines(deps, problem.instance);
-    progress({ kind: "step", text: `Removing the new instances; the old ones keep serving` });
+    progress({ kind: "step", text: `Removing the new instances` });
     await removeAll(deps, fresh, 0);
     throw new FaasoError(
-      `Cannot deploy ${funko}: ${problem.instance.name} ${problem.reason}; the old instances keep serving`,
+      `Cannot deploy ${funko}: ${problem.instance.name} ${problem.reason}; ${await oldInstancesNote(deps, old)}`,
       {
         status: 409,
         code: "deploy_failed",
@@ -122,7 +130,9 @@ async function waitHealthy(
         return { instance, reason: `stopped (${current.state})` };
       }
       if (current.health === "unhealthy") return { instance, reason: "is unhealthy" };
-      if ((current.restarts ?? 0) > 0) return { instance, reason: `crashed (restarted ${current.restarts} times)` };
+      if ((current.restarts ?? 0) > 0) {
+        return { instance, reason: `crashed (restarted ${counted(current.restarts ?? 0, "time")})` };
+      }
       const ready = current.state === "running" && (current.health === "healthy" || current.health === "none");
       if (!ready) waiting = instance;
     }
@@ -130,6 +140,21 @@ async function waitHealthy(
     if (Date.now() >= deadline) return { instance: waiting, reason: `did not become healthy in ${timeoutMs / 1000} s` };
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
+}
+
+/** What the instances that ran before a failed deploy are doing now: serving, or not either. */
+export async function oldInstancesNote(deps: LifecycleDeps, old: Instance[]): Promise<string> {
+  if (old.length === 0) return "no instance ran before the deploy";
+  const now = await Promise.all(old.map((instance) => deps.instances.get(instance.id)));
+  const serving =
+    now.filter((instance) =>
+      instance?.state === "running" && (instance.health === "healthy" || instance.health === "none")
+    ).length;
+  if (serving === old.length) return "the old instances keep serving";
+  const states = [...new Set(now.map((instance) => instance ? `${instance.state} ${instance.health}` : "gone"))];
+  const what = `(${states.map((state) => state.replace(/ none$/, "")).join(", ")})`;
+  if (serving === 0) return `the old instances are not serving either ${what}`;
+  return `${serving} of ${counted(old.length, "old instance")} keep serving, the others do not ${what}`;
 }
 
 async function lastLines(deps: LifecycleDeps, instance: Instance, count = 20): Promise<string[]> {

@@ -52,14 +52,16 @@ export function parseManifest(text: string, file = MANIFEST): FunkoManifest {
     if (error instanceof YAMLParseError) {
       const where = error.linePos?.[0];
       const at = where ? `line ${where.line}, column ${where.col}: ` : "";
-      throw new FaasoError(`${file}: ${at}${error.message.split("\n")[0]}`, { cause: error });
+      // The parser's message ends with its own " at line L, column C:": the position is said once, first.
+      const message = error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+      throw new FaasoError(`${file}: ${at}${message}`, { cause: error });
     }
     throw error;
   }
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     throw new FaasoError(`${file}: expected fields such as name: and runtime:, found ${describe(data)}`);
   }
-  const result = FunkoManifest.safeParse(data);
+  const result = FunkoManifest.safeParse(data, { reportInput: true });
   if (!result.success) throw new FaasoError(`${file}: ${formatIssues(result.error)}`);
   return result.data;
 }

@@ -118,3 +118,33 @@ Deno.test("memoryToBytes reads Docker sizes", () => {
   assert.equal(memoryToBytes("1.5k"), 1536);
   assert.ok(Number.isNaN(memoryToBytes("lots")));
 });
+
+Deno.test("parseManifest: a value of the wrong type is not called missing", () => {
+  assert.throws(
+    () => parseManifest("name: hello\nscale: two\n", "x/funko.yml"),
+    (error: Error) => error.message === 'x/funko.yml: scale: expected a number, got "two"',
+  );
+  assert.throws(
+    () => parseManifest("name: hello\nenv: [A]\n", "x/funko.yml"),
+    (error: Error) => error.message === 'x/funko.yml: env: expected a map, got ["A"]',
+  );
+});
+
+Deno.test("parseManifest: a duration that is no duration gets one error", () => {
+  assert.throws(
+    () => parseManifest("name: hello\ndrain: 10 seconds\n", "x/funko.yml"),
+    (error: Error) => error.message === "x/funko.yml: drain: use a duration such as 500ms, 5s, 1m or 1m30s",
+  );
+  assert.throws(
+    () => parseManifest("name: hello\nmemory: lots\n", "x/funko.yml"),
+    (error: Error) => error.message === "x/funko.yml: memory: use a size such as 256m or 1g",
+  );
+});
+
+Deno.test("parseManifest: a YAML error states its position once", () => {
+  assert.throws(() => parseManifest("name: a\n  b: [c\n", "x/funko.yml"), (error: Error) => {
+    assert.equal((error.message.match(/line \d+/g) ?? []).length, 1, error.message);
+    assert.match(error.message, /^x\/funko\.yml: line \d+, column \d+: \S/);
+    return true;
+  });
+});

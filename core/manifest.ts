@@ -7,6 +7,8 @@
  */
 import { z } from "zod";
 import { FUNKO_NAME_PATTERN, FUNKO_NAME_RULE, LABELS } from "./names.ts";
+import { AsyncSettings, DEFAULT_ASYNC_SETTINGS } from "./async_settings.ts";
+import { Schedule } from "./schedule.ts";
 
 /** The name of the file that makes a folder a funko. */
 export const MANIFEST = "funko.yml";
@@ -14,7 +16,8 @@ export const MANIFEST = "funko.yml";
 /** A Go-style duration as Docker takes it: `500ms`, `5s`, `1m30s`. */
 const Duration = z.string().regex(
   /^(\d+(ms|s|m|h))+$/,
-  "use a duration such as 500ms, 5s, 1m or 1m30s",
+  // abort: a text that is no duration at all gets this one message, not also "at least 1ms".
+  { message: "use a duration such as 500ms, 5s, 1m or 1m30s", abort: true },
 ).refine((duration) => durationToNanos(duration) >= 1e6, "use a duration of at least 1ms");
 
 /** Validates a funko name (see {@linkcode FUNKO_NAME_RULE}). */
@@ -35,10 +38,11 @@ export const Healthcheck = z.object({
 }).strict();
 
 /** A memory size as Docker takes it: `256m`, `1g`, `512000k`. */
-const MemorySize = z.string().regex(/^\d+(\.\d+)?[bkmg]?$/i, "use a size such as 256m or 1g").refine(
-  (size) => memoryToBytes(size) >= 6 * 1024 * 1024,
-  "Docker needs at least 6m",
-);
+const MemorySize = z.string().regex(/^\d+(\.\d+)?[bkmg]?$/i, { message: "use a size such as 256m or 1g", abort: true })
+  .refine(
+    (size) => memoryToBytes(size) >= 6 * 1024 * 1024,
+    "Docker needs at least 6m",
+  );
 
 /** The most instances of one funko FaaSO runs. */
 export const MAX_SCALE = 100;
@@ -72,6 +76,10 @@ export const FunkoSettings = z.object({
   drain: Duration.default("10s"),
   /** The instance healthcheck. */
   healthcheck: Healthcheck.default(Healthcheck.parse({})),
+  /** How asynchronous calls are delivered: attempts, delays, concurrency, body limit. */
+  async: AsyncSettings.default(DEFAULT_ASYNC_SETTINGS),
+  /** Requests the proxy makes on a schedule. */
+  schedule: Schedule.default([]),
 });
 
 /** Validated settings. */
@@ -91,7 +99,11 @@ export const FunkoManifest = z.object({
 /** A validated `funko.yml`. */
 export type FunkoManifest = z.infer<typeof FunkoManifest>;
 
-/** Turns zod issues into "field: problem; other.field: problem". */
+/**
+ * Turns zod issues into "field: problem; other.field: problem". Parse with
+ * `{ reportInput: true }` so that a value of the wrong type is told from a
+ * missing one (`scale: expected a number, got "two"`, `name: is required`).
+ */
 export function formatIssues(error: z.ZodError): string {
   return error.issues.map((issue) => {
     if (issue.code === "unrecognized_keys") {
@@ -102,9 +114,17 @@ export function formatIssues(error: z.ZodError): string {
     if (issue.code === "invalid_key") {
       return `${where}: ${issue.issues.map((inner) => inner.message).join("; ")}`;
     }
-    const message = issue.code === "invalid_type" && issue.input === undefined ? "is required" : issue.message;
-    return `${where}: ${message}`;
+    if (issue.code === "invalid_type" && "input" in issue) {
+      if (issue.input === undefined) return `${where}: is required`;
+      return `${where}: expected ${article(issue.expected)}, got ${JSON.stringify(issue.input) ?? String(issue.input)}`;
+    }
+    return `${where}: ${issue.message}`;
   }).join("; ");
+}
+
+/** "a number", "an object": how a type is said in a sentence. */
+function article(type: string): string {
+  return `${/^[aeiou]/.test(type) ? "an" : "a"} ${type === "record" ? "map" : type}`;
 }
 
 /**
@@ -135,7 +155,8 @@ export function memoryToBytes(size: string): number {
 /** The settings part of a manifest. */
 export function settingsOf(manifest: FunkoManifest): FunkoSettings {
   const { env, memory, cpus, scale, drain, healthcheck } = manifest;
-  return { env, scale, drain, healthcheck, ...(memory ? { memory } : {}), ...(cpus ? { cpus } : {}) };
+  const invocations = { async: manifest.async, schedule: manifest.schedule };
+  return { env, scale, drain, healthcheck, ...invocations, ...(memory ? { memory } : {}), ...(cpus ? { cpus } : {}) };
 }
 
 /** How long retiring instances get to finish, in milliseconds. */

@@ -61,6 +61,19 @@ export function timestampTag(date = new Date()): string {
   return date.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}Z$/, "Z");
 }
 
+/**
+ * The newest build tag among an image's tags, `faaso-NAME:20261129T133316Z`
+ * (an unchanged rebuild gives the same image another one); `faaso-NAME:latest`
+ * when it has none. Deploy and status name an image by it.
+ */
+export function buildTag(repoTags: readonly string[] | null | undefined, funko: string): string {
+  const prefix = `${imageRepo(funko)}:`;
+  const stamps = (repoTags ?? []).filter((tag) =>
+    tag.startsWith(prefix) && /^\d{8}T\d{6}Z$/.test(tag.slice(prefix.length))
+  );
+  return stamps.sort().at(-1) ?? latestImage(funko);
+}
+
 /** A new instance's container name: `faaso-NAME-` and six random characters. */
 export function instanceName(funko: string): string {
   const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";

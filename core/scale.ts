@@ -71,7 +71,11 @@ export async function scale(
   const instances = await deps.instances.list(funko);
   const image = await deps.docker.images.inspectOrNull(latestImage(funko));
   if (!image && (target > 0 || instances.length === 0)) {
-    throw notFound(`Cannot run ${funko}: there is no image ${latestImage(funko)} (build it with faaso build FOLDER)`);
+    throw notFound(
+      target > 0
+        ? `Cannot run ${funko}: there is no image ${latestImage(funko)} (build it with faaso build FOLDER)`
+        : `No funko named ${funko}: there is no image ${latestImage(funko)} and no instance of it`,
+    );
   }
   const live = instances.filter(isLive);
   const stopped = instances.filter((instance) => !isLive(instance));

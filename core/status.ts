@@ -10,6 +10,8 @@ import { type FunkoSettings, settingsFromLabels } from "./manifest.ts";
 import type { Instance } from "./instances.ts";
 import { imageRepo, LABELS, LATEST } from "./names.ts";
 import { isLive, type LifecycleDeps } from "./scale.ts";
+import type { CallCounts } from "./call_store.ts";
+import type { ScheduleStatus } from "./schedule.ts";
 
 /** One build of a funko. */
 export interface ImageStatus {
@@ -47,6 +49,10 @@ export interface FunkoStatus {
   images: ImageStatus[];
   /** Instances, newest first. */
   instances: InstanceStatus[];
+  /** Its async calls by state (added where the call store is at hand: the server, local mode). */
+  calls?: CallCounts | null;
+  /** Its schedule entries with next and last run (added with `calls`). */
+  schedules?: ScheduleStatus[];
 }
 
 /**

@@ -8,3 +8,9 @@
 export function counted(n: number, noun: string, plural = `${noun}s`): string {
   return `${n} ${n === 1 ? noun : plural}`;
 }
+
+/** "1 second", "45 seconds", "3 minutes" (rounded up): how long a throttled client waits. */
+export function waitText(seconds: number): string {
+  if (seconds < 120) return counted(seconds, "second");
+  return counted(Math.ceil(seconds / 60), "minute");
+}

@@ -14,25 +14,29 @@ import { reconcile } from "../core/reconcile.ts";
 import { SecretStore } from "../core/secrets.ts";
 import { VERSION } from "../core/version.ts";
 import type { DataFolder } from "../core/data_folder.ts";
+import { FaasoError } from "../core/errors.ts";
 import { localUrl, removeServeFile, writeServeFile } from "../core/local_server.ts";
 import {
   type FetchHandler,
+  type Http1Handler,
   Http1Server,
-  jsonAnswer,
   serveFetch,
   type ServerRequest,
   type ServerResponse,
 } from "../http1/mod.ts";
 // Not admin/mod.ts: the admin app loads on its first request (below); only the credentials load at start.
-import { Credentials, LoginThrottle } from "./admin/auth.ts";
+import { Credentials, LoginThrottle, type PasswordSource } from "./admin/auth.ts";
 import type { ServerDeps } from "./admin/deps.ts";
 import { createProxy, drainInTable, InstanceKeeper, isFunkoTarget, RouteWatcher, RoutingTable } from "./proxy/mod.ts";
+import { isAsyncTarget, startInvocations } from "./async/mod.ts";
+import { WorkerCallStore } from "./async/worker_call_store.ts";
 import {
   AccessLog,
   type AccessLogFormat,
+  isMetricsTarget,
   Metrics,
+  metricsEndpoint,
   MetricsToken,
-  PROMETHEUS_CONTENT_TYPE,
   TrafficRecorder,
 } from "./metrics/mod.ts";
 
@@ -78,18 +82,71 @@ export interface RunningServer {
 }
 
 /**
- * Starts the server: checks the engine, loads credentials, brings every funko
- * back to its desired scale, syncs the routing table, then listens.
+ * Starts the server: listens first (a busy port fails before anything is
+ * written or started), then checks the engine, loads credentials, brings
+ * every funko back to its desired scale, syncs the routing table and serves.
+ * Requests that come before that are answered 503.
  */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
-  // First what the command line asked for: a bad path fails before anything else happens.
+  let handler: Http1Handler = starting;
+  const server = listen(options, (request) => handler(request));
+  const docker = Docker.fromEnv();
+  try {
+    const ready = await prepare(options, docker, server);
+    handler = ready.handler;
+    return ready.running;
+  } catch (error) {
+    server.closeAll();
+    await server.finished;
+    docker.close();
+    throw error;
+  }
+}
+
+/** Binds the port, or says which one is busy and how to pick another. */
+function listen(options: ServeOptions, handler: Http1Handler): Http1Server {
+  try {
+    return Http1Server.listen({
+      port: options.port,
+      hostname: options.hostname,
+      onError: (error) => options.progress({ kind: "warning", text: `Unexpected error: ${String(error)}` }),
+      handler,
+    });
+  } catch (error) {
+    const where = `${options.hostname}:${options.port}`;
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new FaasoError(
+        `Cannot listen on ${where}: port ${options.port} is in use (another faaso serve?); ` +
+          "pick another with --port N or FAASO_PORT=N",
+        { cause: error },
+      );
+    }
+    throw new FaasoError(`Cannot listen on ${where}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** The answer while the server gets ready. */
+function starting(): ServerResponse {
+  return {
+    status: 503,
+    headers: [["content-type", "application/json"], ["retry-after", "1"]],
+    body: new TextEncoder().encode(JSON.stringify({ error: { code: "starting", message: "FaaSO is starting" } })),
+  };
+}
+
+/** Everything but the listener: the engine, credentials, instances, routes. */
+async function prepare(
+  options: ServeOptions,
+  docker: Docker,
+  server: Http1Server,
+): Promise<{ handler: Http1Handler; running: RunningServer }> {
+  // What the command line asked for: a bad path fails before the engine is asked anything.
   const accessLog = options.accessLog
     ? await AccessLog.open({
       ...options.accessLog,
       onError: (error) => options.progress({ kind: "warning", text: `Cannot write the access log: ${error}` }),
     })
     : undefined;
-  const docker = Docker.fromEnv();
   const engine = await docker.system.version();
   options.progress({
     kind: "step",
@@ -98,7 +155,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const { credentials, generated } = await Credentials.load(options.data, { password: options.password });
   options.progress({
     kind: "step",
-    text: `Data folder ${options.data.root}; admin password from ${credentials.source}`,
+    text: `Data folder ${options.data.root}; admin password ${passwordOrigin(credentials.source, generated)}`,
   });
 
   // Build contexts of a server that died mid-build are of no use to anyone.
@@ -136,6 +193,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       return exists;
     },
   });
+  // Async calls and schedules go through the proxy's own handler, as any request does.
+  const invocations = await startInvocations({
+    docker,
+    store: await WorkerCallStore.open(options.data.root),
+    handler: proxy,
+    log: (message) => options.progress({ kind: "warning", text: message }),
+  });
   // The admin API and web UI load on their first request: a proxy that only proxies stays small.
   const stopping = new AbortController();
   const deps: ServerDeps = {
@@ -152,6 +216,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     secrets,
     throttle: new LoginThrottle(),
     data: options.data,
+    invocations,
     metrics,
     metricsToken,
   };
@@ -161,21 +226,22 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     return serveFetch(request, (await app).fetch);
   };
 
-  const server = Http1Server.listen({
-    port: options.port,
-    hostname: options.hostname,
-    onError: (error) => options.progress({ kind: "warning", text: `Unexpected error: ${String(error)}` }),
-    handler: (request) => {
-      if (isFunkoTarget(request.target)) return proxy(request);
-      // The container's healthcheck: answered without loading the admin side.
-      if (request.target === "/ping") return PING;
-      if (request.target === "/metrics" || request.target.startsWith("/metrics?")) return scrape(request);
-      return admin(request);
-    },
-  });
+  const handler: Http1Handler = (request) => {
+    if (isFunkoTarget(request.target)) return proxy(request);
+    if (isAsyncTarget(request.target)) return invocations.accept(request);
+    // The container's healthcheck: answered without loading the admin side.
+    if (request.target === "/ping") return PING;
+    if (isMetricsTarget(request.target)) return scrape(request);
+    return admin(request);
+  };
+  const scrape = metricsEndpoint(metrics, metricsToken, credentials);
   const { hostname, port } = server.addr;
   const url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
-  options.progress({ kind: "step", text: `FaaSO ${VERSION} listening on ${url}: funkos at ${url}/funko/NAME/` });
+  options.progress({
+    kind: "step",
+    text:
+      `FaaSO ${VERSION} listening on ${url}: funkos at ${url}/funko/NAME/, the web UI and admin API at ${url}/admin/`,
+  });
   if (metrics) {
     metrics.countConnections(() => ({ client: server.openConnections, upstream: proxy.openConnections() }));
     metrics.start();
@@ -190,28 +256,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
   await writeServeFile(options.data, localUrl(hostname, port));
 
-  /** `GET /metrics`: the Prometheus exposition, for the metrics token or an admin token. */
-  async function scrape(request: ServerRequest): Promise<ServerResponse> {
-    if (!metrics) return jsonAnswer(404, "metrics_off", "Metrics are off: faaso serve runs with --no-metrics");
-    if (request.method !== "GET" && request.method !== "HEAD") {
-      return jsonAnswer(405, "method_not_allowed", "Use GET /metrics", [["allow", "GET, HEAD"]]);
-    }
-    const authorization = request.header("authorization");
-    const admin = authorization?.startsWith("Bearer ") && await credentials.checkToken(authorization.slice(7).trim());
-    if (!metricsToken.accepts(authorization) && !admin) {
-      return jsonAnswer(401, "unauthorized", "Send Authorization: Bearer with the metrics token (or an admin token)", [
-        ["www-authenticate", 'Bearer realm="faaso-metrics"'],
-      ]);
-    }
-    return {
-      status: 200,
-      headers: [["content-type", PROMETHEUS_CONTENT_TYPE], ["cache-control", "no-store"]],
-      body: new TextEncoder().encode(await metrics.render()),
-    };
-  }
-
   const finished = server.finished.finally(async () => {
     keeper.stop();
+    await invocations.stop();
     proxy.close();
     metrics?.stop();
     await accessLog?.close();
@@ -219,7 +266,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     await watcher.stop();
     docker.close();
   });
-  return {
+  const running: RunningServer = {
     url,
     generatedPassword: generated,
     finished,
@@ -227,6 +274,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       // First stop starting instances: when the engine itself is shutting down (it sends the proxy
       // SIGTERM too), starting containers it is stopping leaves it stale tasks it cannot restart.
       keeper.stop();
+      // Deliveries in flight are cut and stay queued, before the proxy's connections close under them.
+      const stopped = invocations.stop();
       server.shutdown();
       // Requests in flight get a moment to finish; streams that never end (followed logs, SSE
       // through the proxy) are then cut, so that a stop takes seconds, not the engine's patience.
@@ -235,8 +284,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         proxy.close();
         server.closeAll();
       }, STREAM_GRACE_MS);
-      await finished;
+      await Promise.all([finished, stopped]);
       clearTimeout(cut);
     },
   };
+  return { handler, running };
+}
+
+/** Where the admin password comes from, for the start line. */
+function passwordOrigin(source: PasswordSource, generated: string | undefined): string {
+  if (source === "FAASO_PASSWORD") return "from FAASO_PASSWORD";
+  if (source === "config.yml") return "from config.yml";
+  if (generated) return "generated now (below)";
+  return "generated on the first start (only its hash is kept; delete auth.json for a new one)";
 }

@@ -162,8 +162,8 @@ Deno.test("an unreachable engine gets a message saying what to check", async () 
 Deno.test("an unknown command or option exits 2 with usage", async () => {
   const unknown = await faaso(["frobnicate"]);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /unknown command 'frobnicate'/);
+  assert.match(unknown.stderr, /^Error: Unknown command 'frobnicate'/);
   const option = await faaso(["build", "--frob", "x"]);
   assert.equal(option.code, 2);
-  assert.match(option.stderr, /unknown option '--frob'/);
+  assert.match(option.stderr, /^Error: Unknown option '--frob'/);
 });

@@ -50,7 +50,7 @@ Deno.test("deploys, settings and secrets through the server", async (t) => {
         assert.equal(health?.Interval, 1e9);
       }
       const status = await proxy.cli(["status", name]);
-      assert.match(status.stdout, /settings: scale 2, memory 256m, cpus 1, drain 5s/);
+      assert.match(status.stdout, /settings of the latest image: faaso up starts 2, memory 256m, cpus 1, drain 5s/);
       assert.match(status.stdout, /healthcheck: the runtime's GET \/ping every 1s/);
       assert.match(status.stdout, /env: ECHO_VERSION=v1/);
       await waitUntil(async () => await readyRoutes() === 2, "2 ready routes", 30_000);

@@ -11,6 +11,8 @@ export interface HostServer extends AsyncDisposable {
   url: string;
   lines: string[];
   stop(): Promise<number>;
+  /** Kills the process with SIGKILL (a crash: nothing is cleaned up) and waits for it to end. */
+  kill(): Promise<void>;
 }
 
 /** Runs `faaso serve --port 0 [ARGS]` and waits for its "listening on" line. */
@@ -49,5 +51,15 @@ export async function serve(env: Record<string, string>, args: string[] = []): P
       await stderr;
       return status.code;
     })();
-  return { url, lines, stop, [Symbol.asyncDispose]: async () => void await stop() };
+  const kill = async () => {
+    stopped ??= (async () => {
+      child.kill("SIGKILL");
+      const status = await child.status;
+      await rest;
+      await stderr;
+      return status.code;
+    })();
+    await stopped;
+  };
+  return { url, lines, stop, kill, [Symbol.asyncDispose]: async () => void await stop() };
 }

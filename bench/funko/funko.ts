@@ -14,4 +14,14 @@ app.get("/mb", () => new Response(megabyte, { headers: { "content-type": "applic
 // Which instance answered: balancing and route convergence.
 app.get("/whoami", (c) => c.text(instance));
 
+// Arrival times by key, for async calls (X-Call-Id) and scheduled runs (X-Faaso-Planned): scenarios 9 and 10.
+const stamps = new Map<string, { at: number; id?: string; planned?: string }[]>();
+app.post("/stamp/:key", (c) => {
+  const list = stamps.get(c.req.param("key")) ?? [];
+  stamps.set(c.req.param("key"), list);
+  list.push({ at: Date.now(), id: c.req.header("x-call-id"), planned: c.req.header("x-faaso-planned") });
+  return c.text("stamped");
+});
+app.get("/stamps/:key", (c) => c.json(stamps.get(c.req.param("key")) ?? []));
+
 export default app;

@@ -1,13 +1,16 @@
 /**
  * Scenario 6: CLI start-up, timed by hyperfine in one run: `faaso --help` and
- * `faaso status` (as `deno task faaso` runs them) against `docker --help` and
- * `docker ps`, and an empty Deno program for reference.
+ * `faaso status` through the installed `faaso` (as `bash .ci/setup` leaves it
+ * on PATH; installed here into a folder of the bench's own, from this
+ * checkout), against an empty Deno program: what FaaSO adds to Deno's own
+ * start. `docker --help` and `docker ps` are shown beside them.
  *
  * @module
  */
 import type { BenchContext } from "../lib/context.ts";
-import { FAASO_ARGS, runOk } from "../lib/proc.ts";
+import { runOk } from "../lib/proc.ts";
 import { ratioText } from "../lib/report.ts";
+import { installFaaso } from "../../tests/installed.ts";
 
 interface HyperfineResult {
   command: string;
@@ -18,14 +21,17 @@ interface HyperfineResult {
   max: number;
 }
 
+/** Targets: at most this many times an empty Deno program. */
+const TARGETS = { help: 3, status: 5 };
+
 /** Runs scenario 6 and adds its rows. */
 export async function cliStartup(ctx: BenchContext): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "faaso-bench-hyperfine-" });
   try {
-    const faaso = [Deno.execPath(), ...FAASO_ARGS].join(" ");
-    // The last: Deno's own start-up with an empty program, to show what FaaSO's code adds.
+    const faaso = await installFaaso(`${dir}/install`);
+    // Deno's own start-up with an empty program: the floor every Deno CLI stands on.
     const empty = `${Deno.execPath()} run data:application/javascript,0`;
-    const commands = [`${faaso} --help`, `${faaso} status`, "docker --help", "docker ps", empty];
+    const commands = [empty, `${faaso} --help`, `${faaso} status`, "docker --help", "docker ps"];
     const runs = ctx.quick ? 5 : 10;
     await runOk("hyperfine", [
       "-N",
@@ -38,28 +44,28 @@ export async function cliStartup(ctx: BenchContext): Promise<void> {
       ...commands,
     ]);
     const { results } = JSON.parse(await Deno.readTextFile(`${dir}/cli.json`)) as { results: HyperfineResult[] };
-    const [help, status, dockerHelp, dockerPs, bare] = results.map((r) => r.mean * 1000) as number[] as [
+    const [bare, help, status, dockerHelp, dockerPs] = results.map((r) => r.mean * 1000) as number[] as [
       number,
       number,
       number,
       number,
       number,
     ];
-    const rows: [string, number, string, number][] = [
-      ["faaso --help", help, "docker --help", dockerHelp],
-      ["faaso status", status, "docker ps", dockerPs],
+    const rows: [string, number, number, string][] = [
+      ["faaso --help", help, TARGETS.help, `docker --help ${dockerHelp.toFixed(1)} ms`],
+      ["faaso status", status, TARGETS.status, `docker ps ${dockerPs.toFixed(1)} ms`],
     ];
-    for (const [metric, value, peer, peerValue] of rows) {
+    for (const [metric, value, times, docker] of rows) {
       ctx.rows.push({
         scenario: "6 CLI start-up",
-        metric: `${metric}, mean of ${runs}`,
+        metric: `${metric} (installed), mean of ${runs}`,
         unit: "ms",
         faaso: value,
-        peers: { [peer]: peerValue },
-        ratio: ratioText(value, peerValue, peer),
-        target: `<= 3x ${peer}`,
-        pass: value <= 3 * peerValue,
-        note: `an empty Deno program: ${bare.toFixed(1)} ms`,
+        peers: { "empty Deno program": bare },
+        ratio: ratioText(value, bare, "an empty Deno program"),
+        target: `<= ${times}x an empty Deno program`,
+        pass: value <= times * bare,
+        note: docker,
       });
     }
     ctx.raw.cli = results;

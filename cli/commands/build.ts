@@ -18,6 +18,10 @@ export function buildCommand(program: Command, ctx: CliContext): void {
         "build succeeded, latest. A failed build leaves latest where it was.",
     )
     .argument("<folders...>", "funko folders (each with a funko.yml)")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  faaso build hello\n  cd hello && faaso build .\n  faaso build hello --deploy\n",
+    )
     .option("--no-cache", "do not use Docker's layer cache")
     .addOption(
       new Option("--build-arg <KEY=VALUE>", "a Docker build argument (repeatable)")

@@ -7,6 +7,7 @@ import type { Command } from "@commander-js/extra-typings";
 import type { DeployResult } from "../../core/deploy.ts";
 import { FaasoError } from "../../core/errors.ts";
 import type { Backend } from "../backend.ts";
+import { funkoUrlLine } from "../urls.ts";
 import type { CliContext } from "../context.ts";
 import type { Output } from "../output.ts";
 import { counted } from "../../core/words.ts";
@@ -50,6 +51,7 @@ export async function runDeploy(
     backend.deploy(name, { timeoutMs: seconds * 1000, force: flags.force }, progress)
   );
   report(ctx.output, result);
+  ctx.output.print(funkoUrlLine(backend, result.funko));
   return result;
 }
 
@@ -67,8 +69,9 @@ function report(output: Output, result: DeployResult): void {
     output.print(`${result.funko}: every instance already runs the newest image (--force to replace them anyway)`);
     return;
   }
+  const image = result.tag ? `${result.tag} (${result.image.slice(7, 19)})` : result.image.slice(7, 19);
   output.print(
-    `Deployed ${result.funko}: ${counted(result.started.length, "new instance")} (${result.image.slice(7, 19)}), ` +
+    `Deployed ${result.funko}: ${counted(result.started.length, "new instance")} of ${image}, ` +
       `${counted(result.removed.length, "old one")} drained and removed`,
   );
 }

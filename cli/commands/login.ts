@@ -48,6 +48,10 @@ export function loginCommands(program: Command, ctx: CliContext): void {
 
   program.command("logout")
     .summary("forget the saved server token")
+    .description(
+      "Remove the token from ~/.config/faaso/config.json; the server's URL stays, so remote commands then " +
+        "ask you to log in again. Unset FAASO_SERVER, or use -l, to work on this machine.",
+    )
     .action(async () => {
       const config = await readConfig();
       await writeConfig({ server: config.server });

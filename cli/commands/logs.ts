@@ -13,7 +13,12 @@ const PALETTE = ["cyan", "magenta", "green", "blue", "yellow"] as const;
 export function logsCommand(program: Command, ctx: CliContext): void {
   program.command("logs")
     .summary("show the output of a funko's instances")
+    .description(
+      "Print what every instance of NAME wrote to stdout and stderr, each line after its instance's name. " +
+        "-f keeps following, new instances included, until Ctrl-C.",
+    )
     .argument("<name>", "the funko")
+    .addHelpText("after", "\nExamples:\n  faaso logs hello --tail 20\n  faaso logs hello -f\n")
     .option("-f, --follow", "keep showing new output")
     .option("--tail <lines>", "only the last N lines of each instance")
     .option("-l, --local", "ask this machine's engine even when a server is configured")

@@ -6,6 +6,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import { FaasoError } from "../../core/errors.ts";
 import type { ScaleResult } from "../../core/scale.ts";
+import { funkoUrlLine } from "../urls.ts";
 import type { CliContext } from "../context.ts";
 import type { Output } from "../output.ts";
 import { counted } from "../../core/words.ts";
@@ -13,16 +14,25 @@ import { counted } from "../../core/words.ts";
 /** Adds `up`, `down` and `scale` to the program. */
 export function scaleCommands(program: Command, ctx: CliContext): void {
   program.command("up")
-    .summary("make sure a funko has a running instance")
+    .summary("make sure a funko has running instances")
+    .description(
+      "When no instance of NAME runs, start its default scale (funko.yml scale, 1) from faaso-NAME:latest; " +
+        "when some run, leave them as they are. Instances are containers faaso-NAME-xxxxxx on faaso-net.",
+    )
     .argument("<name>", "the funko")
     .option("-l, --local", "work on this machine even when a server is configured")
     .action(async (name, options) => {
       const backend = await ctx.backend(options);
       report(ctx.output, await ctx.output.task((progress) => backend.up(name, progress)));
+      ctx.output.print(funkoUrlLine(backend, name));
     });
 
   program.command("down")
     .summary("stop and remove every instance of a funko")
+    .description(
+      "Take every instance of NAME out of service (they finish their requests first, up to funko.yml drain), " +
+        "stop and remove them. The images stay: faaso up starts it again.",
+    )
     .argument("<name>", "the funko")
     .option("-l, --local", "work on this machine even when a server is configured")
     .action(async (name, options) => {
@@ -32,8 +42,13 @@ export function scaleCommands(program: Command, ctx: CliContext): void {
 
   program.command("scale")
     .summary("show or set how many instances of a funko run")
+    .description(
+      "Without COUNT, print how many instances of NAME run. With COUNT, start or remove instances until " +
+        "that many run (0 to 100); removed ones finish their requests first.",
+    )
     .argument("<name>", "the funko")
-    .argument("[count]", "the number of instances to run")
+    .argument("[count]", "the number of instances to run (optional: without it, print the number)")
+    .addHelpText("after", "\nExamples:\n  faaso scale hello\n  faaso scale hello 3\n")
     .option("-l, --local", "work on this machine even when a server is configured")
     .action(async (name, count, options) => {
       const backend = await ctx.backend(options);

@@ -26,6 +26,11 @@ export function secretCommands(program: Command, ctx: CliContext): void {
     .argument("<funko>", "the funko")
     .argument("<name>", "the secret's name: its file in /secrets")
     .option("--from-file <path>", "read the value from this file")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  faaso secret add hello api-key\n  faaso secret add hello cert --from-file cert.pem\n" +
+        '  printf %s "$TOKEN" | faaso secret add hello token\n',
+    )
     .option("-l, --local", "work on this machine even when a server is configured")
     .action(async (funko, name, options) => {
       let value: Uint8Array;

@@ -81,21 +81,26 @@ export function serveCommand(program: Command, ctx: CliContext): void {
       // A stop request lets requests in flight finish, for at most 10 seconds.
       const { promise: deadline, resolve: stopWaiting } = Promise.withResolvers<"late">();
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const stop = () => {
+      const stopOn = (signal: Deno.Signal) => () => {
+        if (timer === undefined) ctx.output.print(`Stopping (${signal}): requests in flight get up to 10 s to finish`);
         server.shutdown();
         timer ??= setTimeout(() => stopWaiting("late"), 10_000);
       };
-      Deno.addSignalListener("SIGINT", stop);
-      Deno.addSignalListener("SIGTERM", stop);
+      const onInt = stopOn("SIGINT");
+      const onTerm = stopOn("SIGTERM");
+      Deno.addSignalListener("SIGINT", onInt);
+      Deno.addSignalListener("SIGTERM", onTerm);
       try {
         if (await Promise.race([server.finished, deadline]) === "late") {
           ctx.output.warn("Stopped before every request in flight finished (10 s after the stop request)");
           ctx.exitCode = 1;
+        } else {
+          ctx.output.print("Stopped");
         }
       } finally {
         clearTimeout(timer);
-        Deno.removeSignalListener("SIGINT", stop);
-        Deno.removeSignalListener("SIGTERM", stop);
+        Deno.removeSignalListener("SIGINT", onInt);
+        Deno.removeSignalListener("SIGTERM", onTerm);
       }
     });
 }

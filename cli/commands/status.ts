@@ -7,6 +7,7 @@ import type { Command } from "@commander-js/extra-typings";
 import type { FunkoStatus } from "../../core/status.ts";
 import { ago } from "../../core/time.ts";
 import { formatMs, formatPercent, formatRate, type TrafficReport, type TrafficSummary } from "../../core/traffic.ts";
+import { counted } from "../../core/words.ts";
 import type { CliContext } from "../context.ts";
 import type { Output } from "../output.ts";
 
@@ -46,7 +47,8 @@ export function printStatus(
   for (const funko of funkos) {
     const latest = funko.latest ? `${funko.latest.tags.find((t) => t !== "latest") ?? "latest"}` : "no image";
     output.print(
-      `${c.bold(funko.name)}  runtime ${funko.runtime || "-"}  scale ${funko.scale}  latest ${latest}` +
+      `${c.bold(funko.name)}  runtime ${funko.runtime || "-"}  ${counted(funko.scale, "instance")} running  ` +
+        `latest ${latest}` +
         (funko.latest ? ` (${ago(funko.latest.created)})` : ""),
     );
     if (traffic) output.print(`  ${trafficLine(traffic.funkos[funko.name])}`);
@@ -60,9 +62,9 @@ export function printStatus(
       const settings = funko.settings;
       const health = settings.healthcheck;
       output.print(
-        `  settings: scale ${settings.scale}, memory ${settings.memory ?? "unlimited"}, cpus ${
-          settings.cpus ?? "unlimited"
-        }, ` +
+        `  settings of the latest image: faaso up starts ${settings.scale}, memory ${
+          settings.memory ?? "unlimited"
+        }, cpus ${settings.cpus ?? "unlimited"}, ` +
           `drain ${settings.drain}`,
       );
       output.print(
@@ -71,6 +73,7 @@ export function printStatus(
       );
       const env = Object.entries(settings.env);
       output.print(`  env: ${env.length ? env.map(([k, v]) => `${k}=${v}`).join(" ") : "-"}`);
+      printInvocations(output, funko);
       output.print("  images:");
       for (const image of funko.images) {
         output.print(
@@ -78,6 +81,42 @@ export function printStatus(
         );
       }
     }
+  }
+}
+
+/** The async settings and queue, and each schedule entry with its next and last run. */
+function printInvocations(output: Output, funko: FunkoStatus): void {
+  const c = output.colors;
+  const async = funko.settings.async;
+  if (async) {
+    const queue = funko.calls
+      ? `; calls: ${funko.calls.queued} queued, ${funko.calls.running} running, ${funko.calls.failed} failed, ` +
+        `${funko.calls.done} done in the last hour`
+      : "";
+    output.print(
+      `  async: ${async.attempts} attempts, waits ${async.min_delay} doubling to ${async.max_delay}, ` +
+        `${async.concurrency} at a time, bodies up to ${async.max_body}${queue}`,
+    );
+  }
+  const schedules = funko.schedules ?? [];
+  if (schedules.length === 0) return;
+  output.print("  schedules:");
+  for (const entry of schedules) {
+    const last = entry.last
+      ? `last ${entry.last} ${
+        entry.running
+          ? c.yellow("running")
+          : entry.lastOk
+          ? c.green(entry.lastResult ?? "")
+          : c.red(entry.lastResult ?? "")
+      }`
+      : "never ran";
+    output.print(
+      `    ${c.bold(entry.name)}  ${entry.cron} (${entry.timezone})  ${entry.request}  next ${
+        entry.next ?? "never"
+      }  ` +
+        `${last}  runs ${entry.runs}, skipped ${entry.skipped}${entry.catchUp ? ", catches up" : ""}`,
+    );
   }
 }
 

@@ -11,6 +11,10 @@ import type { CliContext } from "../context.ts";
 export function versionCommand(program: Command, ctx: CliContext): void {
   program.command("version")
     .summary("show FaaSO's and the Docker engine's versions")
+    .description(
+      "Print this faaso's version, the server's when a command would go to one, and the Docker engine's " +
+        "(the one FaaSO works on). Exit code 1 when that cannot be asked.",
+    )
     .option("--json", "print JSON")
     .option("-l, --local", "ask this machine's engine even when a server is configured")
     .action(async (options) => {

@@ -17,6 +17,7 @@ import { removeFunko } from "../../core/remove.ts";
 import { MAX_SECRET_BYTES, secretChangeNote } from "../../core/secrets.ts";
 import { currentScale, down, scale, up } from "../../core/scale.ts";
 import { status } from "../../core/status.ts";
+import { waitText } from "../../core/words.ts";
 import { VERSION } from "../../core/version.ts";
 import type { ServerDeps } from "./deps.ts";
 import { clientAddress } from "./auth.ts";
@@ -24,6 +25,8 @@ import { requireReader, requireToken } from "./auth_middleware.ts";
 import { jsonError } from "./errors.ts";
 import { NDJSON, operationResponse } from "./operation_stream.ts";
 import { receiveContext } from "./upload.ts";
+import { callsApi } from "./calls_api.ts";
+import { withInvocations } from "../../core/calls.ts";
 
 const LoginBody = z.object({ password: z.string() });
 const ScaleBody = z.object({ count: z.number() });
@@ -46,8 +49,9 @@ export function adminApi(deps: ServerDeps): Hono {
       () => deps.credentials.checkPassword(body.data.password),
     );
     if (outcome.kind === "throttled") {
-      return jsonError(429, "too_many_attempts", "Too many failed logins: wait before trying again", {
-        "retry-after": String(Math.ceil(outcome.waitMs / 1000)),
+      const seconds = Math.ceil(outcome.waitMs / 1000);
+      return jsonError(429, "too_many_attempts", `Too many failed logins: try again in ${waitText(seconds)}`, {
+        "retry-after": String(seconds),
       });
     }
     if (outcome.kind === "wrong") return jsonError(401, "bad_password", "Wrong password");
@@ -72,9 +76,13 @@ export function adminApi(deps: ServerDeps): Hono {
     return c.json({ faaso: VERSION, engine: engine.Version, api: engine.ApiVersion, data: deps.data.root });
   });
 
-  api.get("/funkos", async (c) => c.json(await status(lifecycle)));
+  const calls = deps.invocations.store;
+  api.get("/funkos", async (c) => c.json(await withInvocations(await status(lifecycle), calls)));
 
-  api.get("/funkos/:name", async (c) => c.json((await status(lifecycle, checkFunkoName(c.req.param("name"))))[0]));
+  api.get("/funkos/:name", async (c) => {
+    const name = checkFunkoName(c.req.param("name"));
+    return c.json((await withInvocations(await status(lifecycle, name), calls))[0]);
+  });
 
   api.get("/funkos/:name/scale", async (c) => {
     const name = checkFunkoName(c.req.param("name"));
@@ -107,7 +115,7 @@ export function adminApi(deps: ServerDeps): Hono {
     const name = checkFunkoName(c.req.param("name"));
     const buildArgs = BuildArgs.safeParse(parseJson(c.req.query("build_args") ?? "{}"));
     if (!buildArgs.success) throw new FaasoError("Cannot build: build_args must be a JSON object of strings");
-    const settings = FunkoSettings.safeParse(parseJson(c.req.query("settings") ?? "{}"));
+    const settings = FunkoSettings.safeParse(parseJson(c.req.query("settings") ?? "{}"), { reportInput: true });
     if (!settings.success) throw new FaasoError(`Cannot build ${name}: settings: ${formatIssues(settings.error)}`);
     const context = await receiveContext(c.req.raw.body, deps.data.uploadsFolder);
     return operationResponse(async (progress, signal) => {
@@ -178,6 +186,8 @@ export function adminApi(deps: ServerDeps): Hono {
   });
 
   api.get("/routes", (c) => c.json(deps.table.snapshot()));
+
+  api.route("/", callsApi(deps));
 
   return api;
 }

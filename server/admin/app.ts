@@ -11,6 +11,7 @@ import { VERSION } from "../../core/version.ts";
 import { adminApi } from "./api.ts";
 import type { ServerDeps } from "./deps.ts";
 import { describeError, jsonError } from "./errors.ts";
+import { FAVICON } from "./favicon.ts";
 import { adminUi } from "./ui/mod.tsx";
 
 /** The header every admin answer carries, so clients can compare versions. */
@@ -25,6 +26,13 @@ export function createApp(deps: ServerDeps): Hono {
     await next();
     c.res.headers.set(VERSION_HEADER, VERSION);
   });
+  // A person who opens the server's address lands on the web UI.
+  app.get("/", (c) => c.redirect("/admin/"));
+  app.get(
+    "/favicon.ico",
+    () =>
+      new Response(FAVICON, { headers: { "content-type": "image/x-icon", "cache-control": "public, max-age=86400" } }),
+  );
   app.route("/admin/api", adminApi(deps));
   app.route("/admin", adminUi(deps));
 

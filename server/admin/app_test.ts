@@ -3,6 +3,7 @@ import { Docker } from "../../docker/mod.ts";
 import { DataFolder } from "../../core/data_folder.ts";
 import { ContainerInstances } from "../../core/instances.ts";
 import { SecretStore } from "../../core/secrets.ts";
+import { SqliteCallStore } from "../../core/sqlite_call_store.ts";
 import { createApp } from "./app.ts";
 import { Credentials, LoginThrottle } from "./auth.ts";
 import { RoutingTable } from "../proxy/routing_table.ts";
@@ -18,6 +19,7 @@ async function testApp() {
   const { credentials } = await Credentials.load(data, { password: "app test password" });
   const stopping = new AbortController();
   const table = new RoutingTable();
+  const store = SqliteCallStore.inFolder(root);
   const app = createApp({
     docker,
     instances,
@@ -30,11 +32,13 @@ async function testApp() {
     data,
     secrets: new SecretStore(data),
     stopping: stopping.signal,
+    invocations: { store, wake: () => {} },
   });
   return {
     app,
     async [Symbol.asyncDispose]() {
       stopping.abort();
+      store.close();
       docker.close();
       await Deno.remove(root, { recursive: true });
     },

@@ -15,9 +15,14 @@ export function requireToken(credentials: Credentials): MiddlewareHandler {
     const header = c.req.header("authorization") ?? "";
     const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
     if (!token || !await credentials.checkToken(token)) {
-      return jsonError(401, "unauthorized", "Log in first: faaso login (the token is missing, wrong or expired)", {
-        "www-authenticate": 'Bearer realm="faaso"',
-      });
+      return jsonError(
+        401,
+        "unauthorized",
+        "Not logged in: the token is missing, wrong or expired (faaso login, or POST /admin/api/login)",
+        {
+          "www-authenticate": 'Bearer realm="faaso"',
+        },
+      );
     }
     await next();
   };

@@ -13,6 +13,7 @@ import type { Metrics } from "../metrics/metrics.ts";
 import type { MetricsToken } from "../metrics/token.ts";
 import type { RoutingTable } from "../proxy/routing_table.ts";
 import type { Credentials, LoginThrottle } from "./auth.ts";
+import type { Invocations } from "../async/mod.ts";
 
 /** What the server needs. */
 export interface ServerDeps {
@@ -36,6 +37,8 @@ export interface ServerDeps {
   metrics?: Metrics;
   /** The read-only token for /metrics and the traffic figures. */
   metricsToken: MetricsToken;
+  /** Async calls and schedules: their store, and the delivery loop's wake-up. */
+  invocations: Pick<Invocations, "store" | "wake">;
   /** Aborts when the server stops: ends streams that would otherwise never end (followed logs). */
   stopping: AbortSignal;
 }

@@ -52,6 +52,7 @@ export function DashboardTable(props: { funkos: FunkoStatus[]; traffic?: Traffic
               <th scope="col" class="num" title="Share of 5xx answers">Errors</th>
               <th scope="col" class="num">p50</th>
               <th scope="col" class="num">p99</th>
+              <th scope="col" title="Async calls queued and failed">Queue</th>
               <th scope="col">Image</th>
               <th scope="col">Last 15 min</th>
             </tr>
@@ -105,6 +106,9 @@ function FunkoRow(props: { funko: FunkoStatus; summary: TrafficSummary | undefin
       </td>
       <td class="num" data-cell="p50">{formatMs(summary?.p50Ms ?? null)}</td>
       <td class="num" data-cell="p99">{formatMs(summary?.p99Ms ?? null)}</td>
+      <td data-cell="queue">
+        <Queue funko={funko} />
+      </td>
       <td title={stamp ? `faaso-${funko.name}:${stamp}` : undefined}>
         {funko.latest ? ago(funko.latest.created) : <span class="muted">no image</span>}
       </td>
@@ -119,6 +123,18 @@ function FunkoRow(props: { funko: FunkoStatus; summary: TrafficSummary | undefin
           : "-"}
       </td>
     </tr>
+  );
+}
+
+/** Async calls waiting and failed, when there are any. */
+function Queue(props: { funko: FunkoStatus }) {
+  const calls = props.funko.calls;
+  if (!calls || calls.queued + calls.running + calls.failed === 0) return <span class="muted">-</span>;
+  return (
+    <>
+      {calls.queued + calls.running} queued
+      {calls.failed > 0 && <span class="bad">{` · ${calls.failed} failed`}</span>}
+    </>
   );
 }
 

@@ -6,6 +6,7 @@
  */
 import type { FunkoStatus, InstanceStatus } from "../../../core/status.ts";
 import { ago } from "../../../core/time.ts";
+import { InvocationsSection } from "./invocations.tsx";
 
 /** A form that posts with htmx, and without JavaScript as a plain form. */
 export function ActionForm(props: {
@@ -125,6 +126,7 @@ export function FunkoCard(props: { funko: FunkoStatus; csrf: string }) {
         </hgroup>
       </header>
       <InstancesTable funko={funko} />
+      <InvocationsSection funko={funko} />
       <div class="actions">
         <ActionForm action={`${base}/scale`} csrf={csrf} target={target} label="Scale">
           <label>

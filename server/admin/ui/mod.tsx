@@ -13,6 +13,7 @@ import { removeFunko } from "../../../core/remove.ts";
 import { down, scale, up } from "../../../core/scale.ts";
 import { secretChangeNote } from "../../../core/secrets.ts";
 import { type FunkoStatus, status } from "../../../core/status.ts";
+import { withInvocations } from "../../../core/calls.ts";
 import { clientAddress } from "../auth.ts";
 import type { ServerDeps } from "../deps.ts";
 import { describeError } from "../errors.ts";
@@ -41,8 +42,8 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
     return { summary, history: deps.metrics.history(funko, 3600, now), now };
   };
   const funkoOf = async (c: UiContext): Promise<FunkoStatus> => {
-    const [funko] = await status(lifecycle, funkoName(c.req.param("name") ?? ""));
-    return funko!;
+    const funkos = await status(lifecycle, funkoName(c.req.param("name") ?? ""));
+    return (await withInvocations(funkos, deps.invocations.store))[0]!;
   };
 
   ui.get("/assets/:file", (c) => {
@@ -74,13 +75,13 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
   });
 
   ui.get("/", async (c) => {
-    const funkos = await status(lifecycle);
+    const funkos = await withInvocations(await status(lifecycle), deps.invocations.store);
     const traffic = deps.metrics?.report(DASHBOARD_WINDOW);
     return c.html(<DashboardPage funkos={funkos} traffic={traffic} csrf={c.get("csrf")} info={await info()} />);
   });
 
   ui.get("/dashboard", async (c) => {
-    const funkos = await status(lifecycle);
+    const funkos = await withInvocations(await status(lifecycle), deps.invocations.store);
     return c.html(<DashboardTable funkos={funkos} traffic={deps.metrics?.report(DASHBOARD_WINDOW)} />);
   });
 
