@@ -33,6 +33,7 @@ import { WorkerCallStore } from "./async/worker_call_store.ts";
 import {
   AccessLog,
   type AccessLogFormat,
+  callMetrics,
   isMetricsTarget,
   Metrics,
   metricsEndpoint,
@@ -200,6 +201,7 @@ async function prepare(
     handler: proxy,
     log: (message) => options.progress({ kind: "warning", text: message }),
   });
+  metrics?.addSource(callMetrics(invocations.store));
   // The admin API and web UI load on their first request: a proxy that only proxies stays small.
   const stopping = new AbortController();
   const deps: ServerDeps = {

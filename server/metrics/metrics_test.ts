@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { Instance } from "../../core/instances.ts";
 import { RoutingTable } from "../proxy/routing_table.ts";
 import { escapeLabelValue, formatValue } from "./exposition.ts";
+import { callMetrics } from "./calls_source.ts";
 import { Metrics } from "./metrics.ts";
 import { MAX_FUNKOS, Traffic } from "./traffic.ts";
 
@@ -129,4 +130,19 @@ Deno.test("Metrics.report sums the last minute per funko with instances and a sp
   assert.ok(Math.abs(hello.p50Ms! - 1) < 0.1);
   assert.deepEqual(hello.instances, { ready: 1, total: 1 });
   assert.equal(hello.spark.at(-1), 100);
+});
+
+Deno.test("callMetrics writes the call store's counts as gauges and counters", async () => {
+  const metrics = new Metrics({ table: new RoutingTable() });
+  metrics.addSource(callMetrics({
+    counts: () =>
+      Promise.resolve({
+        hello: { queued: 3, running: 1, failed: 2, done: 7, acceptedTotal: 13, deliveredTotal: 8, failedTotal: 2 },
+      }),
+  }));
+  const s = samples(await metrics.render());
+  assert.equal(s.get('faaso_calls{funko="hello",state="queued"}'), 3);
+  assert.equal(s.get('faaso_calls{funko="hello",state="failed"}'), 2);
+  assert.equal(s.get('faaso_calls_total{funko="hello",outcome="accepted"}'), 13);
+  assert.equal(s.get('faaso_calls_total{funko="hello",outcome="delivered"}'), 8);
 });

@@ -8,6 +8,7 @@
  * @module
  */
 export { AccessLog, type AccessLogFormat, type AccessLogOptions, formatAccessLine } from "./access_log.ts";
+export { callMetrics } from "./calls_source.ts";
 export { isMetricsTarget, metricsEndpoint } from "./endpoint.ts";
 export { PROMETHEUS_CONTENT_TYPE, PrometheusText } from "./exposition.ts";
 export { INSTANCE_STATES, Metrics, type MetricsOptions, type MetricSource } from "./metrics.ts";
