@@ -148,7 +148,9 @@ Deno.test("metrics: Prometheus scrapes faaso serve with the token; access log, s
       for (const secret of ["SECRET-AUTH-VALUE", "SECRET-COOKIE-VALUE", "SECRET-BODY-VALUE", "SECRET-QUERY"]) {
         assert.ok(!text.includes(secret), `${secret} stays out of the access log`);
       }
-      const posted = lines.find((line) => line.method === "POST")!;
+      // Only this test's requests: on a shared machine a stranger may reach a port that was theirs a moment ago.
+      const ours = lines.filter((line) => line.funko === name);
+      const posted = ours.find((line) => line.method === "POST")!;
       assert.equal(posted.funko, name);
       assert.match(String(posted.instance), new RegExp(`^faaso-${name}-`));
       assert.equal(posted.path, `/funko/${name}/echo/x`);
@@ -157,12 +159,19 @@ Deno.test("metrics: Prometheus scrapes faaso serve with the token; access log, s
       assert.equal(posted.client, "127.0.0.1");
       assert.ok(Number(posted.duration_ms) > 0);
       assert.equal(lines.filter((line) => line.funko === `no-such-${name}`).length, 3, "unknown names are logged");
-      assert.equal(lines.filter((line) => line.status === 503).length, 5);
+      assert.equal(
+        ours.filter((line) => line.status === 503).length,
+        5,
+        JSON.stringify(ours.filter((l) => l.status !== 200)),
+      );
     });
 
     await t.step("faaso status and faaso top (piped) ask the local server for the last minute", async () => {
       const status = await faasoOk(["status", name], { env });
-      assert.match(status.stdout, /traffic \(last minute\): [\d.]+\/s, [\d.]+% errors, p50 [\d.]+ ms, p99 [\d.]+ ms/);
+      assert.match(
+        status.stdout,
+        /traffic \(last minute\): [\d.,]+\/s, <?[\d.]+% errors, p50 [\d.]+ ms, p99 [\d.]+ ms/,
+      );
       const json = JSON.parse((await faasoOk(["status", name, "--json"], { env })).stdout);
       assert.ok(json.traffic.requests >= sent, `requests in the last minute: ${json.traffic.requests}`);
       assert.ok(json.traffic.errors === 5, "the 503s are the errors");
@@ -170,7 +179,7 @@ Deno.test("metrics: Prometheus scrapes faaso serve with the token; access log, s
       const row = top.stdout.split("\n").find((line) => line.startsWith(name));
       assert.match(
         row ?? "",
-        new RegExp(`^${name}\\s+1/1\\s+[\\d.]+/s\\s+[\\d.]+%\\s+[\\d.]+ ms\\s+[\\d.]+ ms\\s+\\d+`),
+        new RegExp(`^${name}\\s+1/1\\s+[\\d.,]+/s\\s+<?[\\d.]+%\\s+[\\d.]+ ms\\s+[\\d.]+ ms\\s+\\d+`),
       );
       assert.match(top.stdout, /FUNKO\s+READY\s+REQ\/S\s+ERRORS\s+P50\s+P99\s+IN FLIGHT/);
       const topJson = JSON.parse((await faasoOk(["top", name, "--json"], { env })).stdout);
@@ -251,15 +260,19 @@ async function waitReady(url: string, funko: string): Promise<void> {
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ password: PASSWORD }),
   })).json();
+  let seen = "";
   await waitUntil(
     async () => {
       const routes = await (await fetch(`${url}/admin/api/routes`, { headers: { authorization: `Bearer ${token}` } }))
         .json() as Record<string, { ready: boolean }[]>;
+      seen = JSON.stringify(routes[funko] ?? null);
       return routes[funko]?.some((route) => route.ready) ?? false;
     },
     "the instance to be routed",
-    60_000,
-  );
+    120_000,
+  ).catch((error) => {
+    throw new Error(`${error.message}; the proxy's routes of ${funko}: ${seen}`);
+  });
 }
 
 async function expect(answer: Promise<Response>, status: number): Promise<void> {
