@@ -6,6 +6,7 @@
  * @module
  */
 import { Docker } from "../docker/mod.ts";
+import { type BuildSettings, describeBuildSettings } from "../core/build_settings.ts";
 import { ContainerInstances } from "../core/instances.ts";
 import { LABELS, latestImage, NETWORK } from "../core/names.ts";
 import type { Progress } from "../core/progress.ts";
@@ -62,6 +63,8 @@ export interface ServeOptions {
   password?: string;
   /** How long to wait for an instance's response headers. */
   upstreamTimeoutMs?: number;
+  /** The mirror and network of the builds it does (remote builds). */
+  build?: BuildSettings;
   /** Count traffic for /metrics, the web UI and the CLI. Default true. */
   metrics?: boolean;
   /** Write an access log line per proxied request: to `-` (stderr) or a file. Default: none. */
@@ -154,18 +157,19 @@ async function prepare(
     text: `Docker engine ${engine.Version} (API ${engine.ApiVersion}) at ${docker.transport.host}`,
   });
   const { credentials, generated } = await Credentials.load(options.data, { password: options.password });
+  const keepBuilds = await options.data.keepBuilds();
   options.progress({
     kind: "step",
     text: `Data folder ${options.data.root}; admin password ${passwordOrigin(credentials.source, generated)}`,
   });
 
+  if (options.build?.githubMirror || options.build?.network) {
+    options.progress({ kind: "step", text: `Builds: ${describeBuildSettings(options.build)}` });
+  }
   // Build contexts of a server that died mid-build are of no use to anyone.
   await Deno.remove(options.data.uploadsFolder, { recursive: true }).catch(() => {});
-  const secrets = new SecretStore(options.data);
-  const hostPath = await hostPathResolver(docker);
-  const instances = new ContainerInstances(docker, {
-    secretsFolder: async (funko) => hostPath(await secrets.folderOf(funko)),
-  });
+  const secrets = new SecretStore(options.data, { hostPath: await hostPathResolver(docker) });
+  const instances = new ContainerInstances(docker, { secretsFolder: (funko) => secrets.hostFolderOf(funko) });
   await docker.networks.ensure(NETWORK, { labels: { [LABELS.role]: "network" } });
   await reconcile({ docker, instances }, options.progress);
 
@@ -218,7 +222,9 @@ async function prepare(
     secrets,
     throttle: new LoginThrottle(),
     data: options.data,
+    keepBuilds,
     invocations,
+    build: options.build,
     metrics,
     metricsToken,
   };

@@ -167,3 +167,60 @@ Deno.test("an unknown command or option exits 2 with usage", async () => {
   assert.equal(option.code, 2);
   assert.match(option.stderr, /^Error: Unknown option '--frob'/);
 });
+
+Deno.test("a mistyped runtime option is an error naming the file, the field and the runtime's options", async () => {
+  await using folder = await tempFolder();
+  using docker = testDocker();
+  const name = uniqueName("it-options");
+  try {
+    await faasoOk(["new", "-r", "deno", name], { cwd: folder.path });
+    const manifest = join(folder.path, name, "funko.yml");
+    await Deno.writeTextFile(manifest, `name: ${name}\nruntime: deno\noptions:\n  ship_pakages: [curl]\n`);
+    const typo = await faaso(["build", name], { cwd: folder.path });
+    assert.equal(typo.code, 1);
+    assert.match(
+      typo.stderr,
+      new RegExp(
+        `Error: ${name}/funko\\.yml: options\\.ship_pakages: unknown option \\(the deno runtime's options are ` +
+          "deno_version, ship_packages, build_args; did you mean ship_packages\\?\\)",
+      ),
+    );
+    await Deno.writeTextFile(manifest, `name: ${name}\nruntime: deno\noptions:\n  ship_packages: curl\n`);
+    const kind = await faaso(["export", name, "out"], { cwd: folder.path });
+    assert.equal(kind.code, 1);
+    assert.match(
+      kind.stderr,
+      new RegExp(`${name}/funko\\.yml: options\\.ship_packages: use a list, such as \\[a, b\\]`),
+    );
+    assert.deepEqual([...Deno.readDirSync(folder.path)].map((e) => e.name), [name], "export wrote nothing");
+    assert.equal(await docker.images.inspectOrNull(`faaso-${name}:latest`), null, "nothing was built");
+  } finally {
+    await cleanupFunko(docker, name);
+  }
+});
+
+Deno.test("a funko folder is accepted where a name is expected; a wrong one is explained", async () => {
+  await using folder = await tempFolder();
+  const name = uniqueName("it-folder");
+  await Deno.mkdir(join(folder.path, "myfunko"));
+  await Deno.writeTextFile(join(folder.path, "myfunko", "funko.yml"), `name: ${name}\nruntime: deno\n`);
+  for (const arg of ["myfunko/", "./myfunko", join(folder.path, "myfunko")]) {
+    const run = await faaso(["up", arg], { cwd: folder.path });
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, new RegExp(`Cannot run ${name}: there is no image faaso-${name}:latest`), arg);
+  }
+  const status = await faaso(["status", "myfunko/"], { cwd: folder.path });
+  assert.match(status.stderr, new RegExp(`No funko named ${name}`));
+  const missing = await faaso(["logs", "nosuch/"], { cwd: folder.path });
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /nosuch\/ is not a funko: no such folder, and a funko name uses lowercase letters/);
+  await Deno.mkdir(join(folder.path, "plain"));
+  const plain = await faaso(["rm", "./plain", "--yes"], { cwd: folder.path });
+  assert.match(
+    plain.stderr,
+    /\.\/plain is not a funko: a funko name uses lowercase .*, or a funko folder, with a funko\.yml/,
+  );
+  const upper = await faaso(["down", "Hello"], { cwd: folder.path });
+  assert.match(upper.stderr, /Hello: not a funko name: use lowercase letters/);
+  for (const run of [missing, plain, upper]) assert.doesNotMatch(run.stderr, /faaso-.*\/:latest|Docker engine/);
+});

@@ -10,10 +10,14 @@ import { faaso, type FaasoRunOptions, ROOT, waitForHttp } from "./helpers.ts";
 /** The image the tests build. */
 export const PROXY_IMAGE = "faaso-proxy:test";
 
-let built: Promise<void> | undefined;
+let built: Promise<string> | undefined;
 
-/** Builds the proxy image once per test run, with the engine's legacy builder. */
-export function buildProxyImage(): Promise<void> {
+/**
+ * Builds the proxy image once per test run, with the engine's legacy builder, and
+ * returns its ID: containers start from the ID, not the shared tag, which a test
+ * run from another checkout on the same engine may move meanwhile.
+ */
+export function buildProxyImage(): Promise<string> {
   return built ??= (async () => {
     const result = await new Deno.Command("docker", {
       args: ["build", "-q", "-f", "proxy.Dockerfile", "-t", PROXY_IMAGE, "."],
@@ -25,6 +29,7 @@ export function buildProxyImage(): Promise<void> {
     if (!result.success) {
       throw new Error(`docker build of the proxy failed:\n${new TextDecoder().decode(result.stderr)}`);
     }
+    return new TextDecoder().decode(result.stdout).trim();
   })();
 }
 
@@ -53,11 +58,11 @@ export interface StartProxyOptions {
 /** Starts the proxy image, logs the CLI in, and returns it; disposing removes both. */
 export async function startProxy(docker: Docker, options: StartProxyOptions = {}): Promise<ProxyContainer> {
   const env = options.env ?? {};
-  await buildProxyImage();
+  const image = await buildProxyImage();
   const password = crypto.randomUUID();
   const name = `faaso-proxy-it-${crypto.randomUUID().slice(0, 6)}`;
   const id = await docker.containers.create(name, {
-    Image: PROXY_IMAGE,
+    Image: image,
     Env: [`FAASO_PASSWORD=${password}`, ...Object.entries(env).map(([k, v]) => `${k}=${v}`)],
     ExposedPorts: { "8888/tcp": {} },
     HostConfig: {

@@ -163,6 +163,8 @@ function syntheticDashboard(count: number): Parameters<typeof DashboardPage>[0] 
       name: `faaso-${name}-${n}`,
       funko: name,
       state: "running" as const,
+      port: 3000,
+      healthPath: "/ping",
       health: (n === 3 ? "starting" : "healthy") as "starting" | "healthy",
       imageId: "sha256:1",
       created,
@@ -171,6 +173,7 @@ function syntheticDashboard(count: number): Parameters<typeof DashboardPage>[0] 
     funkos.push({
       name,
       runtime: ["deno", "node", "python"][i % 3]!,
+      image: "",
       scale: instances.length,
       settings: {} as FunkoStatus["settings"],
       latest: { id: "sha256:1", tags: ["latest", "20261130T080000Z"], created, size: 1e8 },

@@ -4,6 +4,14 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
+import {
+  BUILD_NETWORK_ENV,
+  BUILD_SETTING_FLAGS,
+  buildSettingsFromEnv,
+  checkBuildSettings,
+  GITHUB_MIRROR_ENV,
+  withDefaults,
+} from "../../core/build_settings.ts";
 import { FaasoError } from "../../core/errors.ts";
 import { type CliContext, readPassword } from "../context.ts";
 
@@ -35,6 +43,14 @@ export function serveCommand(program: Command, ctx: CliContext): void {
       "json or common (env FAASO_ACCESS_LOG_FORMAT)",
       Deno.env.get("FAASO_ACCESS_LOG_FORMAT") ?? "json",
     )
+    .option(
+      "--github-mirror <url>",
+      `builds fetch what they download from github.com from this mirror (env ${GITHUB_MIRROR_ENV})`,
+    )
+    .option(
+      "--build-network <name>",
+      `the network builds' RUN steps join, e.g. where the mirror answers (env ${BUILD_NETWORK_ENV})`,
+    )
     .option("--hash-password", "read a password from stdin, print its hash for config.yml's password_hash, and exit")
     .option("-l, --local", "accepted for symmetry: serve always runs on this machine")
     .action(async (options) => {
@@ -58,6 +74,8 @@ export function serveCommand(program: Command, ctx: CliContext): void {
       const accessLog = options.accessLog === undefined
         ? undefined
         : { destination: options.accessLog === true ? "-" : options.accessLog, format: format as "json" | "common" };
+      const flags = { githubMirror: options.githubMirror, network: options.buildNetwork };
+      const build = withDefaults(checkBuildSettings(flags, BUILD_SETTING_FLAGS), buildSettingsFromEnv());
       const progress = (event: { kind: string; text: string }) =>
         event.kind === "warning" ? ctx.output.warn(event.text) : ctx.output.print(event.text);
       const [{ DataFolder }, { startServer }] = await Promise.all([
@@ -72,6 +90,7 @@ export function serveCommand(program: Command, ctx: CliContext): void {
         upstreamTimeoutMs: timeout * 1000,
         metrics: options.metrics,
         accessLog,
+        build,
         progress,
       });
       if (server.generatedPassword) {

@@ -4,11 +4,14 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
+import { readyWhen } from "../../core/manifest.ts";
 import type { FunkoStatus } from "../../core/status.ts";
+import { foreignLatestNote } from "../../core/names.ts";
 import { ago } from "../../core/time.ts";
 import { formatMs, formatPercent, formatRate, type TrafficReport, type TrafficSummary } from "../../core/traffic.ts";
 import { counted } from "../../core/words.ts";
 import type { CliContext } from "../context.ts";
+import { funkoArg } from "../funko_arg.ts";
 import type { Output } from "../output.ts";
 
 /** Adds `status` to the program. */
@@ -21,10 +24,11 @@ export function statusCommand(program: Command, ctx: CliContext): void {
         "machine with the same data folder), also its requests/s, error rate and latency over the last minute. " +
         "--json prints the same as JSON.",
     )
-    .argument("[name]", "only this funko")
+    .argument("[name]", "only this funko (or its folder)")
     .option("--json", "print JSON")
     .option("-l, --local", "ask this machine's engine even when a server is configured")
-    .action(async (name, options) => {
+    .action(async (arg, options) => {
+      const name = arg === undefined ? undefined : await funkoArg(arg);
       const backend = await ctx.backend(options);
       const [funkos, traffic] = await Promise.all([backend.status(name), backend.traffic(60).catch(() => undefined)]);
       const withTraffic = traffic
@@ -45,10 +49,14 @@ export function printStatus(
 ): void {
   const c = output.colors;
   for (const funko of funkos) {
-    const latest = funko.latest ? `${funko.latest.tags.find((t) => t !== "latest") ?? "latest"}` : "no image";
+    const latest = !funko.latest
+      ? "no image"
+      : funko.latest.foreign
+      ? c.yellow("latest, not built by FaaSO")
+      : `${funko.latest.tags.find((t) => t !== "latest") ?? "latest"}`;
+    const origin = funko.image ? `image ${funko.image}` : `runtime ${funko.runtime || "-"}`;
     output.print(
-      `${c.bold(funko.name)}  runtime ${funko.runtime || "-"}  ${counted(funko.scale, "instance")} running  ` +
-        `latest ${latest}` +
+      `${c.bold(funko.name)}  ${origin}  ${counted(funko.scale, "instance")} running  latest ${latest}` +
         (funko.latest ? ` (${ago(funko.latest.created)})` : ""),
     );
     if (traffic) output.print(`  ${trafficLine(traffic.funkos[funko.name])}`);
@@ -56,8 +64,12 @@ export function printStatus(
     for (const instance of funko.instances) {
       const health = instance.health === "none" ? "" : ` ${instance.health}`;
       const date = instance.outOfDate ? c.yellow(" out of date") : "";
-      output.print(`  ${instance.name}  ${instance.state}${health}  ${instance.address ?? "-"}${date}`);
+      const crashes = instance.restarts
+        ? c.red(`  restarted ${counted(instance.restarts, "time")}, last exit code ${instance.exitCode ?? "?"}`)
+        : "";
+      output.print(`  ${instance.name}  ${instance.state}${health}  ${instance.address ?? "-"}${date}${crashes}`);
     }
+    if (funko.latest?.foreign) output.warn(foreignLatestNote(funko.name));
     if (detailed) {
       const settings = funko.settings;
       const health = settings.healthcheck;
@@ -67,8 +79,14 @@ export function printStatus(
         }, cpus ${settings.cpus ?? "unlimited"}, ` +
           `drain ${settings.drain}`,
       );
+      output.print(`  serves: port ${settings.port}, ready when ${readyWhen(settings)}`);
+      const own = funko.runtime
+        ? "the runtime's GET /ping"
+        : funko.image
+        ? "the image's own, if any"
+        : "the Dockerfile's, if any";
       output.print(
-        `  healthcheck: ${health.command ?? "the runtime's GET /ping"} every ${health.interval} ` +
+        `  healthcheck: ${health.command ?? own} every ${health.interval} ` +
           `(timeout ${health.timeout}, start period ${health.start_period}, ${health.retries} retries)`,
       );
       const env = Object.entries(settings.env);

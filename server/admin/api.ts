@@ -8,14 +8,18 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { buildImage } from "../../core/build.ts";
+import { checkBuildSettings, withDefaults } from "../../core/build_settings.ts";
+import { pruneAll, pruneBuilds } from "../../core/builds.ts";
 import { FaasoError } from "../../core/errors.ts";
-import { formatIssues, FunkoSettings } from "../../core/manifest.ts";
+import { buildFromImage } from "../../core/image_funko.ts";
+import { formatIssues, FunkoSettings, ImageReference } from "../../core/manifest.ts";
 import { checkFunkoName } from "../../core/names.ts";
 import { funkoLogs } from "../../core/logs.ts";
 import { deploy } from "../../core/deploy.ts";
 import { removeFunko } from "../../core/remove.ts";
+import { rollback } from "../../core/rollback.ts";
 import { MAX_SECRET_BYTES, secretChangeNote } from "../../core/secrets.ts";
-import { currentScale, down, scale, up } from "../../core/scale.ts";
+import { currentScale, down, scale, type StartOptions, up } from "../../core/scale.ts";
 import { status } from "../../core/status.ts";
 import { waitText } from "../../core/words.ts";
 import { VERSION } from "../../core/version.ts";
@@ -29,8 +33,24 @@ import { callsApi } from "./calls_api.ts";
 import { withInvocations } from "../../core/calls.ts";
 
 const LoginBody = z.object({ password: z.string() });
-const ScaleBody = z.object({ count: z.number() });
+/** How long new instances get to become healthy, and whether to wait for them at all (up, scale). */
+const StartFields = { timeout: z.number().positive().max(3600).optional(), wait: z.boolean().optional() };
+const ScaleBody = z.object({ count: z.number(), ...StartFields });
+const UpBody = z.object(StartFields);
+const RollbackBody = z.object({
+  tag: z.string().min(1).optional(),
+  timeout: z.number().positive().max(3600).default(120),
+  force: z.boolean().default(false),
+});
+const PruneBody = z.object({ funko: z.string().optional(), keep: z.number().int().min(1).max(1000).optional() });
 const BuildArgs = z.record(z.string(), z.string());
+/** `POST funkos/NAME/image`: make NAME's image from an image the server's engine has or can pull. */
+const ImageBody = z.object({
+  image: ImageReference,
+  settings: FunkoSettings,
+  pull: z.boolean().default(false),
+  no_cache: z.boolean().default(false),
+}).strict();
 const DeployBody = z.object({
   timeout: z.number().positive().max(3600).default(120),
   force: z.boolean().default(false),
@@ -92,13 +112,18 @@ export function adminApi(deps: ServerDeps): Hono {
   api.post("/funkos/:name/scale", async (c) => {
     const name = checkFunkoName(c.req.param("name"));
     const body = ScaleBody.safeParse(await c.req.json().catch(() => null));
-    if (!body.success) throw new FaasoError(`Cannot scale ${name}: send {"count": N}`);
-    return operationResponse((progress) => scale(lifecycle, name, body.data.count, progress), c.req.raw.signal);
+    if (!body.success) throw new FaasoError(`Cannot scale ${name}: send {"count": N, "timeout": seconds}`);
+    return operationResponse(
+      (progress) => scale(lifecycle, name, body.data.count, progress, startOptions(body.data)),
+      c.req.raw.signal,
+    );
   });
 
-  api.post("/funkos/:name/up", (c) => {
+  api.post("/funkos/:name/up", async (c) => {
     const name = checkFunkoName(c.req.param("name"));
-    return operationResponse((progress) => up(lifecycle, name, progress), c.req.raw.signal);
+    const body = UpBody.safeParse(await c.req.json().catch(() => ({})));
+    if (!body.success) throw new FaasoError(`Cannot start ${name}: send {"timeout": seconds, "wait": true|false}`);
+    return operationResponse((progress) => up(lifecycle, name, progress, startOptions(body.data)), c.req.raw.signal);
   });
 
   api.post("/funkos/:name/down", (c) => {
@@ -108,7 +133,7 @@ export function adminApi(deps: ServerDeps): Hono {
 
   api.delete("/funkos/:name", (c) => {
     const name = checkFunkoName(c.req.param("name"));
-    return operationResponse((progress) => removeFunko(lifecycle, name, progress), c.req.raw.signal);
+    return operationResponse((progress) => removeFunko(lifecycle, name, progress, deps.secrets), c.req.raw.signal);
   });
 
   api.post("/funkos/:name/build", async (c) => {
@@ -117,18 +142,49 @@ export function adminApi(deps: ServerDeps): Hono {
     if (!buildArgs.success) throw new FaasoError("Cannot build: build_args must be a JSON object of strings");
     const settings = FunkoSettings.safeParse(parseJson(c.req.query("settings") ?? "{}"), { reportInput: true });
     if (!settings.success) throw new FaasoError(`Cannot build ${name}: settings: ${formatIssues(settings.error)}`);
+    // A build's own mirror and network, else the server's.
+    const how = withDefaults(
+      checkBuildSettings(
+        { githubMirror: c.req.query("github_mirror"), network: c.req.query("build_network") },
+        { githubMirror: "github_mirror", network: "build_network" },
+      ),
+      deps.build ?? {},
+    );
     const context = await receiveContext(c.req.raw.body, deps.data.uploadsFolder);
     return operationResponse(async (progress, signal) => {
       await using received = context;
       progress({ kind: "step", text: `Received ${received.files} files (${received.bytes} bytes)` });
       return await buildImage(
-        deps.docker,
+        lifecycle,
         await received.open(),
         { name, runtime: c.req.query("runtime") ?? "", sourceHash: received.hash, settings: settings.data },
-        { noCache: c.req.query("no_cache") === "1", buildArgs: buildArgs.data, signal },
+        {
+          noCache: c.req.query("no_cache") === "1",
+          buildArgs: buildArgs.data,
+          signal,
+          keepBuilds: deps.keepBuilds,
+          ...how,
+        },
         progress,
       );
     }, c.req.raw.signal);
+  });
+
+  api.post("/funkos/:name/image", async (c) => {
+    const name = checkFunkoName(c.req.param("name"));
+    const body = ImageBody.safeParse(await c.req.json().catch(() => null));
+    if (!body.success) throw new FaasoError(`Cannot build ${name} from an image: ${formatIssues(body.error)}`);
+    const { image, settings, pull, no_cache: noCache } = body.data;
+    return operationResponse(
+      (progress, signal) =>
+        buildFromImage(
+          lifecycle,
+          { name, image, settings },
+          { pull, noCache, signal, keepBuilds: deps.keepBuilds },
+          progress,
+        ),
+      c.req.raw.signal,
+    );
   });
 
   api.get("/funkos/:name/logs", async (c) => {
@@ -163,6 +219,32 @@ export function adminApi(deps: ServerDeps): Hono {
     );
   });
 
+  api.post("/funkos/:name/rollback", async (c) => {
+    const name = checkFunkoName(c.req.param("name"));
+    const body = RollbackBody.safeParse(await c.req.json().catch(() => ({})));
+    if (!body.success) {
+      throw new FaasoError(`Cannot roll back ${name}: send {"tag": "TIME", "timeout": seconds, "force": true|false}`);
+    }
+    const { tag, timeout, force } = body.data;
+    return operationResponse(
+      (progress) => rollback(lifecycle, name, { tag, timeoutMs: timeout * 1000, force }, progress),
+      c.req.raw.signal,
+    );
+  });
+
+  api.post("/prune", async (c) => {
+    const body = PruneBody.safeParse(await c.req.json().catch(() => ({})));
+    if (!body.success) throw new FaasoError('Cannot prune: send {"funko": NAME, "keep": N} (both optional)');
+    const { funko, keep = deps.keepBuilds } = body.data;
+    return operationResponse(
+      async (progress) =>
+        funko === undefined
+          ? await pruneAll(lifecycle, keep, progress)
+          : [await pruneBuilds(lifecycle, checkFunkoName(funko), keep, progress)],
+      c.req.raw.signal,
+    );
+  });
+
   api.get("/secrets", async (c) => c.json(await deps.secrets.listAll()));
 
   api.get("/funkos/:name/secrets", async (c) => {
@@ -175,14 +257,20 @@ export function adminApi(deps: ServerDeps): Hono {
     const secret = c.req.param("secret");
     const value = await readLimited(c.req.raw.body, MAX_SECRET_BYTES, `Cannot store the secret ${secret}`);
     await deps.secrets.add(name, secret, value);
-    return c.json({ funko: name, name: secret, note: secretChangeNote(name) });
+    return c.json({ funko: name, name: secret, ...await secretChange(name) });
   });
 
   api.delete("/funkos/:name/secrets/:secret", async (c) => {
     const name = checkFunkoName(c.req.param("name"));
     const secret = c.req.param("secret");
     await deps.secrets.remove(name, secret);
-    return c.json({ funko: name, name: secret, note: secretChangeNote(name) });
+    return c.json({ funko: name, name: secret, ...await secretChange(name) });
+  });
+
+  /** Which store a secret change went to, and what it means for the funko's running instances. */
+  const secretChange = async (funko: string) => ({
+    store: `the data folder ${deps.data.root} of the server`,
+    note: await secretChangeNote(lifecycle, deps.secrets, funko),
   });
 
   api.get("/routes", (c) => c.json(deps.table.snapshot()));
@@ -190,6 +278,14 @@ export function adminApi(deps: ServerDeps): Hono {
   api.route("/", callsApi(deps));
 
   return api;
+}
+
+/** Start options from a request body (seconds to milliseconds). */
+function startOptions(body: { timeout?: number; wait?: boolean }): StartOptions {
+  return {
+    ...(body.timeout === undefined ? {} : { timeoutMs: body.timeout * 1000 }),
+    ...(body.wait === undefined ? {} : { wait: body.wait }),
+  };
 }
 
 /** Reads a request body of at most `limit` bytes. */

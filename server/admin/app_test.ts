@@ -32,6 +32,7 @@ async function testApp() {
     data,
     secrets: new SecretStore(data),
     stopping: stopping.signal,
+    keepBuilds: 5,
     invocations: { store, wake: () => {} },
   });
   return {

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Docker } from "../../docker/mod.ts";
+import type { BuildSettings } from "../../core/build_settings.ts";
 import type { DataFolder } from "../../core/data_folder.ts";
 import type { InstanceBackend } from "../../core/instances.ts";
 import type { LifecycleDeps } from "../../core/scale.ts";
@@ -41,4 +42,8 @@ export interface ServerDeps {
   invocations: Pick<Invocations, "store" | "wake">;
   /** Aborts when the server stops: ends streams that would otherwise never end (followed logs). */
   stopping: AbortSignal;
+  /** The mirror and network of the builds it does, unless a build asks for others. */
+  build?: BuildSettings;
+  /** How many builds of each funko to keep (DATA/config.yml keep_builds, FAASO_KEEP_BUILDS). */
+  keepBuilds: number;
 }

@@ -14,6 +14,8 @@ function instance(id: string, change: Partial<Instance> = {}): Instance {
     state: "running",
     health: "healthy",
     address: "172.18.0.10",
+    port: 3000,
+    healthPath: "/ping",
     imageId: "sha256:1",
     created: new Date(),
     ...change,

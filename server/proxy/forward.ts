@@ -10,12 +10,13 @@ import {
   Http1Pool,
   IDEMPOTENT,
   jsonAnswer,
+  listElements,
   type ServerRequest,
   type ServerResponse,
   UpstreamError,
 } from "../../http1/mod.ts";
 import { ProxyExchange, type ProxyObserver } from "./observer.ts";
-import { type Endpoint, FUNKO_PORT, type RoutingTable } from "./routing_table.ts";
+import type { Endpoint, RoutingTable } from "./routing_table.ts";
 import { relayWebSocket } from "./websocket_relay.ts";
 
 /** Headers that concern one connection only (RFC 9110 section 7.6.1), never forwarded. */
@@ -49,6 +50,8 @@ export interface ProxyOptions {
   onUnreachable?: (endpoint: Endpoint) => void;
   /** How long to wait for an upstream's response headers. Default 60 s. */
   upstreamTimeoutMs?: number;
+  /** The longest pause while a request body is sent to an instance or its answer's body is read. Default 60 s. */
+  bodyTimeoutMs?: number;
   /** Told of every answer and upstream failure: the metrics and the access log (server/metrics/). */
   observer?: ProxyObserver;
 }
@@ -117,7 +120,9 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     }
     if (table.knows(target.funko) || await options.funkoExists(target.funko)) {
       if (exchange) exchange.known = true;
-      const message = `Funko ${target.funko} has no healthy instance right now`;
+      // Why the instances are not ready, when their probes say: the port never opened, the health path 404s.
+      const problems = table.problems(target.funko);
+      const message = `Funko ${target.funko} has no healthy instance right now${problems ? ` (${problems})` : ""}`;
       return seen(request, exchange, jsonAnswer(503, "no_instance", message, [["retry-after", "2"]]));
     }
     return seen(request, exchange, jsonAnswer(404, "unknown_funko", `There is no funko named ${target.funko}`));
@@ -136,7 +141,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
       exchange.instance = endpoint;
     }
     if (request.header("upgrade")?.toLowerCase() === "websocket") {
-      const relayed = relayWebSocket(request, endpoint.address, FUNKO_PORT, target.rest + target.query, headers);
+      const relayed = relayWebSocket(request, endpoint.address, endpoint.port, target.rest + target.query, headers);
       if (!exchange) return relayed;
       // The tunnel counts as one request with status 101, done when it closes.
       return relayed.then((answer) => {
@@ -160,13 +165,14 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     for (let attempt = 0;; attempt++) {
       endpoint.inFlight++;
       try {
-        const upstream = await pool.request(endpoint.address, FUNKO_PORT, {
+        const upstream = await pool.request(endpoint.address, endpoint.port, {
           method: request.method,
           target: target.rest + target.query,
           headers,
           body: request.body,
           client: request,
           headTimeoutMs: upstreamTimeoutMs,
+          bodyTimeoutMs: options.bodyTimeoutMs ?? 60_000,
         });
         if (upstream.body instanceof ReadableStream) {
           const streaming = endpoint;
@@ -247,7 +253,7 @@ export function forwardHeaders(request: ServerRequest, funko: string): [string, 
   const out: [string, string][] = [];
   for (const pair of request.headers) {
     const name = pair[0];
-    if (name === "connection") drop = new Set(pair[1].split(",").map((part) => part.trim().toLowerCase()));
+    if (name === "connection") drop = new Set(listElements(pair[1]));
     else if (name === "host") host = pair[1];
     else if (name === "x-forwarded-for") previousFor = previousFor ? `${previousFor}, ${pair[1]}` : pair[1];
     else if (name === "x-forwarded-host") forwardedHost ??= pair[1];
@@ -274,7 +280,7 @@ export function withoutHopByHop(headers: [string, string][]): [string, string][]
   for (let i = 0; i < headers.length; i++) {
     const pair = headers[i]!;
     const lower = pair[0].toLowerCase();
-    if (lower === "connection") named = new Set(pair[1].split(",").map((part) => part.trim().toLowerCase()));
+    if (lower === "connection") named = new Set(listElements(pair[1]));
     if (HOP_BY_HOP.has(lower)) kept ??= headers.slice(0, i);
     else kept?.push(pair);
   }

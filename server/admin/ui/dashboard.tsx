@@ -93,7 +93,7 @@ function FunkoRow(props: { funko: FunkoStatus; summary: TrafficSummary | undefin
           ↗
         </a>
       </th>
-      <td>{funko.runtime || "Dockerfile"}</td>
+      <td>{funko.image ? `image ${funko.image}` : funko.runtime || "own Dockerfile"}</td>
       <td class="instances">
         <span class="count">{healthy.length}/{funko.instances.length}</span>{" "}
         {funko.instances.map((instance) => <InstanceDot key={instance.id} instance={instance} />)}

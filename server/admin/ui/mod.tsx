@@ -9,8 +9,10 @@ import { type Context, Hono } from "hono";
 import { deploy } from "../../../core/deploy.ts";
 import { FaasoError } from "../../../core/errors.ts";
 import { FUNKO_NAME_PATTERN } from "../../../core/names.ts";
+import type { Progress } from "../../../core/progress.ts";
 import { removeFunko } from "../../../core/remove.ts";
-import { down, scale, up } from "../../../core/scale.ts";
+import { rollback } from "../../../core/rollback.ts";
+import { down, scale, type ScaleResult, up } from "../../../core/scale.ts";
 import { secretChangeNote } from "../../../core/secrets.ts";
 import { type FunkoStatus, status } from "../../../core/status.ts";
 import { withInvocations } from "../../../core/calls.ts";
@@ -18,7 +20,7 @@ import { clientAddress } from "../auth.ts";
 import type { ServerDeps } from "../deps.ts";
 import { describeError } from "../errors.ts";
 import { ASSETS } from "./assets.ts";
-import { DeployProgress, FunkoCard, InstancesTable } from "./funko_card.tsx";
+import { DeployProgress, FunkoCard, GoneFunko, InstancesTable } from "./funko_card.tsx";
 import { Jobs } from "./jobs.ts";
 import { Flash, Layout, type ServerInfo } from "./layout.tsx";
 import { ConfirmPage, DashboardPage, FunkoPage, type FunkoTraffic, LoginPage, SecretsSection } from "./pages.tsx";
@@ -104,17 +106,39 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
     (c) => action(c, async () => <FunkoCard funko={await funkoOf(c)} csrf={c.get("csrf")} />),
   );
 
-  ui.get("/funkos/:name/instances", (c) => action(c, async () => <InstancesTable funko={await funkoOf(c)} />));
+  ui.get("/funkos/:name/instances", (c) =>
+    action(c, async () => {
+      const name = funkoName(c.req.param("name"));
+      try {
+        const [funko] = await status(lifecycle, name);
+        return <InstancesTable funko={funko!} />;
+      } catch (error) {
+        // Removed meanwhile (another admin, the CLI): say so in place, and stop asking, rather than flash an error.
+        if (error instanceof FaasoError && error.status === 404) return <GoneFunko name={name} />;
+        throw error;
+      }
+    }));
 
-  const lifecycleAction = (path: string, work: (name: string, form: Record<string, unknown>) => Promise<unknown>) =>
+  /** Scale, start, stop: the work says what it did, which the page shows in the flash area beside the new card. */
+  const lifecycleAction = (
+    path: string,
+    work: (name: string, form: Record<string, unknown>) => Promise<ScaleResult>,
+  ) =>
     ui.post(`/funkos/:name/${path}`, (c) =>
       action(c, async () => {
         const name = funkoName(c.req.param("name"));
         const form = await c.req.parseBody();
         const confirmation = await needsConfirmation(c, form, info, `/admin/funkos/${name}`);
         if (confirmation) return confirmation;
-        await work(name, form);
-        return <FunkoCard funko={await funkoOf(c)} csrf={c.get("csrf")} />;
+        const result = await work(name, form);
+        return (
+          <>
+            <FunkoCard funko={await funkoOf(c)} csrf={c.get("csrf")} />
+            <div id="flash" hx-swap-oob="innerHTML">
+              <Flash kind="ok" message={scaleMessage(result)} />
+            </div>
+          </>
+        );
       }, `/admin/funkos/${c.req.param("name")}`));
 
   // An empty or odd field is no number (NaN), not 0: scale() refuses it.
@@ -125,25 +149,46 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
   lifecycleAction("up", (name) => up(lifecycle, name));
   lifecycleAction("down", (name) => down(lifecycle, name));
 
+  /** Deploys and rollbacks run as jobs whose progress the page follows. */
+  const deployJob = (c: UiContext, what: string, work: (progress: Progress) => Promise<string>) => {
+    const name = funkoName(c.req.param("name") ?? "");
+    const job = jobs.start(async (progress) => {
+      try {
+        return { ok: true, message: await work(progress) };
+      } catch (error) {
+        return {
+          ok: false,
+          message: describeError(error).message,
+          details: error instanceof FaasoError ? error.details : [],
+        };
+      }
+    });
+    return Promise.resolve(<DeployProgress funko={name} job={job} what={what} />);
+  };
+
   ui.post("/funkos/:name/deploy", (c) =>
-    action(c, () => {
+    action(c, async () => {
       const name = funkoName(c.req.param("name"));
-      const job = jobs.start(async (progress) => {
-        try {
-          const result = await deploy(lifecycle, name, {}, progress);
-          const message = result.started.length
-            ? `Deployed: ${counted(result.started.length, "new instance")}`
-            : "Nothing to deploy: every instance runs the newest image";
-          return { ok: true, message };
-        } catch (error) {
-          return {
-            ok: false,
-            message: describeError(error).message,
-            details: error instanceof FaasoError ? error.details : [],
-          };
-        }
+      const force = (await c.req.parseBody()).force === "1";
+      return deployJob(c, force ? "Force-deploying" : "Deploying", async (progress) => {
+        const result = await deploy(lifecycle, name, { force }, progress);
+        return result.started.length
+          ? `Deployed: ${counted(result.started.length, "new instance")}`
+          : "Nothing to deploy: every instance runs the newest image (Force deploy replaces them anyway)";
       });
-      return Promise.resolve(<DeployProgress funko={name} job={job} />);
+    }, `/admin/funkos/${c.req.param("name")}`));
+
+  ui.post("/funkos/:name/rollback", (c) =>
+    action(c, async () => {
+      const name = funkoName(c.req.param("name"));
+      const tag = String((await c.req.parseBody()).tag ?? "");
+      if (!tag) throw new FaasoError(`Cannot roll back ${name}: say which build`);
+      return deployJob(c, `Deploying ${tag} of`, async (progress) => {
+        const result = await rollback(lifecycle, name, { tag }, progress);
+        return result.started.length
+          ? `Rolled back to ${result.tag}: ${counted(result.started.length, "new instance")}`
+          : `Every instance already runs ${result.tag}`;
+      });
     }, `/admin/funkos/${c.req.param("name")}`));
 
   ui.get("/jobs/:id/events", (c) => followJob(c, jobs, c.req.param("id"), deps.stopping));
@@ -160,9 +205,11 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
       const form = await c.req.parseBody();
       const confirmation = await needsConfirmation(c, form, info, `/admin/funkos/${name}`);
       if (confirmation) return confirmation;
-      await removeFunko(lifecycle, name);
+      const removed = await removeFunko(lifecycle, name, undefined, deps.secrets);
       c.header("hx-redirect", "/admin/");
-      return <Flash kind="ok" message={`Removed ${name}`} />;
+      const what = `${counted(removed.instances.length, "instance")}, ${counted(removed.images.length, "image")}, ` +
+        counted(removed.secrets.length, "secret");
+      return <Flash kind="ok" message={`Removed ${name}: ${what}`} />;
     }, "/admin/"));
 
   ui.post("/funkos/:name/secrets", (c) =>
@@ -172,7 +219,7 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
       const secret = typeof form.name === "string" ? form.name.trim() : "";
       const value = typeof form.value === "string" ? form.value : "";
       await deps.secrets.add(name, secret, new TextEncoder().encode(value));
-      const message = `Stored the secret ${secret}. ${secretChangeNote(name)}`;
+      const message = `Stored the secret ${secret}. ${await secretChangeNote(lifecycle, deps.secrets, name)}`;
       return (
         <SecretsSection funko={name} names={await deps.secrets.list(name)} csrf={c.get("csrf")} message={message} />
       );
@@ -186,7 +233,7 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
       const confirmation = await needsConfirmation(c, form, info, `/admin/funkos/${name}`);
       if (confirmation) return confirmation;
       await deps.secrets.remove(name, secret);
-      const message = `Deleted the secret ${secret}. ${secretChangeNote(name)}`;
+      const message = `Deleted the secret ${secret}. ${await secretChangeNote(lifecycle, deps.secrets, name)}`;
       return (
         <SecretsSection funko={name} names={await deps.secrets.list(name)} csrf={c.get("csrf")} message={message} />
       );
@@ -238,6 +285,17 @@ async function needsConfirmation(
   return c.html(
     <ConfirmPage question={question} action={c.req.path} csrf={c.get("csrf")} back={back} info={await info()} />,
   );
+}
+
+/** What a scale, start or stop did, in a sentence. */
+function scaleMessage(result: ScaleResult): string {
+  const now = `${counted(result.after, "instance")} of ${result.funko} running`;
+  if (result.started.length === 0 && result.removed.length === 0) return `Nothing to start or stop: ${now} already`;
+  const changes = [
+    result.started.length ? `started ${counted(result.started.length, "instance")} (healthy)` : "",
+    result.removed.length ? `removed ${counted(result.removed.length, "instance")}` : "",
+  ].filter(Boolean).join(", ");
+  return `${changes[0]!.toUpperCase()}${changes.slice(1)}: ${now}`;
 }
 
 /** A funko name from a URL; a malformed one is a page that does not exist. */

@@ -122,8 +122,8 @@ export function FunkoPage(
           csrf={csrf}
           target="#flash"
           label={`Remove ${funko.name}`}
-          class="contrast outline"
-          confirm={`Remove ${funko.name}: every instance and every image? This cannot be undone.`}
+          class="danger"
+          confirm={`Remove ${funko.name}: every instance, every image and its secrets? This cannot be undone.`}
         />
       </section>
     </Layout>
@@ -159,7 +159,7 @@ export function SecretsSection(props: { funko: string; names: string[]; csrf: st
                       csrf={props.csrf}
                       target="#secrets"
                       label="Delete"
-                      class="secondary outline"
+                      class="danger outline"
                       confirm={`Delete the secret ${name} of ${props.funko}?`}
                     />
                   </td>
