@@ -167,6 +167,11 @@ Deno.test("an image built outside FaaSO becomes a funko: proxy, scale, deploy un
         await page.goto(`${proxy.url}/admin/`);
         await page.getByLabel("Admin password").fill(proxy.password);
         await page.getByRole("button", { name: "Log in" }).click();
+        // The dashboard's row says what the funko runs; its card is on its page.
+        const row = page.locator(`#row-${name}`);
+        await row.waitFor();
+        assert.match(await row.innerText(), new RegExp(`image ${user}:v2`));
+        await row.getByRole("link", { name, exact: true }).click();
         const card = page.locator(`#funko-${name}`);
         await card.waitFor();
         assert.match(await card.locator("hgroup").innerText(), new RegExp(`image ${user}:v2 · port 8080 · 3 running`));
