@@ -132,7 +132,8 @@ Deno.test("the admin web UI in Chromium: login, scale, logs, deploy, secrets", a
           .evaluate(computedColor);
       // Red, or its darker shade while focused or hovered (the dialog just gave it the focus).
       const red = /^rgb\((198, 40, 40|158, 31, 31)\)$/;
-      assert.match(await color("Stop"), red);
+      // Read again until a colour transition (Pico's, on focus) has ended: once it was caught half-way, rgb(160, 32, 32).
+      await waitUntil(async () => red.test(await color("Stop")), "the Stop button to be red", 3000);
       assert.doesNotMatch(await color("Start"), red);
       assert.doesNotMatch(await color("Deploy"), red);
     });
