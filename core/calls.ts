@@ -12,7 +12,8 @@ import { type ScheduleRunState, scheduleStatus } from "./schedule.ts";
 import type { FunkoStatus } from "./status.ts";
 
 /** The states `faaso calls --state` takes. */
-export const CALL_STATES: readonly CallState[] = ["queued", "running", "failed", "done"];
+export { CALL_STATES } from "./call_store.ts";
+import { CALL_STATES } from "./call_store.ts";
 
 /** Lists calls, newest first. */
 export async function listCalls(store: CallStore, filter: CallFilter = {}): Promise<CallSummary[]> {

@@ -6,9 +6,21 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { cleanupFunko, instancesOf, ROOT, tempFolder, testDocker, uniqueName, waitUntil } from "./helpers.ts";
+import {
+  cleanupFunko,
+  fileTimeLimit,
+  instancesOf,
+  ROOT,
+  tempFolder,
+  testDocker,
+  timedFetch,
+  uniqueName,
+  waitUntil,
+} from "./helpers.ts";
 import { startLoad } from "./load.ts";
-import { execInProxy, savedToken, startProxy } from "./proxy_helpers.ts";
+import { execInProxy, proxyLogs, savedToken, startProxy } from "./proxy_helpers.ts";
+
+fileTimeLimit(import.meta.url, { minutes: 12 });
 
 const ECHO = join(ROOT, "tests", "fixtures", "echo");
 
@@ -32,7 +44,9 @@ Deno.test("deploys, settings and secrets through the server", async (t) => {
   let v1 = "";
   const base = `${proxy.url}/funko/${name}`;
   const readyRoutes = async () => {
-    const response = await fetch(`${proxy.url}/admin/api/routes`, { headers: { authorization: `Bearer ${token}` } });
+    const response = await timedFetch(`${proxy.url}/admin/api/routes`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     return ((await response.json())[name] ?? []).filter((r: { ready: boolean }) => r.ready).length;
   };
   try {
@@ -75,7 +89,7 @@ Deno.test("deploys, settings and secrets through the server", async (t) => {
       const after = await instancesOf(docker, name);
       assert.equal(after.length, 2);
       assert.ok(after.every((i) => !before.includes(i.id)), "every instance was replaced");
-      for (let i = 0; i < 20; i++) assert.equal(await (await fetch(`${base}/version`)).text(), "v2");
+      for (let i = 0; i < 20; i++) assert.equal(await (await timedFetch(`${base}/version`)).text(), "v2");
       console.log(`deploy under load: ${report.ok} requests, ${report.failed} failed`);
     });
 
@@ -115,7 +129,7 @@ Deno.test("deploys, settings and secrets through the server", async (t) => {
       );
       const digest = createHash("sha256").update(value).digest("hex");
       for (const instance of await instancesOf(docker, name)) {
-        const read = await fetch(`http://${instance.address}:3000/secret/api-token`);
+        const read = await timedFetch(`http://${instance.address}:3000/secret/api-token`);
         assert.equal(await read.text(), digest, `${instance.name} reads the secret`);
       }
       const listed = await proxy.cli(["secret", "ls", name]);
@@ -131,24 +145,19 @@ Deno.test("deploys, settings and secrets through the server", async (t) => {
       for (
         const path of ["/admin/api/funkos", `/admin/api/funkos/${name}`, "/admin/api/routes", "/admin/api/secrets"]
       ) {
-        const response = await fetch(`${proxy.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+        const response = await timedFetch(`${proxy.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
         places.push([path, await response.text()]);
       }
       for (const instance of await instancesOf(docker, name)) {
         places.push([`inspect ${instance.name}`, JSON.stringify(await docker.containers.inspectOrNull(instance.id))]);
       }
-      const proxyLogs = await new Deno.Command("docker", { args: ["logs", proxy.id], stdout: "piped", stderr: "piped" })
-        .output();
-      places.push([
-        "the server's log",
-        new TextDecoder().decode(proxyLogs.stdout) + new TextDecoder().decode(proxyLogs.stderr),
-      ]);
+      places.push(["the server's log", await proxyLogs(proxy)]);
       for (const [where, text] of places) assert.ok(!text.includes(value), `the value shows in ${where}`);
 
       const removed = await proxy.cli(["secret", "rm", name, "api-token"]);
       assert.equal(removed.code, 0, removed.stderr);
       const [instance] = await instancesOf(docker, name);
-      assert.equal((await fetch(`http://${instance!.address}:3000/secret/api-token`)).status, 404);
+      assert.equal((await timedFetch(`http://${instance!.address}:3000/secret/api-token`)).status, 404);
       const missing = await proxy.cli(["secret", "rm", name, "api-token"]);
       assert.equal(missing.code, 1);
       assert.match(missing.stderr, /has no secret named api-token/);

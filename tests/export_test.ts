@@ -7,10 +7,12 @@ import assert from "node:assert/strict";
 import { join, relative } from "node:path";
 import { packTar } from "modern-tar";
 import { parse as parseYaml } from "yaml";
-import { faaso, faasoOk, tempFolder, uniqueName, waitForHttp } from "./helpers.ts";
+import { faaso, faasoOk, fileTimeLimit, socketPath, tempFolder, uniqueName, waitForHttp } from "./helpers.ts";
 import { buildAppImage } from "./image_helpers.ts";
 
-const SOCKET = (Deno.env.get("DOCKER_HOST") ?? "unix:///var/run/docker.sock").replace(/^unix:\/\//, "");
+fileTimeLimit(import.meta.url, { minutes: 8 });
+
+const SOCKET = socketPath();
 
 async function engine(method: string, path: string, body?: BodyInit, type = "application/json"): Promise<Response> {
   using client = Deno.createHttpClient({ proxy: { transport: "unix", path: SOCKET } });
@@ -19,6 +21,8 @@ async function engine(method: string, path: string, body?: BodyInit, type = "app
     body,
     headers: body ? { "content-type": type } : {},
     client,
+    // A build takes a while; anything else answers at once.
+    signal: AbortSignal.timeout(path.startsWith("/build") ? 300_000 : 30_000),
   });
   const text = await response.text();
   return new Response([204, 304].includes(response.status) ? null : text, { status: response.status });

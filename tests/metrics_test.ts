@@ -8,7 +8,18 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cleanupFunko, FAASO_ARGS, faasoOk, ROOT, tempFolder, testDocker, uniqueName, waitUntil } from "./helpers.ts";
+import {
+  cleanupFunko,
+  faaso,
+  FAASO_ARGS,
+  faasoOk,
+  isolatedEnv,
+  ROOT,
+  tempFolder,
+  testDocker,
+  uniqueName,
+  waitUntil,
+} from "./helpers.ts";
 import { serve } from "./serve_helpers.ts";
 
 const ECHO = join(ROOT, "tests", "fixtures", "echo");
@@ -190,7 +201,8 @@ Deno.test("metrics: Prometheus scrapes faaso serve with the token; access log, s
       const command = [Deno.execPath(), ...FAASO_ARGS, "top", "--interval", "0.5"].map(shellQuote).join(" ");
       const child = new Deno.Command("script", {
         args: ["-qec", command, "/dev/null"],
-        env: { ...env, NO_COLOR: "1", TERM: "xterm" },
+        env: isolatedEnv({ ...env, TERM: "xterm" }),
+        clearEnv: true,
         stdin: "piped",
         stdout: "piped",
         stderr: "piped",
@@ -216,14 +228,9 @@ Deno.test("metrics: Prometheus scrapes faaso serve with the token; access log, s
       await server.stop();
       const status = await faasoOk(["status", name], { env });
       assert.ok(!status.stdout.includes("traffic"), "no server, no traffic line");
-      const top = await new Deno.Command(Deno.execPath(), {
-        args: [...FAASO_ARGS, "top"],
-        env: { ...env, NO_COLOR: "1" },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
+      const top = await faaso(["top"], { env });
       assert.equal(top.code, 1);
-      assert.match(new TextDecoder().decode(top.stderr), /Cannot show traffic: no faaso serve answers on this machine/);
+      assert.match(top.stderr, /Cannot show traffic: no faaso serve answers on this machine/);
     });
   } finally {
     if (prometheus) {

@@ -5,7 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { faasoOk, tempFolder } from "./helpers.ts";
+import { faasoOk, fileTimeLimit, tempFolder } from "./helpers.ts";
+
+fileTimeLimit(import.meta.url, { minutes: 5 });
 
 const RUNTIMES = ["crystal", "deno", "node", "python"];
 

@@ -8,6 +8,7 @@ import {
   cleanupFunko,
   faaso,
   faasoOk,
+  fileTimeLimit,
   instancesOf,
   tempFolder,
   testDocker,
@@ -15,6 +16,8 @@ import {
   waitForHttp,
   waitUntil,
 } from "./helpers.ts";
+
+fileTimeLimit(import.meta.url, { minutes: 30 });
 
 const RUNTIMES = [
   { runtime: "deno", hello: "Hello World Deno!" },

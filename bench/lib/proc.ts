@@ -12,7 +12,8 @@ export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 /** The bench funko's folder. */
 export const FUNKO_DIR = `${ROOT}bench/funko`;
 
-import { FAASO_ARGS } from "../../tests/helpers.ts";
+import { FAASO_ARGS } from "../../tests/cli_args.ts";
+import { isolatedEnv } from "../../tests/sandbox.ts";
 
 /** The arguments of `deno` that run FaaSO as `deno task faaso` does. */
 export { FAASO_ARGS };
@@ -29,13 +30,19 @@ export interface RunResult {
   ms: number;
 }
 
-/** Runs a command to its end and collects its output. */
+/**
+ * Runs a command to its end and collects its output. It runs in the bench's
+ * sandbox (tests/sandbox.ts): its own HOME, config home, data folder and
+ * TMPDIR, no FAASO_* variable from the shell, so that a saved `faaso login`
+ * never turns a local measurement into one of a remote server.
+ */
 export async function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<RunResult> {
   const started = performance.now();
   const output = await new Deno.Command(cmd, {
     args,
     cwd: ROOT,
-    env: { NO_COLOR: "1", ...env },
+    env: isolatedEnv(env),
+    clearEnv: true,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

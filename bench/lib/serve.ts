@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { isolatedEnv } from "../../tests/sandbox.ts";
 import { FAASO_ARGS, freePort, type Service, service } from "./proc.ts";
 
 /** The password the bench's proxy runs with. */
@@ -40,7 +41,8 @@ export async function startFaasoProxy(args: string[] = []): Promise<FaasoProxy> 
   const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: [...FAASO_ARGS, "serve", "--port", String(port), "--host", "127.0.0.1", ...args],
-    env: { NO_COLOR: "1", FAASO_DATA: dataDir, FAASO_PASSWORD: PASSWORD },
+    env: isolatedEnv({ FAASO_DATA: dataDir, FAASO_PASSWORD: PASSWORD }),
+    clearEnv: true,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -4,12 +4,11 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
-import { readyWhen } from "../../core/manifest.ts";
 import type { FunkoStatus } from "../../core/status.ts";
 import { foreignLatestNote } from "../../core/names.ts";
 import { ago } from "../../core/time.ts";
 import { formatMs, formatPercent, formatRate, type TrafficReport, type TrafficSummary } from "../../core/traffic.ts";
-import { counted } from "../../core/words.ts";
+import { counted, readyWhen } from "../../core/words.ts";
 import type { CliContext } from "../context.ts";
 import { funkoArg } from "../funko_arg.ts";
 import type { Output } from "../output.ts";
