@@ -306,7 +306,8 @@ Deno.test("port and health of one's own, pulls, and the errors: unknown image, a
       );
       assert.match(deployed.stderr, /app v1 listening on 8080/, "the instance's own output shows where it listens");
       assert.equal((await instancesOf(docker, app)).length, 0, "the new instances are removed");
-      await faasoOk(["up", app], { env });
+      // up waits for the instance too, and would fail like the deploy: start it without waiting.
+      await faasoOk(["up", app, "--no-wait"], { env });
       const answer = await fetch(`${server.url}/funko/${app}/`);
       assert.equal(answer.status, 503);
       assert.match(
