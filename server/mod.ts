@@ -98,6 +98,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   try {
     const ready = await prepare(options, docker, server);
     handler = ready.handler;
+    ready.announce();
     return ready.running;
   } catch (error) {
     server.closeAll();
@@ -143,7 +144,7 @@ async function prepare(
   options: ServeOptions,
   docker: Docker,
   server: Http1Server,
-): Promise<{ handler: Http1Handler; running: RunningServer }> {
+): Promise<{ handler: Http1Handler; running: RunningServer; announce: () => void }> {
   // What the command line asked for: a bad path fails before the engine is asked anything.
   const accessLog = options.accessLog
     ? await AccessLog.open({
@@ -162,6 +163,13 @@ async function prepare(
     kind: "step",
     text: `Data folder ${options.data.root}; admin password ${passwordOrigin(credentials.source, generated)}`,
   });
+  if (generated) {
+    options.progress({ kind: "step", text: `Generated the admin password: ${generated}` });
+    options.progress({
+      kind: "step",
+      text: "It is stored only as a hash and will not be shown again; set FAASO_PASSWORD to choose one.",
+    });
+  }
 
   if (options.build?.githubMirror || options.build?.network) {
     options.progress({ kind: "step", text: `Builds: ${describeBuildSettings(options.build)}` });
@@ -245,23 +253,26 @@ async function prepare(
   const scrape = metricsEndpoint(metrics, metricsToken, credentials);
   const { hostname, port } = server.addr;
   const url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
-  options.progress({
-    kind: "step",
-    text:
-      `FaaSO ${VERSION} listening on ${url}: funkos at ${url}/funko/NAME/, the web UI and admin API at ${url}/admin/`,
-  });
-  if (metrics) {
-    metrics.countConnections(() => ({ client: server.openConnections, upstream: proxy.openConnections() }));
-    metrics.start();
+  // Said once the server answers with the handler below: the listening line means ready.
+  const announce = () => {
     options.progress({
       kind: "step",
-      text: `Metrics at ${url}/metrics for the bearer token in ${metricsToken.source}`,
+      text:
+        `FaaSO ${VERSION} listening on ${url}: funkos at ${url}/funko/NAME/, the web UI and admin API at ${url}/admin/`,
     });
-  }
-  if (accessLog) {
-    const where = options.accessLog!.destination === "-" ? "stderr" : options.accessLog!.destination;
-    options.progress({ kind: "step", text: `Access log (${accessLog.format}) to ${where}` });
-  }
+    if (metrics) {
+      metrics.countConnections(() => ({ client: server.openConnections, upstream: proxy.openConnections() }));
+      metrics.start();
+      options.progress({
+        kind: "step",
+        text: `Metrics at ${url}/metrics for the bearer token in ${metricsToken.source}`,
+      });
+    }
+    if (accessLog) {
+      const where = options.accessLog!.destination === "-" ? "stderr" : options.accessLog!.destination;
+      options.progress({ kind: "step", text: `Access log (${accessLog.format}) to ${where}` });
+    }
+  };
   await writeServeFile(options.data, localUrl(hostname, port));
 
   const finished = server.finished.finally(async () => {
@@ -296,7 +307,7 @@ async function prepare(
       clearTimeout(cut);
     },
   };
-  return { handler, running };
+  return { handler, running, announce };
 }
 
 /** Where the admin password comes from, for the start line. */

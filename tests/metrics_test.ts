@@ -207,13 +207,24 @@ Deno.test("metrics: Prometheus scrapes faaso serve with the token; access log, s
         stdout: "piped",
         stderr: "piped",
       }).spawn();
-      const output = new Response(child.stdout).text();
-      await new Promise((resolve) => setTimeout(resolve, 5000));
+      // Ctrl-C once two frames are on the screen (at most 30 s): a slow start is not a failure.
+      let text = "";
+      const twoFrames = Promise.withResolvers<void>();
+      const output = (async () => {
+        for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+          text += chunk;
+          if (text.split("\x1b[H\x1b[2J").length > 3) twoFrames.resolve();
+        }
+        twoFrames.resolve();
+      })();
+      const waited = setTimeout(() => twoFrames.resolve(), 30_000);
+      await twoFrames.promise;
+      clearTimeout(waited);
       // Ctrl-C, typed: the terminal turns it into SIGINT for faaso.
       const keys = child.stdin.getWriter();
       await keys.write(new Uint8Array([3]));
       const late = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      const [status, text] = await Promise.all([child.status, output]);
+      const [status] = await Promise.all([child.status, output]);
       clearTimeout(late);
       await keys.close().catch(() => {});
       await child.stderr.cancel();

@@ -82,27 +82,14 @@ export function serveCommand(program: Command, ctx: CliContext): void {
         import("../../core/data_folder.ts"),
         import("../../server/mod.ts"),
       ]);
-      const server = await startServer({
-        port,
-        hostname: options.host,
-        data: options.data ? new DataFolder(options.data) : DataFolder.fromEnv(),
-        password: Deno.env.get("FAASO_PASSWORD") || undefined,
-        upstreamTimeoutMs: timeout * 1000,
-        metrics: options.metrics,
-        accessLog,
-        build,
-        progress,
-      });
-      if (server.generatedPassword) {
-        ctx.output.print(`Generated the admin password: ${server.generatedPassword}`);
-        ctx.output.print("It is stored only as a hash and will not be shown again; set FAASO_PASSWORD to choose one.");
-      }
-      // A stop request lets requests in flight finish, for at most 10 seconds.
+      // A stop request lets requests in flight finish, for at most 10 seconds. The
+      // listeners come first: a stop right after the listening line is not lost.
       const { promise: deadline, resolve: stopWaiting } = Promise.withResolvers<"late">();
       let timer: ReturnType<typeof setTimeout> | undefined;
+      let server: Awaited<ReturnType<typeof startServer>> | undefined;
       const stopOn = (signal: Deno.Signal) => () => {
         if (timer === undefined) ctx.output.print(`Stopping (${signal}): requests in flight get up to 10 s to finish`);
-        server.shutdown();
+        server?.shutdown();
         timer ??= setTimeout(() => stopWaiting("late"), 10_000);
       };
       const onInt = stopOn("SIGINT");
@@ -110,6 +97,18 @@ export function serveCommand(program: Command, ctx: CliContext): void {
       Deno.addSignalListener("SIGINT", onInt);
       Deno.addSignalListener("SIGTERM", onTerm);
       try {
+        server = await startServer({
+          port,
+          hostname: options.host,
+          data: options.data ? new DataFolder(options.data) : DataFolder.fromEnv(),
+          password: Deno.env.get("FAASO_PASSWORD") || undefined,
+          upstreamTimeoutMs: timeout * 1000,
+          metrics: options.metrics,
+          accessLog,
+          build,
+          progress,
+        });
+        if (timer !== undefined) server.shutdown();
         if (await Promise.race([server.finished, deadline]) === "late") {
           ctx.output.warn("Stopped before every request in flight finished (10 s after the stop request)");
           ctx.exitCode = 1;
