@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { CallCounts, CallFilter, CallState, CallStore, CallSummary } from "./call_store.ts";
+import type { CallCounts, CallFilter, CallStore, CallSummary } from "./call_store.ts";
 import { FaasoError, notFound } from "./errors.ts";
 import { type ScheduleRunState, scheduleStatus } from "./schedule.ts";
 import type { FunkoStatus } from "./status.ts";
