@@ -28,10 +28,11 @@ import { proxyMemory } from "./scenarios/s7_memory.ts";
 import { rebuild } from "./scenarios/s8_rebuild.ts";
 import { asyncCalls } from "./scenarios/s9_async.ts";
 import { scheduleJitter } from "./scenarios/s10_schedule.ts";
+import { largeBodies } from "./scenarios/s11_large_bodies.ts";
 
 /** A scenario: its number, title and what runs it. */
 export interface Scenario {
-  /** 1 to 10, as in bench/README.md. */
+  /** 1 to 11, as in bench/README.md. */
   id: number;
   /** Short title. */
   title: string;
@@ -51,6 +52,7 @@ export const SCENARIOS: Scenario[] = [
   { id: 8, title: "rebuild of an unchanged funko", run: rebuild },
   { id: 9, title: "async calls: enqueue rate, enqueue to delivery", run: asyncCalls },
   { id: 10, title: "schedule jitter", run: scheduleJitter },
+  { id: 11, title: "large bodies: 100 MB down and up, memory while 1 GiB passes", run: largeBodies },
 ];
 
 const USAGE = `Usage: deno task bench [--only 1,3] [--quick]

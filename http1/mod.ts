@@ -28,6 +28,7 @@
  *
  * @module
  */
+export { type BodyEvents, Http1Body } from "./body.ts";
 export { type FetchHandler, serveFetch } from "./fetch_bridge.ts";
 export {
   BadRequestError,

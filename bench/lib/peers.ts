@@ -58,12 +58,17 @@ async function spawnPeer(
 /** Starts nginx (1 worker, keepalive upstream) in front of `upstreams` (`IP:3000` each). */
 export async function startNginx(upstreams: string[]): Promise<PeerProxy> {
   const dir = await Deno.makeTempDir({ prefix: "faaso-bench-nginx-" });
+  // Started as root, nginx's workers run as nobody and keep large bodies in temp files under it: 0700 made them fail
+  // (an answer of 100 MB cut after the first 4-30 MB).
+  await Deno.chmod(dir, 0o755);
   const port = freePort();
   const servers = upstreams.map((u) => `server ${u};`).join(" ");
   const config = `worker_processes 1; daemon off; error_log stderr; pid ${dir}/nginx.pid;
 events { worker_connections 4096; }
 http {
   access_log off;
+  # The default (1 MB) refuses the large uploads of scenario 11; request and answer buffering stay at their defaults.
+  client_max_body_size 0;
   client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy;
   fastcgi_temp_path ${dir}/fastcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
   upstream up { ${servers} keepalive 512; }

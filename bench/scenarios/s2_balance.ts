@@ -78,13 +78,23 @@ export async function balancing(ctx: BenchContext): Promise<void> {
       unit: "MB/s",
       faaso: mb.faaso!.rps,
       peers: { direct: mb.direct!.rps, nginx: mb.nginx!.rps, caddy: mb.caddy!.rps },
-      ratio: `${ratioText(mb.faaso!.rps, mb.direct!.rps, "direct")}, ${
-        ratioText(mb.faaso!.rps, mb.nginx!.rps, "nginx")
-      }`,
-      target: "",
-      note: `p99 faaso ${mb.faaso!.p99.toFixed(1)} ms, direct ${mb.direct!.p99.toFixed(1)} ms; errors ${
-        mb.faaso!.errors
-      }`,
+      ratio: `${ratioText(mb.faaso!.rps, mb.caddy!.rps, "caddy")}, ${
+        ratioText(mb.faaso!.rps, mb.direct!.rps, "direct")
+      }, ${ratioText(mb.faaso!.rps, mb.nginx!.rps, "nginx")}`,
+      target: ">= 1x caddy",
+      pass: mb.faaso!.rps >= mb.caddy!.rps,
+      note: `errors: faaso ${mb.faaso!.errors}, nginx ${mb.nginx!.errors}, caddy ${mb.caddy!.errors}`,
+    });
+    ctx.rows.push({
+      scenario: "2 1 MB answer c8",
+      metric: "latency p99",
+      unit: "ms",
+      faaso: mb.faaso!.p99,
+      peers: { direct: mb.direct!.p99, nginx: mb.nginx!.p99, caddy: mb.caddy!.p99 },
+      ratio: ratioText(mb.faaso!.p99, mb.direct!.p99, "direct"),
+      target: "<= 1.5x direct",
+      pass: mb.faaso!.p99 <= 1.5 * mb.direct!.p99,
+      note: "direct is one instance, the proxies spread over 4",
     });
     ctx.raw.balance = { hello, share: Object.fromEntries(counts), mb };
   } finally {

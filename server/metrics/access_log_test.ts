@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { ServerRequest } from "../../http1/mod.ts";
+import { Http1Body, Http1Pool, type ServerRequest } from "../../http1/mod.ts";
 import { ProxyExchange } from "../proxy/observer.ts";
 import { type AccessEntry, AccessLog, formatAccessLine } from "./access_log.ts";
 import { TrafficRecorder } from "./recorder.ts";
@@ -104,6 +104,43 @@ Deno.test("TrafficRecorder logs each answer without query, headers or body, and 
     assert.equal(traffic.unknownRequests, 1);
     assert.equal(traffic.get("hello")!.codes.get(200)!.duration.count, 2);
   } finally {
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("TrafficRecorder counts an instance's answer where it is, so the proxy still copies it straight on", async () => {
+  const size = 700_000;
+  const backend = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () => new Response(new Uint8Array(size)),
+  );
+  const pool = new Http1Pool();
+  const path = await Deno.makeTempFile({ prefix: "faaso-access-" });
+  try {
+    const log = await AccessLog.open({ destination: path, format: "json" });
+    const recorder = new TrafficRecorder(new Traffic(), log);
+    const upstream = await pool.request("127.0.0.1", backend.addr.port, {
+      method: "GET",
+      target: "/",
+      headers: [],
+      body: null,
+    });
+    assert.ok(upstream.body instanceof Http1Body, "a large answer comes as an Http1Body");
+    const answer = recorder.answered(request("GET", "/funko/hello/big"), exchange("hello", true), {
+      status: 200,
+      headers: [],
+      body: upstream.body,
+    });
+    assert.equal(answer.body, upstream.body, "the same body, not a counting stream around it");
+    let copied = 0;
+    await upstream.body.copyTo((piece) => Promise.resolve(copied += piece.length));
+    assert.equal(copied, size);
+    await log.close();
+    const [line] = (await Deno.readTextFile(path)).trimEnd().split("\n").map((text) => JSON.parse(text));
+    assert.equal(line.bytes, size);
+  } finally {
+    pool.close();
+    await backend.shutdown();
     await Deno.remove(path);
   }
 });

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ServerRequest, ServerResponse, UpstreamErrorKind } from "../../http1/mod.ts";
+import { Http1Body, type ServerRequest, type ServerResponse, type UpstreamErrorKind } from "../../http1/mod.ts";
 import type { ProxyExchange, ProxyObserver } from "../proxy/observer.ts";
 import type { AccessLog } from "./access_log.ts";
 import type { Traffic } from "./traffic.ts";
@@ -70,11 +70,16 @@ export class TrafficRecorder implements ProxyObserver {
   }
 }
 
-/** `body`, counting its bytes; `end` is told the count once, when it ends, fails or is cancelled. */
+/**
+ * `body`, counting its bytes; `end` is told the count once, when it ends, fails
+ * or is cancelled. An answer read from an instance is counted where it is, so
+ * that the listener still copies it straight to the client (`Http1Body.copyTo`).
+ */
 export function countBytes(
   body: ReadableStream<Uint8Array>,
   end: (bytes: number) => void,
 ): ReadableStream<Uint8Array> {
+  if (body instanceof Http1Body) return body.count(end);
   const reader = body.getReader();
   let bytes = 0;
   let ended = false;

@@ -1,0 +1,128 @@
+/**
+ * Scenario 11: large bodies. One instance; 100 MB downloads (`GET
+ * /bytes/100000000`, with a Content-Length) and uploads (`POST /sink` of a
+ * 100 MB file) by curl, one at a time, direct to the instance and through
+ * FaaSO, nginx and Caddy, in rounds whose order alternates; MB/s is the
+ * median. Then the proxies' resident memory while 1 GiB passes each way.
+ *
+ * @module
+ */
+import { type BenchContext, directUrl, proxyUrl, scaleTo } from "../lib/context.ts";
+import { type PeerProxy, startCaddy, startNginx } from "../lib/peers.ts";
+import { median, rssMb, run, sampleMaxRss } from "../lib/proc.ts";
+import { ratioText } from "../lib/report.ts";
+
+/** The large body, in bytes (MB/s counts 10^6 bytes, as scenario 2 does). */
+const SIZE = 100_000_000;
+/** The body that passes while memory is sampled. */
+const GIB = 2 ** 30;
+/** The memory target: the highest RSS while 1 GiB passes, above the RSS before it. */
+const FLAT_MB = 32;
+
+/** One transfer by curl: seconds, and whether the status and the byte count were right. */
+async function curl(url: string, bytes: number, upload?: string): Promise<number> {
+  // No `Expect: 100-continue`: curl would wait up to 1 s for a 100 from servers that do not send one.
+  const args = upload
+    ? ["-sS", "-X", "POST", "-H", "Expect:", "-T", upload, "-w", "\n%{http_code} %{time_total}", url]
+    : ["-sS", "-o", "/dev/null", "-w", "%{size_download}\n%{http_code} %{time_total}", url];
+  const result = await run("curl", args);
+  const [count, status] = result.stdout.trim().split("\n");
+  const [code, seconds] = (status ?? "").split(" ");
+  if (result.code !== 0 || code !== "200" || Number(count) !== bytes) {
+    throw new Error(
+      `curl ${upload ? "upload to" : "download from"} ${url}: exit ${result.code}, status ${code}, ${count} bytes ${
+        upload ? "received" : "read"
+      } of ${bytes}: ${result.stderr.trim()}`,
+    );
+  }
+  return Number(seconds);
+}
+
+/** Runs scenario 11 and adds its rows. */
+export async function largeBodies(ctx: BenchContext): Promise<void> {
+  const [instance] = await scaleTo(ctx, 1);
+  const upstreams = [`${instance!.ip}:3000`];
+  const peers: PeerProxy[] = [];
+  const dir = await Deno.makeTempDir({ prefix: "faaso-bench-bodies-" });
+  try {
+    // Sparse files: read as zeros, and they take no disk.
+    const file100 = `${dir}/100mb`;
+    const fileGib = `${dir}/1gib`;
+    for (const [file, size] of [[file100, SIZE], [fileGib, GIB]] as const) {
+      await Deno.writeFile(file, new Uint8Array(0));
+      await Deno.truncate(file, size);
+    }
+    const nginx = await startNginx(upstreams);
+    peers.push(nginx);
+    const caddy = await startCaddy(upstreams);
+    peers.push(caddy);
+    const base: Record<string, string> = {
+      direct: directUrl(instance!, ""),
+      faaso: proxyUrl(ctx, ""),
+      nginx: nginx.url,
+      caddy: caddy.url,
+    };
+    const rounds = ctx.quick ? 3 : 7;
+    const down: Record<string, number[]> = {};
+    const up: Record<string, number[]> = {};
+    const names = Object.keys(base);
+    await curl(`${base.faaso}/bytes/1000`, 1000); // the proxy's connection to the instance
+    for (let round = 0; round < rounds; round++) {
+      for (const name of round % 2 ? [...names].reverse() : names) {
+        (down[name] ??= []).push(SIZE / 1e6 / await curl(`${base[name]}/bytes/${SIZE}`, SIZE));
+        (up[name] ??= []).push(SIZE / 1e6 / await curl(`${base[name]}/sink`, SIZE, file100));
+      }
+    }
+    const mbps = (figures: Record<string, number[]>) =>
+      Object.fromEntries(Object.entries(figures).map(([name, list]) => [name, median(list)]));
+    for (const [what, figures] of [["download", mbps(down)], ["upload", mbps(up)]] as const) {
+      const faaso = figures.faaso!;
+      const direct = figures.direct!;
+      ctx.rows.push({
+        scenario: `11 100 MB ${what}`,
+        metric: `MB/s, median of ${rounds}`,
+        unit: "MB/s",
+        faaso,
+        peers: { direct, nginx: figures.nginx!, caddy: figures.caddy! },
+        ratio: `${ratioText(faaso, direct, "direct")}, ${ratioText(faaso, figures.caddy!, "caddy")}`,
+        target: ">= 0.8x direct",
+        pass: faaso >= 0.8 * direct,
+        note: `one at a time, curl; FaaSO's runs: ${
+          (what === "download" ? down : up).faaso!.map(Math.round).join(", ")
+        }`,
+      });
+    }
+
+    // Memory while 1 GiB passes, each way, through each proxy.
+    const memory: Record<string, Record<string, { before: number; max: number }>> = {};
+    const pids: Record<string, number> = { faaso: ctx.proxy.pid, nginx: nginx.pid, caddy: caddy.pid };
+    for (const what of ["download", "upload"] as const) {
+      for (const [name, pid] of Object.entries(pids)) {
+        const before = await rssMb(pid, true);
+        const sampler = sampleMaxRss(pid);
+        if (what === "download") await curl(`${base[name]}/bytes/${GIB}`, GIB);
+        else await curl(`${base[name]}/sink`, GIB, fileGib);
+        (memory[what] ??= {})[name] = { before, max: await sampler.stop() };
+      }
+      const figures = memory[what]!;
+      const growth = (name: string) => figures[name]!.max - figures[name]!.before;
+      ctx.rows.push({
+        scenario: `11 1 GiB ${what}`,
+        metric: "proxy RSS growth while it passes",
+        unit: "MB",
+        faaso: growth("faaso"),
+        peers: { nginx: growth("nginx"), caddy: growth("caddy") },
+        ratio: "",
+        target: `<= ${FLAT_MB} MB`,
+        pass: growth("faaso") <= FLAT_MB,
+        note: `highest RSS sampled every 100 ms: faaso ${figures.faaso!.max.toFixed(1)} MB (before ${
+          figures.faaso!.before.toFixed(1)
+        }), nginx ${figures.nginx!.max.toFixed(1)}, caddy ${figures.caddy!.max.toFixed(1)}`,
+      });
+    }
+    ctx.raw.largeBodies = { sizeBytes: SIZE, download: down, upload: up, memory };
+  } finally {
+    for (const peer of peers) await peer.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
