@@ -77,7 +77,8 @@ export interface InstanceLogsOptions {
  * A change to an instance: `start` (it runs now, or again), `update` (its
  * configuration changed: read it again), `health` (its healthcheck changed its
  * verdict), `stop` (it is stopping or stopped: send it nothing new), `destroy`
- * (it is gone).
+ * (it is gone). A `stop` that is a pause and a `start` that is an unpause say
+ * so in `detail`: the instance is frozen or thawed, not ended or begun.
  */
 export interface InstanceEvent {
   /** What happened. */
@@ -90,6 +91,8 @@ export interface InstanceEvent {
   health?: InstanceHealth;
   /** When it happened (Unix seconds). */
   time?: number;
+  /** `pause` for a stop that only froze it, `unpause` for a start that thawed it. */
+  detail?: "pause" | "unpause";
 }
 
 /** Where instances come from: containers today, swarm tasks next. */
@@ -117,6 +120,22 @@ export interface InstanceBackend {
   retire(instance: Instance, signal?: AbortSignal): Promise<void>;
   /** The instance's output, line by line. */
   logs(instance: Instance, options?: InstanceLogsOptions): Promise<ReadableStream<LogLine>>;
+  /**
+   * Whether `pause` works here: a paused instance keeps its memory and wakes
+   * in milliseconds. Containers can; a backend that cannot (swarm services)
+   * lets sleeping funkos go straight to stopped, and a wake starts one.
+   */
+  readonly canPause: boolean;
+  /** Freezes a running instance: no CPU, memory kept; connections made to it wait in the kernel. */
+  pause(instance: Instance, signal?: AbortSignal): Promise<void>;
+  /** Thaws a paused instance. */
+  unpause(instance: Instance, signal?: AbortSignal): Promise<void>;
+  /**
+   * Stops an instance and keeps it, so that `start` brings it back (a
+   * sleeping funko's). A paused one is thawed first, so that it gets SIGTERM
+   * and `timeoutSeconds` to end before SIGKILL.
+   */
+  stop(instance: Instance, timeoutSeconds?: number, signal?: AbortSignal): Promise<void>;
 }
 
 /** Options for {@linkcode ContainerInstances}. */
@@ -221,6 +240,26 @@ export class ContainerInstances implements InstanceBackend {
     await this.#docker.containers.start(instance.id, signal);
   }
 
+  /** Containers pause (the cgroup freezer). */
+  readonly canPause = true;
+
+  /** `docker pause`. */
+  async pause(instance: Instance, signal?: AbortSignal): Promise<void> {
+    await this.#docker.containers.pause(instance.id, signal);
+  }
+
+  /** `docker unpause`. */
+  async unpause(instance: Instance, signal?: AbortSignal): Promise<void> {
+    await this.#docker.containers.unpause(instance.id, signal);
+  }
+
+  /** `docker unpause` when paused, then `docker stop`; the container stays. */
+  async stop(instance: Instance, timeoutSeconds = 10, signal?: AbortSignal): Promise<void> {
+    const now = await this.#docker.containers.inspectOrNull(instance.id, signal);
+    if (now?.State.Paused) await this.#docker.containers.unpause(instance.id, signal);
+    await this.#docker.containers.stop(instance.id, timeoutSeconds, signal);
+  }
+
   /** Turns the container's restart policy off: an `update` event every proxy sees. */
   async retire(instance: Instance, signal?: AbortSignal): Promise<void> {
     await this.#docker.containers.update(instance.id, { RestartPolicy: { Name: "no" } }, signal);
@@ -308,9 +347,9 @@ export function toInstanceEvent(event: DockerEvent): InstanceEvent | null {
   const id = event.Actor.ID;
   const funko = event.Actor.Attributes[LABELS.funko] ?? "";
   const action = event.Action;
-  if (action === "start" || action === "unpause" || action === "restart") {
-    return { action: "start", id, funko, time: event.time };
-  }
+  if (action === "unpause") return { action: "start", id, funko, time: event.time, detail: "unpause" };
+  if (action === "start" || action === "restart") return { action: "start", id, funko, time: event.time };
+  if (action === "pause") return { action: "stop", id, funko, detail: "pause" };
   if (action === "update") return { action: "update", id, funko };
   if (action.startsWith("health_status")) {
     const health = action.slice(action.indexOf(":") + 1).trim() as InstanceHealth;
@@ -319,7 +358,7 @@ export function toInstanceEvent(event: DockerEvent): InstanceEvent | null {
   if (action === "kill") {
     return STOPPING_SIGNALS.has(event.Actor.Attributes.signal ?? "") ? { action: "stop", id, funko } : null;
   }
-  if (action === "die" || action === "stop" || action === "pause" || action === "oom") {
+  if (action === "die" || action === "stop" || action === "oom") {
     return { action: "stop", id, funko };
   }
   if (action === "destroy") return { action: "destroy", id, funko };
