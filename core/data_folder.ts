@@ -58,6 +58,11 @@ export class DataFolder {
     return join(this.root, "uploads");
   }
 
+  /** `sleep.json`: which funkos sleep (paused or stopped) on purpose, so that nothing starts them again. */
+  get sleepFile(): string {
+    return join(this.root, "sleep.json");
+  }
+
   /** Creates the folder (mode 0700) if needed. */
   async ensure(): Promise<void> {
     await Deno.mkdir(this.root, { recursive: true, mode: 0o700 });
