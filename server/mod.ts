@@ -7,12 +7,13 @@
  */
 import { Docker } from "../docker/mod.ts";
 import { type BuildSettings, describeBuildSettings } from "../core/build_settings.ts";
-import { ContainerInstances } from "../core/instances.ts";
+import { ContainerInstances, type Instance } from "../core/instances.ts";
 import { LABELS, latestImage, NETWORK } from "../core/names.ts";
 import type { Progress } from "../core/progress.ts";
 import { hostPathResolver } from "../core/host_paths.ts";
 import { reconcile } from "../core/reconcile.ts";
 import { SecretStore } from "../core/secrets.ts";
+import { SleepStates } from "../core/sleep_state.ts";
 import { VERSION } from "../core/version.ts";
 import type { DataFolder } from "../core/data_folder.ts";
 import { FaasoError } from "../core/errors.ts";
@@ -27,7 +28,15 @@ import {
 // Not admin/mod.ts: the admin app loads on its first request (below); only the credentials load at start.
 import { Credentials, LoginThrottle, type PasswordSource } from "./admin/auth.ts";
 import type { ServerDeps } from "./admin/deps.ts";
-import { createProxy, drainInTable, InstanceKeeper, isFunkoTarget, RouteWatcher, RoutingTable } from "./proxy/mod.ts";
+import {
+  createProxy,
+  drainInTable,
+  InstanceKeeper,
+  isFunkoTarget,
+  RouteWatcher,
+  RoutingTable,
+  startScaling,
+} from "./proxy/mod.ts";
 import { isAsyncTarget, startInvocations } from "./async/mod.ts";
 import { WorkerCallStore } from "./async/worker_call_store.ts";
 
@@ -56,6 +65,8 @@ export interface ServeOptions {
   build?: BuildSettings;
   /** Where to report what the server does. */
   progress: Progress;
+  /** Told of every wake of a sleeping funko and how long it took to a ready instance (for metrics). */
+  onWake?: (funko: string, ms: number) => void;
 }
 
 /** A running server. */
@@ -151,19 +162,43 @@ async function prepare(
     secretsFolder: async (funko) => hostPath(await secrets.folderOf(funko)),
   });
   await docker.networks.ensure(NETWORK, { labels: { [LABELS.role]: "network" } });
-  await reconcile({ docker, instances }, options.progress);
+  // Funkos put to sleep stay asleep across restarts: their stopped instances are not started here.
+  const sleeping = await SleepStates.open(options.data);
+  await reconcile({ docker, instances }, options.progress, { keepsStopped: (funko) => !!sleeping.get(funko) });
 
   const table = new RoutingTable();
-  const keeper = new InstanceKeeper(instances, { progress: options.progress });
+  const lifecycle = {
+    docker,
+    instances,
+    drain: (retiring: Instance[], ms: number) => drainInTable(table, retiring.map((instance) => instance.id), ms),
+  };
+  const scaling = await startScaling({
+    docker,
+    table,
+    lifecycle,
+    states: sleeping,
+    progress: options.progress,
+    // The metrics' hook (issue 16): metrics?.recordWake(funko, ms).
+    onWake: options.onWake,
+  });
+  const keeper = new InstanceKeeper(instances, {
+    progress: options.progress,
+    keepsStopped: (funko) => scaling.sleeper.keepsStopped(funko),
+  });
   const watcher = new RouteWatcher(table, instances, {
     log: (message) => options.progress({ kind: "warning", text: message }),
-    onEvent: (event) => keeper.observe(event),
+    onEvent: (event) => {
+      keeper.observe(event);
+      scaling.observe(event);
+    },
+    onSync: (listed) => scaling.synced(listed),
   });
   await watcher.start();
 
   const images = new Map<string, { exists: boolean; at: number }>();
   const proxy = createProxy({
     table,
+    hold: scaling.hold,
     upstreamTimeoutMs: options.upstreamTimeoutMs,
     onUnreachable: (endpoint) => watcher.probe(endpoint),
     funkoExists: async (funko) => {
@@ -186,11 +221,8 @@ async function prepare(
   const stopping = new AbortController();
   const deps: ServerDeps = {
     stopping: stopping.signal,
-    lifecycle: {
-      docker,
-      instances,
-      drain: (retiring, ms) => drainInTable(table, retiring.map((instance) => instance.id), ms),
-    },
+    lifecycle,
+    scaling,
     docker,
     instances,
     table,
@@ -224,6 +256,7 @@ async function prepare(
 
   const finished = server.finished.finally(async () => {
     keeper.stop();
+    await scaling.stop();
     await invocations.stop();
     proxy.close();
     await watcher.stop();

@@ -14,6 +14,7 @@ import {
   type ServerResponse,
   UpstreamError,
 } from "../../http1/mod.ts";
+import { HoldQueue } from "./hold.ts";
 import type { Endpoint, RoutingTable } from "./routing_table.ts";
 import { relayWebSocket } from "./websocket_relay.ts";
 
@@ -32,15 +33,18 @@ const HOP_BY_HOP = new Set([
 
 const PREFIX = "/funko/";
 
-/** How long a request may wait for a starting instance (a cold start, later a wake from zero). */
-const WAIT_FOR_INSTANCE_MS = 10_000;
-
 /** Options for {@linkcode createProxy}. */
 export interface ProxyOptions {
   /** Where instances are. */
   table: RoutingTable;
   /** Whether a funko with no instance exists at all (has an image): 503 rather than 404. */
   funkoExists: (funko: string) => Promise<boolean>;
+  /**
+   * Holds requests while no instance is ready but one will be (starting, or
+   * a sleeping funko woken). Default: a queue with the default hold settings
+   * and nothing that wakes.
+   */
+  hold?: HoldQueue;
   /** Called when an instance refused a connection, so it gets probed. */
   onUnreachable?: (endpoint: Endpoint) => void;
   /** How long to wait for an upstream's response headers. Default 60 s. */
@@ -63,6 +67,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
   const upstreamTimeoutMs = options.upstreamTimeoutMs ?? 60_000;
   const table = options.table;
   const pool = new Http1Pool();
+  const hold = options.hold ?? new HoldQueue({ table });
 
   /**
    * The answer for a request under /funko/. Not async itself: the common case
@@ -80,12 +85,13 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     return found ? toInstance(request, target, found) : withoutReadyInstance(request, target);
   }
 
-  /** No instance is ready: wait for a starting one, else say why there is none. */
+  /** No instance is ready: wait for a starting one or a wake, else say why there is none. */
   async function withoutReadyInstance(request: ServerRequest, target: ProxyTarget): Promise<ServerResponse | null> {
-    const found = table.hasPending(target.funko)
-      ? await table.waitForReady(target.funko, WAIT_FOR_INSTANCE_MS, request.signal)
-      : undefined;
-    if (found) return toInstance(request, target, found);
+    if (hold.shouldHold(target.funko)) {
+      const held = await hold.hold(target.funko, request.signal);
+      if (!held) return { status: 499, headers: [], body: null };
+      return held.endpoint ? toInstance(request, target, held.endpoint) : held.answer;
+    }
     // Not even a funko name (`..`, `%00`): nothing to ask the engine about.
     if (!FUNKO_NAME_PATTERN.test(target.funko)) {
       return jsonAnswer(404, "unknown_funko", `There is no funko named ${JSON.stringify(target.funko)}`);
@@ -110,10 +116,23 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     endpoint: Endpoint,
   ): Promise<ServerResponse | null> {
     const headers = forwardHeaders(request, target.funko);
-    if (request.header("upgrade")?.toLowerCase() === "websocket") {
-      return relayWebSocket(request, endpoint.address, endpoint.port, target.rest + target.query, headers);
-    }
+    if (request.header("upgrade")?.toLowerCase() === "websocket") return tunnel(request, target, endpoint, headers);
     return forward(request, target, endpoint, headers);
+  }
+
+  /** Relays a WebSocket, counted in flight while it is open: an open socket keeps its funko awake. */
+  async function tunnel(
+    request: ServerRequest,
+    target: ProxyTarget,
+    endpoint: Endpoint,
+    headers: [string, string][],
+  ): Promise<ServerResponse | null> {
+    endpoint.inFlight++;
+    try {
+      return await relayWebSocket(request, endpoint.address, endpoint.port, target.rest + target.query, headers);
+    } finally {
+      endpoint.inFlight--;
+    }
   }
 
   /** Sends the request to `endpoint`; a failure before anything was sent (or answered, when idempotent) tries one other instance. */
