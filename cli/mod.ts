@@ -20,6 +20,7 @@ import { logsCommand } from "./commands/logs.ts";
 import { newCommand } from "./commands/new.ts";
 import { rmCommand } from "./commands/rm.ts";
 import { scaleCommands } from "./commands/scale.ts";
+import { sleepCommands } from "./commands/sleep.ts";
 import { statusCommand } from "./commands/status.ts";
 import { versionCommand } from "./commands/version.ts";
 import { invokeCommand } from "./commands/invoke.ts";
@@ -91,6 +92,7 @@ export function createProgram(ctx: CliContext) {
   newCommand(program, ctx);
   buildCommand(program, ctx);
   scaleCommands(program, ctx);
+  sleepCommands(program, ctx);
   deployCommand(program, ctx);
   statusCommand(program, ctx);
   logsCommand(program, ctx);

@@ -14,6 +14,7 @@ import type { FunkoLogLine, FunkoLogsOptions } from "../core/logs.ts";
 import type { Progress } from "../core/progress.ts";
 import type { RemoveResult } from "../core/remove.ts";
 import type { ScaleResult } from "../core/scale.ts";
+import type { SleepResult } from "../core/sleep.ts";
 import type { FunkoStatus } from "../core/status.ts";
 import type { CallFilter, CallSummary } from "../core/call_store.ts";
 import { checkFunkoName } from "../core/names.ts";
@@ -98,6 +99,16 @@ export class RemoteBackend implements Backend {
 
   down(funko: string, progress: Progress): Promise<ScaleResult> {
     return this.#operation("POST", `/funkos/${checkFunkoName(funko)}/down`, progress);
+  }
+
+  sleep(funko: string, options: { stop?: boolean }, progress: Progress): Promise<SleepResult> {
+    return this.#operation("POST", `/funkos/${checkFunkoName(funko)}/sleep`, progress, {
+      json: { stop: options.stop ?? false },
+    });
+  }
+
+  wake(funko: string, progress: Progress): Promise<SleepResult> {
+    return this.#operation("POST", `/funkos/${checkFunkoName(funko)}/wake`, progress);
   }
 
   async status(funko?: string): Promise<FunkoStatus[]> {

@@ -5,6 +5,7 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { readyWhen } from "../../core/manifest.ts";
+import { autoscales, describeScaling, initialScale } from "../../core/scaling.ts";
 import type { FunkoStatus } from "../../core/status.ts";
 import { ago } from "../../core/time.ts";
 import { counted } from "../../core/words.ts";
@@ -37,10 +38,13 @@ export function printStatus(output: Output, funkos: FunkoStatus[], detailed: boo
   for (const funko of funkos) {
     const latest = funko.latest ? `${funko.latest.tags.find((t) => t !== "latest") ?? "latest"}` : "no image";
     const origin = funko.image ? `image ${funko.image}` : `runtime ${funko.runtime || "-"}`;
+    const state = funko.activity && funko.activity.state !== "awake" ? c.yellow(funko.activity.state) : "running";
     output.print(
-      `${c.bold(funko.name)}  ${origin}  ${counted(funko.scale, "instance")} running  latest ${latest}` +
+      `${c.bold(funko.name)}  ${origin}  ${counted(funko.scale, "instance")} ${state}  latest ${latest}` +
         (funko.latest ? ` (${ago(funko.latest.created)})` : ""),
     );
+    const activity = activityLine(funko);
+    if (activity) output.print(`  ${activity}`);
     if (funko.instances.length === 0) output.print("  no instances");
     for (const instance of funko.instances) {
       const health = instance.health === "none" ? "" : ` ${instance.health}`;
@@ -51,12 +55,13 @@ export function printStatus(output: Output, funkos: FunkoStatus[], detailed: boo
       const settings = funko.settings;
       const health = settings.healthcheck;
       output.print(
-        `  settings of the latest image: faaso up starts ${settings.scale}, memory ${
+        `  settings of the latest image: faaso up starts ${initialScale(settings)}, memory ${
           settings.memory ?? "unlimited"
         }, cpus ${settings.cpus ?? "unlimited"}, ` +
           `drain ${settings.drain}`,
       );
       output.print(`  serves: port ${settings.port}, ready when ${readyWhen(settings)}`);
+      output.print(`  scaling: ${describeScaling(settings)}`);
       const own = funko.runtime
         ? "the runtime's GET /ping"
         : funko.image
@@ -77,6 +82,39 @@ export function printStatus(output: Output, funkos: FunkoStatus[], detailed: boo
       }
     }
   }
+}
+
+/**
+ * What the proxy knows of the funko's activity: "awake; last request 3 seconds
+ * ago; 2 in flight; autoscaler target 3". In local mode, only what the engine
+ * shows, and whether a faaso serve answers to make it sleep and autoscale.
+ */
+export function activityLine(funko: FunkoStatus): string {
+  const activity = funko.activity;
+  if (!activity) return "";
+  const scaled = funko.settings.scale.min === 0 || autoscales(funko.settings);
+  const parts: string[] = [];
+  if (activity.state !== "awake" || activity.source === "proxy") {
+    parts.push(
+      activity.since && activity.state !== "awake" ? `${activity.state} since ${ago(activity.since)}` : activity.state,
+    );
+  }
+  if (activity.source === "proxy") {
+    parts.push(
+      activity.lastRequest ? `last request ${ago(activity.lastRequest)}` : "no request since the proxy started",
+    );
+    if (activity.inFlight) parts.push(`${activity.inFlight} in flight`);
+    if (activity.target !== null) {
+      parts.push(`autoscaler target ${activity.target}${activity.panicking ? " (panic)" : ""}`);
+    }
+  } else if (scaled) {
+    parts.push(
+      activity.watched
+        ? "a faaso serve answers on this machine: ask it (FAASO_SERVER) for requests and the autoscaler's target"
+        : "no faaso serve answers on this machine: nothing sleeps or autoscales by itself (only the proxy sees requests)",
+    );
+  }
+  return parts.join("; ");
 }
 
 /** The async settings and queue, and each schedule entry with its next and last run. */

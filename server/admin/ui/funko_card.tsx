@@ -5,6 +5,7 @@
  * @module
  */
 import { readyWhen } from "../../../core/manifest.ts";
+import { describeScaling, scaleText } from "../../../core/scaling.ts";
 import type { FunkoStatus, InstanceStatus } from "../../../core/status.ts";
 import { ago } from "../../../core/time.ts";
 import { InvocationsSection } from "./invocations.tsx";
@@ -47,6 +48,27 @@ function HealthBadge(props: { instance: InstanceStatus }) {
   if (state !== "running") return <span class="badge bad">{state}</span>;
   const kind = health === "healthy" || health === "none" ? "ok" : health === "starting" ? "warn" : "bad";
   return <span class={`badge ${kind}`}>{health === "none" ? "running" : health}</span>;
+}
+
+/**
+ * Asleep or awake, the last request and the autoscaler's target, as the
+ * proxy knows them; the scaling settings in a tooltip.
+ */
+export function ActivityLine(props: { funko: FunkoStatus }) {
+  const { funko } = props;
+  const activity = funko.activity;
+  if (!activity) return null;
+  const asleep = activity.state === "paused" || activity.state === "stopped";
+  const kind = activity.state === "awake" ? "ok" : asleep ? "asleep" : "warn";
+  return (
+    <p data-activity={activity.state} title={describeScaling(funko.settings)}>
+      <span class={`badge ${kind}`}>{activity.state === "awake" ? "awake" : activity.state}</span>
+      {asleep && activity.since ? ` since ${ago(activity.since)}` : ""} · scale {scaleText(funko.settings.scale)} ·{" "}
+      {activity.lastRequest ? `last request ${ago(activity.lastRequest)}` : "no request seen since the proxy started"}
+      {activity.inFlight ? ` · ${activity.inFlight} in flight` : ""}
+      {activity.target !== null ? ` · autoscaler target ${activity.target}${activity.panicking ? " (panic)" : ""}` : ""}
+    </p>
+  );
 }
 
 /** The instances table; refreshes itself every few seconds. */
@@ -128,6 +150,7 @@ export function FunkoCard(props: { funko: FunkoStatus; csrf: string }) {
           </p>
         </hgroup>
       </header>
+      <ActivityLine funko={funko} />
       <InstancesTable funko={funko} />
       <InvocationsSection funko={funko} />
       <div class="actions">
@@ -146,6 +169,9 @@ export function FunkoCard(props: { funko: FunkoStatus; csrf: string }) {
           class="secondary outline"
           confirm={`Stop and remove every instance of ${funko.name}?`}
         />
+        {funko.activity?.state === "paused" || funko.activity?.state === "stopped"
+          ? <ActionForm action={`${base}/wake`} csrf={csrf} target={target} label="Wake" class="secondary" />
+          : <ActionForm action={`${base}/sleep`} csrf={csrf} target={target} label="Sleep" class="secondary outline" />}
         <ActionForm action={`${base}/deploy`} csrf={csrf} target={`#deploy-${funko.name}`} label="Deploy" />
       </div>
       <details>

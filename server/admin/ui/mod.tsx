@@ -12,8 +12,8 @@ import { FUNKO_NAME_PATTERN } from "../../../core/names.ts";
 import { removeFunko } from "../../../core/remove.ts";
 import { down, scale, up } from "../../../core/scale.ts";
 import { secretChangeNote } from "../../../core/secrets.ts";
-import { type FunkoStatus, status } from "../../../core/status.ts";
-import { withInvocations } from "../../../core/calls.ts";
+import type { FunkoStatus } from "../../../core/status.ts";
+import { funkoStatuses } from "../funko_status.ts";
 import { clientAddress } from "../auth.ts";
 import type { ServerDeps } from "../deps.ts";
 import { describeError } from "../errors.ts";
@@ -34,10 +34,8 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
   const lifecycle = deps.lifecycle;
   const jobs = new Jobs();
   const info = serverInfo(deps);
-  const funkoOf = async (c: UiContext): Promise<FunkoStatus> => {
-    const funkos = await status(lifecycle, funkoName(c.req.param("name") ?? ""));
-    return (await withInvocations(funkos, deps.invocations.store))[0]!;
-  };
+  const funkoOf = async (c: UiContext): Promise<FunkoStatus> =>
+    (await funkoStatuses(deps, funkoName(c.req.param("name") ?? "")))[0]!;
 
   ui.get("/assets/:file", (c) => {
     const asset = ASSETS[c.req.param("file")];
@@ -68,7 +66,7 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
   });
 
   ui.get("/", async (c) => {
-    const funkos = await withInvocations(await status(lifecycle), deps.invocations.store);
+    const funkos = await funkoStatuses(deps);
     return c.html(<DashboardPage funkos={funkos} csrf={c.get("csrf")} info={await info()} />);
   });
 
@@ -104,6 +102,15 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
   );
   lifecycleAction("up", (name) => up(lifecycle, name));
   lifecycleAction("down", (name) => down(lifecycle, name));
+  lifecycleAction("sleep", async (name, form) => {
+    if (!deps.scaling) throw new FaasoError("Cannot put funkos to sleep here: this server runs no proxy");
+    await deps.scaling.sleeper.sleep(name, form.stop === "yes" ? "stopped" : "paused", { force: true });
+  });
+  lifecycleAction("wake", async (name) => {
+    if (!deps.scaling) throw new FaasoError("Cannot wake funkos here: this server runs no proxy");
+    const outcome = await deps.scaling.sleeper.wake(name);
+    if (!outcome.ok) throw new FaasoError(`Cannot wake ${name}: ${outcome.reason}`);
+  });
 
   ui.post("/funkos/:name/deploy", (c) =>
     action(c, () => {
