@@ -19,6 +19,9 @@ import {
 } from "./manifest.ts";
 import { instanceName, LABELS, latestImage, NETWORK } from "./names.ts";
 import { SECRETS_MOUNT } from "./secrets.ts";
+import { type InstanceEvent, toInstanceEvent } from "./instance_events.ts";
+
+export { type InstanceEvent, toInstanceEvent } from "./instance_events.ts";
 
 /** What an instance is doing, in Docker's words. */
 export type InstanceState = "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
@@ -73,28 +76,6 @@ export interface InstanceLogsOptions {
   signal?: AbortSignal;
 }
 
-/**
- * A change to an instance: `start` (it runs now, or again), `update` (its
- * configuration changed: read it again), `health` (its healthcheck changed its
- * verdict), `stop` (it is stopping or stopped: send it nothing new), `destroy`
- * (it is gone). A `stop` that is a pause and a `start` that is an unpause say
- * so in `detail`: the instance is frozen or thawed, not ended or begun.
- */
-export interface InstanceEvent {
-  /** What happened. */
-  action: "start" | "update" | "health" | "stop" | "destroy";
-  /** The instance's ID. */
-  id: string;
-  /** The funko it belongs to. */
-  funko: string;
-  /** The new health, for `health` events. */
-  health?: InstanceHealth;
-  /** When it happened (Unix seconds). */
-  time?: number;
-  /** `pause` for a stop that only froze it, `unpause` for a start that thawed it. */
-  detail?: "pause" | "unpause";
-}
-
 /** Where instances come from: containers today, swarm tasks next. */
 export interface InstanceBackend {
   /** The instances of one funko, or of all funkos; newest first. */
@@ -132,8 +113,9 @@ export interface InstanceBackend {
   unpause(instance: Instance, signal?: AbortSignal): Promise<void>;
   /**
    * Stops an instance and keeps it, so that `start` brings it back (a
-   * sleeping funko's). A paused one is thawed first, so that it gets SIGTERM
-   * and `timeoutSeconds` to end before SIGKILL.
+   * sleeping funko's), marked so that nothing else starts it meanwhile. A
+   * paused one is thawed first, so that it gets SIGTERM and `timeoutSeconds`
+   * to end before SIGKILL.
    */
   stop(instance: Instance, timeoutSeconds?: number, signal?: AbortSignal): Promise<void>;
 }
@@ -235,8 +217,14 @@ export class ContainerInstances implements InstanceBackend {
     return created;
   }
 
-  /** Starts a stopped instance container. */
+  /**
+   * Starts a stopped instance container; one stopped to sleep gets its
+   * restart policy back first (see `stop`).
+   */
   async start(instance: Instance, signal?: AbortSignal): Promise<void> {
+    const off = instance.retiring ??
+      (await this.#docker.containers.inspectOrNull(instance.id, signal))?.HostConfig.RestartPolicy?.Name === "no";
+    if (off) await this.#docker.containers.update(instance.id, { RestartPolicy: { Name: "unless-stopped" } }, signal);
     await this.#docker.containers.start(instance.id, signal);
   }
 
@@ -253,8 +241,13 @@ export class ContainerInstances implements InstanceBackend {
     await this.#docker.containers.unpause(instance.id, signal);
   }
 
-  /** `docker unpause` when paused, then `docker stop`; the container stays. */
+  /**
+   * Turns the restart policy off (so that neither Docker after a restart nor
+   * any FaaSO's keeper starts it again: it sleeps), thaws it when paused, and
+   * `docker stop`s it; the container stays. `start` turns the policy back on.
+   */
   async stop(instance: Instance, timeoutSeconds = 10, signal?: AbortSignal): Promise<void> {
+    await this.#docker.containers.update(instance.id, { RestartPolicy: { Name: "no" } }, signal);
     const now = await this.#docker.containers.inspectOrNull(instance.id, signal);
     if (now?.State.Paused) await this.#docker.containers.unpause(instance.id, signal);
     await this.#docker.containers.stop(instance.id, timeoutSeconds, signal);
@@ -337,32 +330,6 @@ export function instanceConfig(
     },
     NetworkingConfig: { EndpointsConfig: { [NETWORK]: { Aliases: [funko] } } },
   };
-}
-
-/** Signals after which a container is on its way out: KILL, TERM, INT, QUIT. */
-const STOPPING_SIGNALS = new Set(["9", "15", "2", "3", "SIGKILL", "SIGTERM", "SIGINT", "SIGQUIT"]);
-
-/** Maps an engine container event to an instance change (null: not one that matters). */
-export function toInstanceEvent(event: DockerEvent): InstanceEvent | null {
-  const id = event.Actor.ID;
-  const funko = event.Actor.Attributes[LABELS.funko] ?? "";
-  const action = event.Action;
-  if (action === "unpause") return { action: "start", id, funko, time: event.time, detail: "unpause" };
-  if (action === "start" || action === "restart") return { action: "start", id, funko, time: event.time };
-  if (action === "pause") return { action: "stop", id, funko, detail: "pause" };
-  if (action === "update") return { action: "update", id, funko };
-  if (action.startsWith("health_status")) {
-    const health = action.slice(action.indexOf(":") + 1).trim() as InstanceHealth;
-    return { action: "health", id, funko, health };
-  }
-  if (action === "kill") {
-    return STOPPING_SIGNALS.has(event.Actor.Attributes.signal ?? "") ? { action: "stop", id, funko } : null;
-  }
-  if (action === "die" || action === "stop" || action === "oom") {
-    return { action: "stop", id, funko };
-  }
-  if (action === "destroy") return { action: "destroy", id, funko };
-  return null;
 }
 
 /** Reads an instance from a container listing. */

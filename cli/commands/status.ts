@@ -38,9 +38,12 @@ export function printStatus(output: Output, funkos: FunkoStatus[], detailed: boo
   for (const funko of funkos) {
     const latest = funko.latest ? `${funko.latest.tags.find((t) => t !== "latest") ?? "latest"}` : "no image";
     const origin = funko.image ? `image ${funko.image}` : `runtime ${funko.runtime || "-"}`;
-    const state = funko.activity && funko.activity.state !== "awake" ? c.yellow(funko.activity.state) : "running";
+    // Asleep: its paused or stopped instances; awake: those that run.
+    const asleep = funko.activity !== undefined && funko.activity.state !== "awake";
+    const count = asleep ? funko.instances.length : funko.scale;
+    const state = asleep ? c.yellow(funko.activity!.state) : "running";
     output.print(
-      `${c.bold(funko.name)}  ${origin}  ${counted(funko.scale, "instance")} ${state}  latest ${latest}` +
+      `${c.bold(funko.name)}  ${origin}  ${counted(count, "instance")} ${state}  latest ${latest}` +
         (funko.latest ? ` (${ago(funko.latest.created)})` : ""),
     );
     const activity = activityLine(funko);

@@ -65,8 +65,11 @@ export interface SleeperOptions {
   onWake?: (funko: string, ms: number) => void;
 }
 
-/** An instance event within this long of the sleeper's own call on that instance is its own doing. */
-const OWN_EVENT_MS = 5000;
+/** How long the sleeper waits for the engine's event of a call of its own before it forgets it. */
+const OWN_EVENT_MS = 30_000;
+
+/** The events the sleeper's own calls cause and that it must not take for someone else's doing. */
+type OwnEvent = "pause" | "unpause" | "start";
 
 class FunkoSleep {
   phase: SleepPhase = "awake";
@@ -81,8 +84,8 @@ class FunkoSleep {
 export class Sleeper implements Waker {
   #options: SleeperOptions;
   #funkos = new Map<string, FunkoSleep>();
-  /** Instances the sleeper itself paused, thawed, started or stopped lately, with when. */
-  #touched = new Map<string, number>();
+  /** Events the sleeper's own calls will cause, by instance, with when it made them. */
+  #expected = new Map<string, { event: OwnEvent; at: number }[]>();
   /** Instance IDs seen so far: a start of an unknown one is a new instance, not a restart. */
   #seen = new Set<string>();
   /** The lifecycle deps whose backend notes each instance the sleeper touches. */
@@ -93,7 +96,11 @@ export class Sleeper implements Waker {
     // Every call the sleeper makes goes through here, so that the events it causes are known as its own.
     this.#own = {
       ...options.lifecycle,
-      instances: noting(options.lifecycle.instances, (id) => this.#touched.set(id, Date.now())),
+      instances: noting(options.lifecycle.instances, (id, event) => {
+        const list = this.#expected.get(id) ?? [];
+        list.push({ event, at: Date.now() });
+        this.#expected.set(id, list);
+      }),
     };
   }
 
@@ -153,7 +160,11 @@ export class Sleeper implements Waker {
         this.sleep(funko, "stopped").catch(() => {});
       }
     }
-    for (const [id, at] of this.#touched) if (now - at > OWN_EVENT_MS) this.#touched.delete(id);
+    for (const [id, list] of this.#expected) {
+      const left = list.filter((expected) => now - expected.at < OWN_EVENT_MS);
+      if (left.length) this.#expected.set(id, left);
+      else this.#expected.delete(id);
+    }
   }
 
   /**
@@ -168,7 +179,13 @@ export class Sleeper implements Waker {
       const instances = await this.#own.instances.list(funko);
       const running = instances.filter((instance) => instance.state === "running");
       if (depth === "paused" && running.length === 0) {
-        return { funko, state: state.phase === "stopped" ? "stopped" : "paused", instances: [] };
+        // Asleep already: say how.
+        const paused = instances.filter((instance) => instance.state === "paused");
+        return {
+          funko,
+          state: paused.length > 0 ? "paused" : "stopped",
+          instances: (paused.length > 0 ? paused : instances).map((instance) => instance.name),
+        };
       }
       const was = state.phase;
       state.phase = depth === "paused" ? "pausing" : "stopping";
@@ -210,7 +227,7 @@ export class Sleeper implements Waker {
     const known = this.#seen.has(event.id);
     if (event.action === "destroy") this.#seen.delete(event.id);
     else this.#seen.add(event.id);
-    if (this.#touched.has(event.id) || this.#options.ops.busy(event.funko)) return;
+    if (this.#isOwn(event) || this.#options.ops.busy(event.funko)) return;
     const state = this.#funkos.get(event.funko);
     const asleep = state?.phase === "paused" || state?.phase === "stopped";
     if (event.action === "start" && state && asleep) {
@@ -253,6 +270,23 @@ export class Sleeper implements Waker {
         this.#adoptSleep(funko);
       }
     }
+  }
+
+  /** Whether the event is one the sleeper's own call caused (and then forgets that call). */
+  #isOwn(event: InstanceEvent): boolean {
+    const kind: OwnEvent | undefined = event.detail === "pause"
+      ? "pause"
+      : event.detail === "unpause"
+      ? "unpause"
+      : event.action === "start"
+      ? "start"
+      : undefined;
+    const list = this.#expected.get(event.id);
+    const index = list?.findIndex((expected) => expected.event === kind) ?? -1;
+    if (!list || index < 0) return false;
+    list.splice(index, 1);
+    if (list.length === 0) this.#expected.delete(event.id);
+    return true;
   }
 
   async #wakeNow(funko: string, state: FunkoSleep): Promise<WakeOutcome> {
@@ -381,8 +415,15 @@ async function firstReady(
   }
 }
 
-/** The backend, with every instance it pauses, thaws, starts, stops, removes or creates noted. */
-function noting(backend: InstanceBackend, touch: (id: string) => void): InstanceBackend {
+/**
+ * The backend, noting the start-like and pause events each call will cause:
+ * a pause, a thaw, a start, and the thaw Docker makes of a paused container
+ * it stops or removes.
+ */
+function noting(backend: InstanceBackend, expect: (id: string, event: OwnEvent) => void): InstanceBackend {
+  const thawedIfPaused = (instance: Instance) => {
+    if (instance.state === "paused") expect(instance.id, "unpause");
+  };
   return {
     canPause: backend.canPause,
     list: (funko, signal) => backend.list(funko, signal),
@@ -390,15 +431,12 @@ function noting(backend: InstanceBackend, touch: (id: string) => void): Instance
     events: (signal) => backend.events(signal),
     logs: (instance, options) => backend.logs(instance, options),
     retire: (instance, signal) => backend.retire(instance, signal),
-    pause: (instance, signal) => (touch(instance.id), backend.pause(instance, signal)),
-    unpause: (instance, signal) => (touch(instance.id), backend.unpause(instance, signal)),
-    start: (instance, signal) => (touch(instance.id), backend.start(instance, signal)),
-    stop: (instance, seconds, signal) => (touch(instance.id), backend.stop(instance, seconds, signal)),
-    remove: (instance, seconds, signal) => (touch(instance.id), backend.remove(instance, seconds, signal)),
-    create: async (funko, signal) => {
-      const created = await backend.create(funko, signal);
-      touch(created.id);
-      return created;
-    },
+    pause: (instance, signal) => (expect(instance.id, "pause"), backend.pause(instance, signal)),
+    unpause: (instance, signal) => (expect(instance.id, "unpause"), backend.unpause(instance, signal)),
+    start: (instance, signal) => (expect(instance.id, "start"), backend.start(instance, signal)),
+    stop: (instance, seconds, signal) => (thawedIfPaused(instance), backend.stop(instance, seconds, signal)),
+    remove: (instance, seconds, signal) => (thawedIfPaused(instance), backend.remove(instance, seconds, signal)),
+    // Its start event comes while the wake that creates it runs: ignored then (one operation at a time).
+    create: (funko, signal) => backend.create(funko, signal),
   };
 }
