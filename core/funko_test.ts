@@ -130,7 +130,7 @@ Deno.test("memoryToBytes reads Docker sizes", () => {
 Deno.test("parseManifest: a value of the wrong type is not called missing", () => {
   assert.throws(
     () => parseManifest("name: hello\nmemory: 2\n", "x/funko.yml"),
-    (error: Error) => error.message === 'x/funko.yml: memory: expected a string, got 2',
+    (error: Error) => error.message === "x/funko.yml: memory: expected a string, got 2",
   );
   assert.throws(
     () => parseManifest("name: hello\nenv: [A]\n", "x/funko.yml"),
