@@ -13,13 +13,16 @@ import { FaasoError } from "../core/errors.ts";
 import type { FunkoLogLine, FunkoLogsOptions } from "../core/logs.ts";
 import type { Progress } from "../core/progress.ts";
 import type { RemoveResult } from "../core/remove.ts";
-import type { ScaleResult } from "../core/scale.ts";
+import type { PruneResult } from "../core/builds.ts";
+import type { RollbackOptions, RollbackResult } from "../core/rollback.ts";
+import type { ScaleResult, StartOptions } from "../core/scale.ts";
 import type { SleepResult } from "../core/sleep.ts";
 import type { FunkoStatus } from "../core/status.ts";
+import type { TrafficReport } from "../core/traffic.ts";
 import type { CallFilter, CallSummary } from "../core/call_store.ts";
 import { checkFunkoName } from "../core/names.ts";
 import { VERSION } from "../core/version.ts";
-import type { Backend, VersionInfo } from "./backend.ts";
+import type { Backend, SecretChange, VersionInfo } from "./backend.ts";
 import type { ServerTarget } from "./config.ts";
 
 /** One line of a server's operation stream. */
@@ -89,12 +92,14 @@ export class RemoteBackend implements Backend {
     return (await (await this.#request("GET", `/funkos/${checkFunkoName(funko)}/scale`)).json()).scale;
   }
 
-  scale(funko: string, target: number, progress: Progress): Promise<ScaleResult> {
-    return this.#operation("POST", `/funkos/${checkFunkoName(funko)}/scale`, progress, { json: { count: target } });
+  scale(funko: string, target: number, progress: Progress, options: StartOptions = {}): Promise<ScaleResult> {
+    return this.#operation("POST", `/funkos/${checkFunkoName(funko)}/scale`, progress, {
+      json: { count: target, ...startFields(options) },
+    });
   }
 
-  up(funko: string, progress: Progress): Promise<ScaleResult> {
-    return this.#operation("POST", `/funkos/${checkFunkoName(funko)}/up`, progress);
+  up(funko: string, progress: Progress, options: StartOptions = {}): Promise<ScaleResult> {
+    return this.#operation("POST", `/funkos/${checkFunkoName(funko)}/up`, progress, { json: startFields(options) });
   }
 
   down(funko: string, progress: Progress): Promise<ScaleResult> {
@@ -135,23 +140,37 @@ export class RemoteBackend implements Backend {
     });
   }
 
-  async addSecret(funko: string, name: string, value: Uint8Array): Promise<string> {
+  rollback(funko: string, options: RollbackOptions, progress: Progress): Promise<RollbackResult> {
+    return this.#operation("POST", `/funkos/${checkFunkoName(funko)}/rollback`, progress, {
+      json: { tag: options.tag, timeout: (options.timeoutMs ?? 120_000) / 1000, force: options.force ?? false },
+    });
+  }
+
+  prune(funko: string | undefined, keep: number | undefined, progress: Progress): Promise<PruneResult[]> {
+    return this.#operation("POST", "/prune", progress, {
+      json: { funko: funko === undefined ? undefined : checkFunkoName(funko), keep },
+    });
+  }
+
+  async addSecret(funko: string, name: string, value: Uint8Array): Promise<SecretChange> {
     const response = await this.#request(
       "PUT",
       `/funkos/${checkFunkoName(funko)}/secrets/${encodeURIComponent(name)}`,
-      {
-        body: value as Uint8Array<ArrayBuffer>,
-      },
+      { body: value as Uint8Array<ArrayBuffer> },
     );
-    return (await response.json()).note;
+    return this.#secretChange(await response.json());
   }
 
-  async removeSecret(funko: string, name: string): Promise<string> {
+  async removeSecret(funko: string, name: string): Promise<SecretChange> {
     const response = await this.#request(
       "DELETE",
       `/funkos/${checkFunkoName(funko)}/secrets/${encodeURIComponent(name)}`,
     );
-    return (await response.json()).note;
+    return this.#secretChange(await response.json());
+  }
+
+  secretStore(): Promise<string> {
+    return Promise.resolve(`the server ${this.where}`);
   }
 
   async listSecrets(funko?: string): Promise<Record<string, string[]>> {
@@ -177,7 +196,21 @@ export class RemoteBackend implements Backend {
     return await (await this.#request("GET", "/version")).json();
   }
 
+  async traffic(windowSeconds: number): Promise<TrafficReport | undefined> {
+    try {
+      return await (await this.#request("GET", "/stats", { query: { window: String(windowSeconds) } })).json();
+    } catch (error) {
+      if (error instanceof FaasoError && error.code === "metrics_off") return undefined;
+      throw error;
+    }
+  }
+
   close(): void {}
+
+  #secretChange(body: { note: string; store?: string }): SecretChange {
+    // A server older than this client does not say which store it used.
+    return { note: body.note, store: body.store ? `${body.store} ${this.where}` : `the server ${this.where}` };
+  }
 
   async #request(method: string, path: string, request: ApiRequest = {}): Promise<Response> {
     const url = new URL(`${this.#target.url}/admin/api${path}`);
@@ -229,6 +262,14 @@ export class RemoteBackend implements Backend {
     this.#versionChecked = true;
     if (version !== VERSION) this.#warn(`this faaso is ${VERSION}, the server at ${this.where} is ${version}`);
   }
+}
+
+/** Up and scale options as the admin API takes them (seconds). */
+function startFields(options: StartOptions): { timeout?: number; wait?: boolean } {
+  return {
+    ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs / 1000 }),
+    ...(options.wait === undefined ? {} : { wait: options.wait }),
+  };
 }
 
 async function serverError(response: Response, where: string, hadToken: boolean): Promise<FaasoError> {

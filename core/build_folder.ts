@@ -6,7 +6,6 @@
  *
  * @module
  */
-import type { Docker } from "../docker/mod.ts";
 import { tarFiles, type WalkedFile } from "./archive.ts";
 import { buildImage, type BuildOptions, type BuildResult, type ContextInfo } from "./build.ts";
 import { writeContext } from "./context.ts";
@@ -15,6 +14,7 @@ import { type Funko, loadFunko } from "./funko.ts";
 import type { ImageFunkoSource } from "./image_funko.ts";
 import { FunkoName, settingsOf } from "./manifest.ts";
 import { type Progress, silent } from "./progress.ts";
+import type { LifecycleDeps } from "./scale.ts";
 
 /**
  * Builds the funko in `folder`: merges its runtime into a temporary folder,
@@ -22,7 +22,7 @@ import { type Progress, silent } from "./progress.ts";
  * removed whatever happens.
  */
 export async function buildFunko(
-  docker: Docker,
+  deps: LifecycleDeps,
   folder: string,
   options: BuildOptions = {},
   progress: Progress = silent,
@@ -31,10 +31,10 @@ export async function buildFunko(
   if (funko.image) {
     const { buildFromImage } = await import("./image_funko.ts");
     const source = imageSourceOf(funko, options);
-    return await buildFromImage(docker, source, options, progress);
+    return await buildFromImage(deps, source, options, progress);
   }
   await using prepared = await prepareBuild(folder, options);
-  return await buildImage(docker, tarFiles(prepared.files), prepared.info, options, progress);
+  return await buildImage(deps, tarFiles(prepared.files), prepared.info, options, progress);
 }
 
 /** Loads the funko in `folder`, renamed by `options.name` (checked as a funko name). */

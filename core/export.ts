@@ -12,7 +12,7 @@ import { writeContext } from "./context.ts";
 import { FaasoError } from "./errors.ts";
 import { loadFunko } from "./funko.ts";
 import { type FunkoSettings, settingsOf } from "./manifest.ts";
-import { imageRepo } from "./names.ts";
+import { exportTag } from "./names.ts";
 import { VERSION } from "./version.ts";
 
 /** What `export` wrote. */
@@ -74,7 +74,7 @@ export interface ComposeSource {
 export function composeFile(name: string, settings: FunkoSettings, source: ComposeSource = {}): string {
   const health = settings.healthcheck;
   const service: Record<string, unknown> = {
-    ...(source.image ? { image: source.image } : { build: ".", image: `${imageRepo(name)}:latest` }),
+    ...(source.image ? { image: source.image } : { build: ".", image: `${exportTag(name)}:latest` }),
     hostname: name,
     restart: "unless-stopped",
     // Quoted: YAML 1.1 (older compose) reads 22:22 as a number in base 60.
@@ -101,8 +101,8 @@ export function composeFile(name: string, settings: FunkoSettings, source: Compo
     : "";
   const run = source.image
     ? `#   docker compose up   (or: docker run -p ${settings.port}:${settings.port} ${source.image})`
-    : `#   docker build -t ${imageRepo(name)} .   then   docker run -p ${settings.port}:${settings.port} ${
-      imageRepo(name)
+    : `#   docker build -t ${exportTag(name)} .   then   docker run -p ${settings.port}:${settings.port} ${
+      exportTag(name)
     }\n#   or: docker compose up --build`;
   const probe = settings.health.startsWith("/")
     ? `# FaaSO sends it requests once GET ${settings.health} answers 2xx or 3xx.\n`
@@ -110,6 +110,7 @@ export function composeFile(name: string, settings: FunkoSettings, source: Compo
   return `# ${name}, exported by FaaSO ${VERSION}${from}.
 # Nothing here needs FaaSO:
 ${run}
+# (Not tagged faaso-${name}: that repository is FaaSO's, and faaso-${name}:latest is what faaso up runs.)
 ${probe}# FaaSO mounts the funko's secrets read-only at /secrets: add a volume such as ./secrets:/secrets:ro.
 ${stringifyYaml({ services: { [name]: service } })}`;
 }

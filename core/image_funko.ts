@@ -18,6 +18,7 @@ import {
 } from "../docker/mod.ts";
 import { ContextHash } from "./archive.ts";
 import { buildImage, type BuildOptions, type BuildResult, type ContextInfo, imageLabels } from "./build.ts";
+import type { LifecycleDeps } from "./scale.ts";
 import { FaasoError } from "./errors.ts";
 import type { FunkoSettings } from "./manifest.ts";
 import { imageRepo } from "./names.ts";
@@ -35,7 +36,7 @@ export interface ImageFunkoSource {
 }
 
 /** Options for {@linkcode buildFromImage}: `pull` fetches the image even when the engine has it. */
-export type ImageBuildOptions = Pick<BuildOptions, "noCache" | "signal" | "pull">;
+export type ImageBuildOptions = Pick<BuildOptions, "noCache" | "signal" | "pull" | "keepBuilds">;
 
 /**
  * Makes `faaso-NAME:<timestamp>` and `latest` from the image `source.image`.
@@ -43,7 +44,7 @@ export type ImageBuildOptions = Pick<BuildOptions, "noCache" | "signal" | "pull"
  * work resolves the image, nothing is uploaded.
  */
 export async function buildFromImage(
-  docker: Docker,
+  deps: LifecycleDeps,
   source: ImageFunkoSource,
   options: ImageBuildOptions = {},
   progress: Progress = silent,
@@ -51,6 +52,7 @@ export async function buildFromImage(
   if (splitImageReference(source.image).repository === imageRepo(source.name)) {
     throw new FaasoError(`Cannot build ${source.name}: image: ${source.image} is the funko's own image`);
   }
+  const docker = deps.docker;
   const resolved = await resolveImage(docker, source.name, source.image, options, progress);
   // The hash covers what the image is made of: the resolved image's ID and the settings.
   const bytes = new TextEncoder().encode(imageDockerfile(source, resolved.Id));
@@ -67,10 +69,10 @@ export async function buildFromImage(
   };
   const dockerfile = `${imageDockerfile(source, resolved.Id)}${labelInstruction(imageLabels(info))}\n`;
   return await buildImage(
-    docker,
+    deps,
     tarOf("Dockerfile", new TextEncoder().encode(dockerfile)),
     info,
-    { noCache: options.noCache, signal: options.signal },
+    { noCache: options.noCache, signal: options.signal, keepBuilds: options.keepBuilds },
     progress,
   );
 }

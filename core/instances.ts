@@ -6,7 +6,14 @@
  *
  * @module
  */
-import type { ContainerCreateBody, ContainerSummary, Docker, DockerEvent, LogLine } from "../docker/mod.ts";
+import type {
+  ContainerCreateBody,
+  ContainerInspect,
+  ContainerSummary,
+  Docker,
+  DockerEvent,
+  LogLine,
+} from "../docker/mod.ts";
 import { LogLineStream } from "../docker/mod.ts";
 import { notFound } from "./errors.ts";
 import {
@@ -62,6 +69,10 @@ export interface Instance {
    * requests as soon as they see this.
    */
   retiring?: boolean;
+  /** The host folder mounted at /secrets (known when read one by one): the secrets store it was started with. */
+  secretsFolder?: string;
+  /** The exit code of its last run, when it has stopped or crashed before (known when read one by one). */
+  exitCode?: number;
 }
 
 /** Options for {@linkcode InstanceBackend.logs}. */
@@ -167,7 +178,28 @@ export class ContainerInstances implements InstanceBackend {
       created: new Date(container.Created),
       restarts: container.RestartCount,
       retiring: container.HostConfig.RestartPolicy?.Name === "no",
+      secretsFolder: container.Mounts?.find((mount) => mount.Destination === SECRETS_MOUNT)?.Source,
+      ...await this.#exitCode(container, signal),
     };
+  }
+
+  /**
+   * How the container's last run ended. Between runs the engine says so
+   * itself; once a crashed container runs again it reports 0, and only its
+   * last `die` event (the engine keeps recent ones) still tells.
+   */
+  async #exitCode(container: ContainerInspect, signal?: AbortSignal): Promise<{ exitCode?: number }> {
+    const state = container.State;
+    if (!state.Running && state.FinishedAt && !state.FinishedAt.startsWith("0001")) return { exitCode: state.ExitCode };
+    if (!container.RestartCount) return {};
+    const events = await this.#docker.events.stream({
+      filters: { type: ["container"], container: [container.Id], event: ["die"] },
+      since: Math.floor(Date.parse(container.Created) / 1000),
+      until: Math.ceil(Date.now() / 1000),
+      signal,
+    });
+    const last = (await Array.fromAsync(events)).at(-1)?.Actor.Attributes.exitCode;
+    return last === undefined ? {} : { exitCode: Number(last) };
   }
 
   /** Container events of instances, as {@linkcode InstanceEvent}s. */

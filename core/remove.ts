@@ -1,12 +1,16 @@
 /**
- * `faaso rm`: a funko's instances and every image of it, gone.
+ * `faaso rm`: a funko's instances, every image of it (builds and build
+ * stages) and its secrets, gone, so that a future funko of the same name
+ * starts from nothing.
  *
  * @module
  */
+import { danglingImages, removeImage, repoTags } from "./builds.ts";
 import { notFound } from "./errors.ts";
-import { imageRepo, LABELS } from "./names.ts";
+import { imageRepo } from "./names.ts";
 import { type Progress, silent } from "./progress.ts";
 import type { LifecycleDeps } from "./scale.ts";
+import type { SecretStore } from "./secrets.ts";
 
 /** What `rm` removed. */
 export interface RemoveResult {
@@ -14,31 +18,51 @@ export interface RemoveResult {
   funko: string;
   /** Instance names removed. */
   instances: string[];
-  /** Image IDs removed. */
+  /** Image IDs removed (builds and build stages). */
   images: string[];
+  /** Names of the secrets removed. */
+  secrets: string[];
 }
 
-/** Removes every instance and every image of `funko`. Unknown funko: an error. */
+/**
+ * Removes every instance and every image of `funko` and, given the store its
+ * instances mount, its secrets. A funko with none of these is an error.
+ */
 export async function removeFunko(
   deps: LifecycleDeps,
   funko: string,
   progress: Progress = silent,
+  secrets?: SecretStore,
 ): Promise<RemoveResult> {
-  const instances = await deps.instances.list(funko);
-  const images = (await deps.docker.images.list({ label: [`${LABELS.funko}=${funko}`] }))
-    .filter((image) => (image.RepoTags ?? []).some((tag) => tag.startsWith(`${imageRepo(funko)}:`)));
-  if (instances.length === 0 && images.length === 0) {
-    throw notFound(`No funko named ${funko}: there is no image ${imageRepo(funko)} and no instance of it`);
+  const repo = imageRepo(funko);
+  const [instances, images, dangling, secretNames] = await Promise.all([
+    deps.instances.list(funko),
+    deps.docker.images.list({ reference: [repo] }),
+    danglingImages(deps, funko),
+    secrets ? secrets.list(funko) : [],
+  ]);
+  if (instances.length === 0 && images.length === 0 && dangling.length === 0 && secretNames.length === 0) {
+    throw notFound(`No funko named ${funko}: there is no image ${repo}, no instance and no secret of it`);
   }
   await Promise.all(instances.map(async (instance) => {
     progress({ kind: "step", text: `Removing ${instance.name}` });
     await deps.instances.remove(instance, 5);
   }));
-  // Untag rather than force-delete: an image the user also tagged otherwise stays theirs.
+  // Untag rather than force-delete: an image someone also tagged elsewhere stays theirs, under that tag.
   for (const image of images) {
-    const tags = (image.RepoTags ?? []).filter((tag) => tag.startsWith(`${imageRepo(funko)}:`));
-    progress({ kind: "step", text: `Removing image ${tags.join(", ")}` });
-    for (const tag of tags) await deps.docker.images.remove(tag);
+    const tags = repoTags(image, funko);
+    progress({ kind: "step", text: `Removing image ${tags.map((tag) => `${repo}:${tag}`).join(", ")}` });
+    for (const tag of tags) await removeImage(deps, `${repo}:${tag}`, progress);
   }
-  return { funko, instances: instances.map((i) => i.name), images: images.map((i) => i.Id) };
+  for (const image of dangling) await removeImage(deps, image.Id, progress);
+  if (secrets && secretNames.length) {
+    progress({ kind: "step", text: `Removing the secrets of ${funko}: ${secretNames.join(", ")}` });
+    await secrets.removeAll(funko);
+  }
+  return {
+    funko,
+    instances: instances.map((i) => i.name),
+    images: [...images, ...dangling].map((i) => i.Id),
+    secrets: secretNames,
+  };
 }

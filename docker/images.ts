@@ -194,9 +194,18 @@ export class Images {
     if (response.body) yield* checkedLines<PullMessage>(response.body);
   }
 
-  /** Lists images, optionally filtered (`{ reference: ["faaso-*"], label: [...] }`). */
-  list(filters: Record<string, string[]> = {}, signal?: AbortSignal): Promise<ImageSummary[]> {
-    return this.#transport.json("GET", "/images/json", { query: { filters }, signal });
+  /**
+   * Lists images, optionally filtered (`{ reference: ["faaso-*"], label: [...], dangling: ["true"] }`).
+   * `all` includes the intermediate images of builds (the layer cache), which are hidden otherwise.
+   */
+  list(
+    filters: Record<string, string[]> = {},
+    options: { all?: boolean; signal?: AbortSignal } = {},
+  ): Promise<ImageSummary[]> {
+    return this.#transport.json("GET", "/images/json", {
+      query: { filters, all: options.all ? "1" : undefined },
+      signal: options.signal,
+    });
   }
 
   /** Inspects an image, or returns null when there is no such image. */

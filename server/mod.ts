@@ -17,6 +17,7 @@ import { SleepStates } from "../core/sleep_state.ts";
 import { VERSION } from "../core/version.ts";
 import type { DataFolder } from "../core/data_folder.ts";
 import { FaasoError } from "../core/errors.ts";
+import { localUrl, removeServeFile, writeServeFile } from "../core/local_server.ts";
 import {
   type FetchHandler,
   type Http1Handler,
@@ -39,6 +40,16 @@ import {
 } from "./proxy/mod.ts";
 import { isAsyncTarget, startInvocations } from "./async/mod.ts";
 import { WorkerCallStore } from "./async/worker_call_store.ts";
+import {
+  AccessLog,
+  type AccessLogFormat,
+  callMetrics,
+  isMetricsTarget,
+  Metrics,
+  metricsEndpoint,
+  MetricsToken,
+  TrafficRecorder,
+} from "./metrics/mod.ts";
 
 const PING: ServerResponse = {
   status: 200,
@@ -63,6 +74,10 @@ export interface ServeOptions {
   upstreamTimeoutMs?: number;
   /** The mirror and network of the builds it does (remote builds). */
   build?: BuildSettings;
+  /** Count traffic for /metrics, the web UI and the CLI. Default true. */
+  metrics?: boolean;
+  /** Write an access log line per proxied request: to `-` (stderr) or a file. Default: none. */
+  accessLog?: { destination: string; format: AccessLogFormat };
   /** Where to report what the server does. */
   progress: Progress;
   /** Told of every wake of a sleeping funko and how long it took to a ready instance (for metrics). */
@@ -94,6 +109,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   try {
     const ready = await prepare(options, docker, server);
     handler = ready.handler;
+    ready.announce();
     return ready.running;
   } catch (error) {
     server.closeAll();
@@ -139,34 +155,48 @@ async function prepare(
   options: ServeOptions,
   docker: Docker,
   server: Http1Server,
-): Promise<{ handler: Http1Handler; running: RunningServer }> {
+): Promise<{ handler: Http1Handler; running: RunningServer; announce: () => void }> {
+  // What the command line asked for: a bad path fails before the engine is asked anything.
+  const accessLog = options.accessLog
+    ? await AccessLog.open({
+      ...options.accessLog,
+      onError: (error) => options.progress({ kind: "warning", text: `Cannot write the access log: ${error}` }),
+    })
+    : undefined;
   const engine = await docker.system.version();
   options.progress({
     kind: "step",
     text: `Docker engine ${engine.Version} (API ${engine.ApiVersion}) at ${docker.transport.host}`,
   });
   const { credentials, generated } = await Credentials.load(options.data, { password: options.password });
+  const keepBuilds = await options.data.keepBuilds();
   options.progress({
     kind: "step",
     text: `Data folder ${options.data.root}; admin password ${passwordOrigin(credentials.source, generated)}`,
   });
+  if (generated) {
+    options.progress({ kind: "step", text: `Generated the admin password: ${generated}` });
+    options.progress({
+      kind: "step",
+      text: "It is stored only as a hash and will not be shown again; set FAASO_PASSWORD to choose one.",
+    });
+  }
 
   if (options.build?.githubMirror || options.build?.network) {
     options.progress({ kind: "step", text: `Builds: ${describeBuildSettings(options.build)}` });
   }
   // Build contexts of a server that died mid-build are of no use to anyone.
   await Deno.remove(options.data.uploadsFolder, { recursive: true }).catch(() => {});
-  const secrets = new SecretStore(options.data);
-  const hostPath = await hostPathResolver(docker);
-  const instances = new ContainerInstances(docker, {
-    secretsFolder: async (funko) => hostPath(await secrets.folderOf(funko)),
-  });
+  const secrets = new SecretStore(options.data, { hostPath: await hostPathResolver(docker) });
+  const instances = new ContainerInstances(docker, { secretsFolder: (funko) => secrets.hostFolderOf(funko) });
   await docker.networks.ensure(NETWORK, { labels: { [LABELS.role]: "network" } });
   // Funkos put to sleep stay asleep across restarts: their stopped instances are not started here.
   const sleeping = await SleepStates.open(options.data);
   await reconcile({ docker, instances }, options.progress, { keepsStopped: (funko) => !!sleeping.get(funko) });
 
   const table = new RoutingTable();
+  const metrics = options.metrics === false ? undefined : new Metrics({ table });
+  const metricsToken = await MetricsToken.load(options.data);
   const lifecycle = {
     docker,
     instances,
@@ -178,8 +208,11 @@ async function prepare(
     lifecycle,
     states: sleeping,
     progress: options.progress,
-    // The metrics' hook (issue 16): metrics?.recordWake(funko, ms).
-    onWake: options.onWake,
+    // Wakes and their duration: faaso_wakes_total, faaso_wake_duration_seconds.
+    onWake: (funko, ms) => {
+      metrics?.recordWake(funko, ms);
+      options.onWake?.(funko, ms);
+    },
   });
   const keeper = new InstanceKeeper(instances, {
     progress: options.progress,
@@ -200,6 +233,7 @@ async function prepare(
     table,
     hold: scaling.hold,
     upstreamTimeoutMs: options.upstreamTimeoutMs,
+    observer: metrics || accessLog ? new TrafficRecorder(metrics?.traffic, accessLog) : undefined,
     onUnreachable: (endpoint) => watcher.probe(endpoint),
     funkoExists: async (funko) => {
       const cached = images.get(funko);
@@ -217,6 +251,7 @@ async function prepare(
     handler: proxy,
     log: (message) => options.progress({ kind: "warning", text: message }),
   });
+  metrics?.addSource(callMetrics(invocations.store));
   // The admin API and web UI load on their first request: a proxy that only proxies stays small.
   const stopping = new AbortController();
   const deps: ServerDeps = {
@@ -230,8 +265,11 @@ async function prepare(
     secrets,
     throttle: new LoginThrottle(),
     data: options.data,
+    keepBuilds,
     invocations,
     build: options.build,
+    metrics,
+    metricsToken,
   };
   let app: Promise<{ fetch: FetchHandler }> | undefined;
   const admin = async (request: ServerRequest) => {
@@ -244,21 +282,42 @@ async function prepare(
     if (isAsyncTarget(request.target)) return invocations.accept(request);
     // The container's healthcheck: answered without loading the admin side.
     if (request.target === "/ping") return PING;
+    if (isMetricsTarget(request.target)) return scrape(request);
     return admin(request);
   };
+  const scrape = metricsEndpoint(metrics, metricsToken, credentials);
   const { hostname, port } = server.addr;
   const url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
-  options.progress({
-    kind: "step",
-    text:
-      `FaaSO ${VERSION} listening on ${url}: funkos at ${url}/funko/NAME/, the web UI and admin API at ${url}/admin/`,
-  });
+  // Said once the server answers with the handler below: the listening line means ready.
+  const announce = () => {
+    options.progress({
+      kind: "step",
+      text:
+        `FaaSO ${VERSION} listening on ${url}: funkos at ${url}/funko/NAME/, the web UI and admin API at ${url}/admin/`,
+    });
+    if (metrics) {
+      metrics.countConnections(() => ({ client: server.openConnections, upstream: proxy.openConnections() }));
+      metrics.start();
+      options.progress({
+        kind: "step",
+        text: `Metrics at ${url}/metrics for the bearer token in ${metricsToken.source}`,
+      });
+    }
+    if (accessLog) {
+      const where = options.accessLog!.destination === "-" ? "stderr" : options.accessLog!.destination;
+      options.progress({ kind: "step", text: `Access log (${accessLog.format}) to ${where}` });
+    }
+  };
+  await writeServeFile(options.data, localUrl(hostname, port));
 
   const finished = server.finished.finally(async () => {
     keeper.stop();
     await scaling.stop();
     await invocations.stop();
     proxy.close();
+    metrics?.stop();
+    await accessLog?.close();
+    await removeServeFile(options.data);
     await watcher.stop();
     docker.close();
   });
@@ -284,7 +343,7 @@ async function prepare(
       clearTimeout(cut);
     },
   };
-  return { handler, running };
+  return { handler, running, announce };
 }
 
 /** Where the admin password comes from, for the start line. */

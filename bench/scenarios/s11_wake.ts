@@ -46,7 +46,10 @@ async function firstOk(url: string, t0: number): Promise<number> {
   throw new Error(`No 200 from ${url} within 30 s`);
 }
 
-/** Waits until every instance of the funko is in `state`. */
+/**
+ * Waits until every instance of the funko is in `state` (its instances only:
+ * the peer, a plain container of its image, carries its funko label too).
+ */
 function waitState(funko: string, state: "paused" | "exited"): Promise<true> {
   return waitFor(`${funko} ${state}`, async () => {
     const listed = await run("docker", [
@@ -54,6 +57,8 @@ function waitState(funko: string, state: "paused" | "exited"): Promise<true> {
       "-a",
       "--filter",
       `label=faaso.funko=${funko}`,
+      "--filter",
+      "label=faaso.role=instance",
       "--format",
       "{{.State}}",
     ]);

@@ -31,7 +31,7 @@ function waitAll(state: string): Promise<true> {
         "ps",
         "-a",
         "--filter",
-        "label=faaso.funko",
+        "label=faaso.role=instance",
         "--format",
         "{{.Names}} {{.State}}",
       ]);

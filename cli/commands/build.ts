@@ -16,7 +16,9 @@ export function buildCommand(program: Command, ctx: CliContext): void {
     .summary("build funko folders into images")
     .description(
       "Build each funko FOLDER into the image faaso-NAME, tagged with its UTC build time and, once the " +
-        "build succeeded, latest. A failed build leaves latest where it was. A funko whose funko.yml names " +
+        "build succeeded, latest. A failed build leaves latest where it was, and no image behind; its error ends " +
+        "with the failing step's output. An unchanged funko gives the same image and no new tag. Builds beyond the " +
+        "newest few (5 unless set otherwise: see faaso prune) are removed. A funko whose funko.yml names " +
         "an image: gets that image (the engine's copy, else pulled), labelled as FaaSO's.",
     )
     .argument("<folders...>", "funko folders (each with a funko.yml)")
@@ -70,7 +72,14 @@ export function buildCommand(program: Command, ctx: CliContext): void {
             ...settings,
           }, progress), options.quiet);
         results.push(result);
-        if (!options.json) ctx.output.print(`Built ${result.tags.join(" and ")} (${result.imageId.slice(7, 19)})`);
+        if (!options.json) {
+          const id = result.imageId.slice(7, 19);
+          ctx.output.print(
+            result.unchanged
+              ? `Nothing changed: ${result.tags[0]} (${id}) is this build, and latest`
+              : `Built ${result.tags.join(" and ")} (${id})`,
+          );
+        }
         if (options.deploy) await runDeploy(ctx, backend, result.funko, { timeout: options.timeout });
       }
       if (options.json) ctx.output.json(results);

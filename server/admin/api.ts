@@ -9,6 +9,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { buildImage } from "../../core/build.ts";
 import { checkBuildSettings, withDefaults } from "../../core/build_settings.ts";
+import { pruneAll, pruneBuilds } from "../../core/builds.ts";
 import { FaasoError } from "../../core/errors.ts";
 import { buildFromImage } from "../../core/image_funko.ts";
 import { formatIssues, FunkoSettings, ImageReference } from "../../core/manifest.ts";
@@ -16,14 +17,15 @@ import { checkFunkoName } from "../../core/names.ts";
 import { funkoLogs } from "../../core/logs.ts";
 import { deploy } from "../../core/deploy.ts";
 import { removeFunko } from "../../core/remove.ts";
+import { rollback } from "../../core/rollback.ts";
 import { MAX_SECRET_BYTES, secretChangeNote } from "../../core/secrets.ts";
-import { currentScale, down, scale, up } from "../../core/scale.ts";
+import { currentScale, down, scale, type StartOptions, up } from "../../core/scale.ts";
 import { status } from "../../core/status.ts";
 import { waitText } from "../../core/words.ts";
 import { VERSION } from "../../core/version.ts";
 import type { ServerDeps } from "./deps.ts";
 import { clientAddress } from "./auth.ts";
-import { requireToken } from "./auth_middleware.ts";
+import { requireReader, requireToken } from "./auth_middleware.ts";
 import { jsonError } from "./errors.ts";
 import { NDJSON, operationResponse } from "./operation_stream.ts";
 import { receiveContext } from "./upload.ts";
@@ -31,7 +33,16 @@ import { callsApi } from "./calls_api.ts";
 import { funkoStatuses } from "./funko_status.ts";
 
 const LoginBody = z.object({ password: z.string() });
-const ScaleBody = z.object({ count: z.number() });
+/** How long new instances get to become healthy, and whether to wait for them at all (up, scale). */
+const StartFields = { timeout: z.number().positive().max(3600).optional(), wait: z.boolean().optional() };
+const ScaleBody = z.object({ count: z.number(), ...StartFields });
+const UpBody = z.object(StartFields);
+const RollbackBody = z.object({
+  tag: z.string().min(1).optional(),
+  timeout: z.number().positive().max(3600).default(120),
+  force: z.boolean().default(false),
+});
+const PruneBody = z.object({ funko: z.string().optional(), keep: z.number().int().min(1).max(1000).optional() });
 const BuildArgs = z.record(z.string(), z.string());
 /** `POST funkos/NAME/image`: make NAME's image from an image the server's engine has or can pull. */
 const ImageBody = z.object({
@@ -66,6 +77,17 @@ export function adminApi(deps: ServerDeps): Hono {
     }
     if (outcome.kind === "wrong") return jsonError(401, "bad_password", "Wrong password");
     return c.json(await deps.credentials.issueToken());
+  });
+
+  // The traffic figures: for the read-only metrics token too (the CLI on the server's machine).
+  const reader = requireReader(deps.credentials, deps.metricsToken);
+  api.get("/stats", reader, (c) => {
+    const window = seconds(c.req.query("window"), 60, "window");
+    return c.json(metricsOf(deps).report(window));
+  });
+  api.get("/stats/:name", reader, (c) => {
+    const range = seconds(c.req.query("range"), 3600, "range");
+    return c.json(metricsOf(deps).history(checkFunkoName(c.req.param("name")), range));
   });
 
   api.use("*", requireToken(deps.credentials));
@@ -116,13 +138,18 @@ export function adminApi(deps: ServerDeps): Hono {
   api.post("/funkos/:name/scale", async (c) => {
     const name = checkFunkoName(c.req.param("name"));
     const body = ScaleBody.safeParse(await c.req.json().catch(() => null));
-    if (!body.success) throw new FaasoError(`Cannot scale ${name}: send {"count": N}`);
-    return operationResponse((progress) => scale(lifecycle, name, body.data.count, progress), c.req.raw.signal);
+    if (!body.success) throw new FaasoError(`Cannot scale ${name}: send {"count": N, "timeout": seconds}`);
+    return operationResponse(
+      (progress) => scale(lifecycle, name, body.data.count, progress, startOptions(body.data)),
+      c.req.raw.signal,
+    );
   });
 
-  api.post("/funkos/:name/up", (c) => {
+  api.post("/funkos/:name/up", async (c) => {
     const name = checkFunkoName(c.req.param("name"));
-    return operationResponse((progress) => up(lifecycle, name, progress), c.req.raw.signal);
+    const body = UpBody.safeParse(await c.req.json().catch(() => ({})));
+    if (!body.success) throw new FaasoError(`Cannot start ${name}: send {"timeout": seconds, "wait": true|false}`);
+    return operationResponse((progress) => up(lifecycle, name, progress, startOptions(body.data)), c.req.raw.signal);
   });
 
   api.post("/funkos/:name/down", (c) => {
@@ -132,7 +159,7 @@ export function adminApi(deps: ServerDeps): Hono {
 
   api.delete("/funkos/:name", (c) => {
     const name = checkFunkoName(c.req.param("name"));
-    return operationResponse((progress) => removeFunko(lifecycle, name, progress), c.req.raw.signal);
+    return operationResponse((progress) => removeFunko(lifecycle, name, progress, deps.secrets), c.req.raw.signal);
   });
 
   api.post("/funkos/:name/build", async (c) => {
@@ -154,10 +181,16 @@ export function adminApi(deps: ServerDeps): Hono {
       await using received = context;
       progress({ kind: "step", text: `Received ${received.files} files (${received.bytes} bytes)` });
       return await buildImage(
-        deps.docker,
+        lifecycle,
         await received.open(),
         { name, runtime: c.req.query("runtime") ?? "", sourceHash: received.hash, settings: settings.data },
-        { noCache: c.req.query("no_cache") === "1", buildArgs: buildArgs.data, signal, ...how },
+        {
+          noCache: c.req.query("no_cache") === "1",
+          buildArgs: buildArgs.data,
+          signal,
+          keepBuilds: deps.keepBuilds,
+          ...how,
+        },
         progress,
       );
     }, c.req.raw.signal);
@@ -169,7 +202,13 @@ export function adminApi(deps: ServerDeps): Hono {
     if (!body.success) throw new FaasoError(`Cannot build ${name} from an image: ${formatIssues(body.error)}`);
     const { image, settings, pull, no_cache: noCache } = body.data;
     return operationResponse(
-      (progress, signal) => buildFromImage(deps.docker, { name, image, settings }, { pull, noCache, signal }, progress),
+      (progress, signal) =>
+        buildFromImage(
+          lifecycle,
+          { name, image, settings },
+          { pull, noCache, signal, keepBuilds: deps.keepBuilds },
+          progress,
+        ),
       c.req.raw.signal,
     );
   });
@@ -206,6 +245,32 @@ export function adminApi(deps: ServerDeps): Hono {
     );
   });
 
+  api.post("/funkos/:name/rollback", async (c) => {
+    const name = checkFunkoName(c.req.param("name"));
+    const body = RollbackBody.safeParse(await c.req.json().catch(() => ({})));
+    if (!body.success) {
+      throw new FaasoError(`Cannot roll back ${name}: send {"tag": "TIME", "timeout": seconds, "force": true|false}`);
+    }
+    const { tag, timeout, force } = body.data;
+    return operationResponse(
+      (progress) => rollback(lifecycle, name, { tag, timeoutMs: timeout * 1000, force }, progress),
+      c.req.raw.signal,
+    );
+  });
+
+  api.post("/prune", async (c) => {
+    const body = PruneBody.safeParse(await c.req.json().catch(() => ({})));
+    if (!body.success) throw new FaasoError('Cannot prune: send {"funko": NAME, "keep": N} (both optional)');
+    const { funko, keep = deps.keepBuilds } = body.data;
+    return operationResponse(
+      async (progress) =>
+        funko === undefined
+          ? await pruneAll(lifecycle, keep, progress)
+          : [await pruneBuilds(lifecycle, checkFunkoName(funko), keep, progress)],
+      c.req.raw.signal,
+    );
+  });
+
   api.get("/secrets", async (c) => c.json(await deps.secrets.listAll()));
 
   api.get("/funkos/:name/secrets", async (c) => {
@@ -218,14 +283,20 @@ export function adminApi(deps: ServerDeps): Hono {
     const secret = c.req.param("secret");
     const value = await readLimited(c.req.raw.body, MAX_SECRET_BYTES, `Cannot store the secret ${secret}`);
     await deps.secrets.add(name, secret, value);
-    return c.json({ funko: name, name: secret, note: secretChangeNote(name) });
+    return c.json({ funko: name, name: secret, ...await secretChange(name) });
   });
 
   api.delete("/funkos/:name/secrets/:secret", async (c) => {
     const name = checkFunkoName(c.req.param("name"));
     const secret = c.req.param("secret");
     await deps.secrets.remove(name, secret);
-    return c.json({ funko: name, name: secret, note: secretChangeNote(name) });
+    return c.json({ funko: name, name: secret, ...await secretChange(name) });
+  });
+
+  /** Which store a secret change went to, and what it means for the funko's running instances. */
+  const secretChange = async (funko: string) => ({
+    store: `the data folder ${deps.data.root} of the server`,
+    note: await secretChangeNote(lifecycle, deps.secrets, funko),
   });
 
   api.get("/routes", (c) => c.json(deps.table.snapshot()));
@@ -243,6 +314,14 @@ function serverSleeper(deps: ServerDeps) {
   return deps.scaling.sleeper;
 }
 
+/** Start options from a request body (seconds to milliseconds). */
+function startOptions(body: { timeout?: number; wait?: boolean }): StartOptions {
+  return {
+    ...(body.timeout === undefined ? {} : { timeoutMs: body.timeout * 1000 }),
+    ...(body.wait === undefined ? {} : { wait: body.wait }),
+  };
+}
+
 /** Reads a request body of at most `limit` bytes. */
 async function readLimited(body: ReadableStream<Uint8Array> | null, limit: number, what: string): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
@@ -257,6 +336,27 @@ async function readLimited(body: ReadableStream<Uint8Array> | null, limit: numbe
   for (const chunk of chunks) {
     value.set(chunk, offset);
     offset += chunk.byteLength;
+  }
+  return value;
+}
+
+/** The server's metrics, or a 404 when they are off. */
+function metricsOf(deps: ServerDeps): NonNullable<ServerDeps["metrics"]> {
+  if (!deps.metrics) {
+    throw new FaasoError("Traffic figures are off: faaso serve runs with --no-metrics", {
+      status: 404,
+      code: "metrics_off",
+    });
+  }
+  return deps.metrics;
+}
+
+/** A whole number of seconds from 1 to 3600 in a query parameter, or `fallback` when absent. */
+function seconds(text: string | undefined, fallback: number, name: string): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < 1 || value > 3600) {
+    throw new FaasoError(`${name}=${text}: use a whole number of seconds from 1 to 3600`);
   }
   return value;
 }
