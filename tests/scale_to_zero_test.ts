@@ -116,6 +116,16 @@ Deno.test("scale to zero: sleep when idle, wake on request, nothing lost", async
       await new Promise((resolve) => setTimeout(resolve, 1000));
       assert.equal(events.count("unpause"), 1, `engine events: ${JSON.stringify([...events.counts])}`);
       assert.equal(events.count("start"), 0);
+      // The metrics count wakes and their duration (issue 16): this one and the first step's.
+      const token = (await Deno.readTextFile(join(env.FAASO_DATA, "metrics-token"))).trim();
+      const scrape = await fetch(`${server!.url}/metrics`, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(10_000),
+      });
+      const text = await scrape.text();
+      const wakes = Number(text.match(new RegExp(`^faaso_wakes_total\\{funko="${name}"\\} (\\d+)`, "m"))?.[1]);
+      assert.ok(wakes >= 2, `faaso_wakes_total for ${name}: ${wakes}`);
+      assert.match(text, new RegExp(`^faaso_wake_duration_seconds_count\\{funko="${name}"\\} ${wakes}$`, "m"));
     });
 
     await step("requests that arrive while the pause call runs are answered", async () => {

@@ -151,6 +151,8 @@ export class Sleeper implements Waker {
         state.lastActive = now;
       }
       if (table.inFlight(funko) + held(funko) > 0) state.lastActive = now;
+      // Idle counts from when an instance is ready: one still starting (faaso up waits for it) is not idle.
+      if (state.phase === "awake" && table.counts(funko).ready === 0) state.lastActive = now;
       const funkoSettings = settings(funko);
       const idle = funkoSettings ? idleOf(funkoSettings) : null;
       if (!idle || ops.busy(funko)) continue;
