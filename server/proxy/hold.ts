@@ -97,7 +97,9 @@ export class HoldQueue {
       const problems = this.#table.problems(funko);
       const why = first && "reason" in first
         ? `cannot be woken: ${first.reason}`
-        : `has no instance ready after ${settings.timeout} (hold.timeout)${problems ? `: ${problems}` : ""}`;
+        // As the proxy says it without a hold: why none is ready, when the probes say.
+        : `has no healthy instance right now${problems ? ` (${problems})` : ""}, after waiting ${settings.timeout} ` +
+          "(hold.timeout)";
       return { answer: jsonAnswer(503, "no_instance", `Funko ${funko} ${why}`, [["retry-after", "2"]]) };
     } finally {
       done.abort();

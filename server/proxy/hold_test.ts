@@ -89,7 +89,7 @@ Deno.test("HoldQueue answers 503 with Retry-After beyond hold.queue, when the wa
   const late = await timed.hold("hello", signal);
   assert.match(
     new TextDecoder().decode(late?.answer?.body as Uint8Array),
-    /no instance ready after 200ms \(hold\.timeout\)/,
+    /no healthy instance right now, after waiting 200ms \(hold\.timeout\)/,
   );
 });
 
