@@ -33,8 +33,9 @@ export function isStopped(instance: Instance): boolean {
 }
 
 /**
- * Freezes running instances (`docker pause`), all at once. Where the backend
- * cannot pause, stops them instead: see {@linkcode stopInstances}.
+ * Freezes running instances (`docker pause`), all at once; one paused
+ * meanwhile by someone else counts as done. Where the backend cannot pause,
+ * stops them instead: see {@linkcode stopInstances}.
  */
 export async function pauseInstances(deps: LifecycleDeps, instances: Instance[]): Promise<SleepDepth> {
   if (!deps.instances.canPause) {
@@ -42,7 +43,14 @@ export async function pauseInstances(deps: LifecycleDeps, instances: Instance[])
     if (funko) await stopInstances(deps, funko);
     return "stopped";
   }
-  await Promise.all(instances.map((instance) => deps.instances.pause(instance)));
+  await Promise.all(instances.map(async (instance) => {
+    try {
+      await deps.instances.pause(instance);
+    } catch (error) {
+      // Paused meanwhile by another hand (a proxy's idle timer, faaso sleep elsewhere): what was asked is done.
+      if ((await deps.instances.get(instance.id))?.state !== "paused") throw error;
+    }
+  }));
   return "paused";
 }
 
