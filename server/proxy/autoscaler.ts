@@ -11,7 +11,7 @@
  * @module
  */
 import type { FunkoSettings } from "../../core/manifest.ts";
-import type { Progress } from "../../core/progress.ts";
+import { type Progress, silent } from "../../core/progress.ts";
 import { type LifecycleDeps, scale } from "../../core/scale.ts";
 import { autoscales, windowsOf } from "../../core/scaling.ts";
 import { waitReady } from "../../core/sleep.ts";
@@ -131,7 +131,9 @@ export class Autoscaler {
       ? `panic: ${round(why.panic)} in flight over ${state.panicMs / 1000} s`
       : `${round(why.stable)} in flight over ${state.stableMs / 1000} s`;
     progress({ kind: "step", text: `Autoscaling ${funko}: ${from} -> ${to} instances (${reason})` });
-    ops.run(funko, () => scale(lifecycle, funko, to)).then(async () => {
+    // Not waiting for Docker's verdict as `faaso scale` does (main since issue 22): the probe below routes new
+    // instances sooner, and one slow instance must not take the others out again.
+    ops.run(funko, () => scale(lifecycle, funko, to, silent, { wait: false })).then(async () => {
       // New instances serve as soon as the proxy's probe passes, not after Docker's first healthcheck.
       const starting = table.endpoints(funko).filter((endpoint) =>
         endpoint.running && !endpoint.draining && !isHealthy(endpoint)
