@@ -178,12 +178,13 @@ Deno.test("scale to zero: sleep when idle, wake on request, nothing lost", async
       const local = { ...env, XDG_CONFIG_HOME: remote.XDG_CONFIG_HOME };
       assert.match((await faasoOk(["sleep", name, "-l"], { env: local })).stdout, /sleeps \(paused\)/);
       const alone = await faasoOk(["status", name, "-l"], { env: { ...local, FAASO_URL: "http://127.0.0.1:9" } });
-      assert.match(alone.stdout, /1 instance paused/);
+      // On a slow machine the server's own timers (3 s, 6 s more) can stop it between two CLI runs.
+      assert.match(alone.stdout, /1 instance (paused|stopped)/);
       assert.match(alone.stdout, /no faaso serve answers on this machine: nothing sleeps or autoscales by itself/);
       const watched = await faasoOk(["status", name, "-l"], { env: { ...local, FAASO_URL: server!.url } });
       assert.match(watched.stdout, /a faaso serve answers on this machine/);
       // The server saw the pause from outside: a request wakes the funko.
-      await waitUntil(async () => (await activity()).state === "paused", "the server saw the pause", 10_000);
+      await waitUntil(async () => (await activity()).state !== "awake", "the server saw the pause", 10_000);
       assert.match((await faasoOk(["wake", name, "-l"], { env: local })).stdout, /is awake/);
       await waitUntil(async () => (await activity()).state === "awake", "the server saw the wake", 10_000);
       const bad = await faaso(["sleep", "no-such-funko-i15", "-l"], { env: local });
