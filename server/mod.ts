@@ -329,6 +329,9 @@ async function prepare(
       // First stop starting instances: when the engine itself is shutting down (it sends the proxy
       // SIGTERM too), starting containers it is stopping leaves it stale tasks it cannot restart.
       keeper.stop();
+      // Nothing is put to sleep or scaled from now on (a stop step cut short by the exit would leave an instance
+      // thawed); an engine operation already under way ends first.
+      const scalingStopped = scaling.stop();
       // Deliveries in flight are cut and stay queued, before the proxy's connections close under them.
       const stopped = invocations.stop();
       server.shutdown();
@@ -339,7 +342,7 @@ async function prepare(
         proxy.close();
         server.closeAll();
       }, STREAM_GRACE_MS);
-      await Promise.all([finished, stopped]);
+      await Promise.all([finished, stopped, scalingStopped]);
       clearTimeout(cut);
     },
   };
