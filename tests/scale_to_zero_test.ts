@@ -202,8 +202,15 @@ Deno.test("scale to zero: sleep when idle, wake on request, nothing lost", async
           await start();
           // Its start-up reconcile and its keeper leave a sleeping funko's stopped instance alone.
           await new Promise((resolve) => setTimeout(resolve, 1500));
-          assert.deepEqual(await states(), before);
-          assert.equal((await activity()).state, how ? "stopped" : "paused");
+          // Paused longer than stop_after (6 s) by now on a slow machine: the new proxy may have stopped it since.
+          const after = await states();
+          if (how || after[0] === "exited") {
+            assert.deepEqual(after, ["exited"]);
+            assert.equal((await activity()).state, "stopped");
+          } else {
+            assert.deepEqual(after, before);
+            assert.equal((await activity()).state, "paused");
+          }
           const response = await get(url());
           assert.equal(response.status, 200, await response.text());
           assert.deepEqual(await states(), ["running"]);
