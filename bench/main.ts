@@ -29,10 +29,14 @@ import { rebuild } from "./scenarios/s8_rebuild.ts";
 import { asyncCalls } from "./scenarios/s9_async.ts";
 import { scheduleJitter } from "./scenarios/s10_schedule.ts";
 import { largeBodies } from "./scenarios/s11_large_bodies.ts";
+import { wakeOnRequest } from "./scenarios/s12_wake.ts";
+import { autoscaling } from "./scenarios/s13_autoscale.ts";
+import { pausedMemory } from "./scenarios/s14_paused_memory.ts";
+import { removeScaled, SCALED_FUNKOS } from "./lib/scaled.ts";
 
 /** A scenario: its number, title and what runs it. */
 export interface Scenario {
-  /** 1 to 11, as in bench/README.md. */
+  /** 1 to 14, as in bench/README.md. */
   id: number;
   /** Short title. */
   title: string;
@@ -53,6 +57,9 @@ export const SCENARIOS: Scenario[] = [
   { id: 9, title: "async calls: enqueue rate, enqueue to delivery", run: asyncCalls },
   { id: 10, title: "schedule jitter", run: scheduleJitter },
   { id: 11, title: "large bodies: 100 MB down and up, memory while 1 GiB passes", run: largeBodies },
+  { id: 12, title: "wake on request: from paused, from stopped, a burst", run: wakeOnRequest },
+  { id: 13, title: "autoscaling: a step to 64 connections and back", run: autoscaling },
+  { id: 14, title: "sleeping costs: 20 funkos running, paused, stopped", run: pausedMemory },
 ];
 
 const USAGE = `Usage: deno task bench [--only 1,3] [--quick]
@@ -94,8 +101,11 @@ async function cleanUp(proxy: FaasoProxy | undefined): Promise<void> {
   await proxy?.stop();
   await stopAllServices();
   const rm = await run(Deno.execPath(), [...FAASO_ARGS, "rm", FUNKO, "--yes", "--local"]);
-  const images = await run("docker", ["images", "-q", `faaso-${FUNKO}`]);
-  if (images.stdout.trim()) log(`WARNING: images left behind (faaso rm: ${rm.stderr.trim() || rm.code})`);
+  // Scenarios 11 to 13's funkos, when an interrupted run left them.
+  const images = await run("docker", ["images", "--format", "{{.Repository}}"]);
+  for (const funko of SCALED_FUNKOS) if (images.stdout.includes(`faaso-${funko}\n`)) await removeScaled(funko);
+  const leftImages = await run("docker", ["images", "-q", `faaso-${FUNKO}`]);
+  if (leftImages.stdout.trim()) log(`WARNING: images left behind (faaso rm: ${rm.stderr.trim() || rm.code})`);
   const stray = await run("docker", ["ps", "-aq", "--filter", "name=^bench-cold-"]);
   const ids = stray.stdout.split("\n").filter(Boolean);
   if (ids.length) await run("docker", ["rm", "-f", ...ids]);

@@ -21,6 +21,8 @@ import type { RemoveResult } from "../core/remove.ts";
 import type { RollbackOptions, RollbackResult } from "../core/rollback.ts";
 import type { LifecycleDeps, ScaleResult, StartOptions } from "../core/scale.ts";
 import type { SecretStore } from "../core/secrets.ts";
+import type { SleepResult } from "../core/sleep.ts";
+import type { SleepStates } from "../core/sleep_state.ts";
 import type { FunkoStatus } from "../core/status.ts";
 import type { TrafficReport } from "../core/traffic.ts";
 import type { CallFilter, CallStore, CallSummary } from "../core/call_store.ts";
@@ -65,6 +67,10 @@ export interface Backend {
   up(funko: string, progress: Progress, options?: StartOptions): Promise<ScaleResult>;
   /** No instances. */
   down(funko: string, progress: Progress): Promise<ScaleResult>;
+  /** Puts a funko to sleep: paused, or with `stop` stopped. */
+  sleep(funko: string, options: { stop?: boolean }, progress: Progress): Promise<SleepResult>;
+  /** Wakes a sleeping funko and waits until an instance answers. */
+  wake(funko: string, progress: Progress): Promise<SleepResult>;
   /** The state of all funkos, or of one. */
   status(funko?: string): Promise<FunkoStatus[]>;
   /** The merged output of a funko's instances. */
@@ -145,10 +151,30 @@ export class LocalBackend implements Backend {
     return await (await import("../core/scale.ts")).down(this.#deps, funko, progress);
   }
 
+  async sleep(funko: string, options: { stop?: boolean }, progress: Progress): Promise<SleepResult> {
+    const { sleepFunko } = await import("../core/sleep.ts");
+    return await sleepFunko(this.#deps, await this.#sleepStates(), checkFunkoName(funko), options, progress);
+  }
+
+  async wake(funko: string, progress: Progress): Promise<SleepResult> {
+    const { wakeFunko } = await import("../core/sleep.ts");
+    return await wakeFunko(this.#deps, await this.#sleepStates(), checkFunkoName(funko), undefined, progress);
+  }
+
   async status(funko?: string): Promise<FunkoStatus[]> {
-    const funkos = await (await import("../core/status.ts")).status(this.#deps, funko);
+    const { engineActivity, status } = await import("../core/status.ts");
+    const funkos = await status(this.#deps, funko);
+    // Only a faaso serve sees requests: here the engine says whether instances are paused or stopped.
+    const sleeping = await this.#sleepStates();
+    const { autoscales } = await import("../core/scaling.ts");
+    const scaled = funkos.some((f) => f.settings.scale.min === 0 || autoscales(f.settings));
+    const watched = scaled ? await proxyAnswers(this.proxyUrl) : undefined;
+    const withActivity = funkos.map((f) => ({
+      ...f,
+      activity: { ...engineActivity(f.instances, sleeping.get(f.name)), ...(watched === undefined ? {} : { watched }) },
+    }));
     // Schedules and calls are the server's (the same data folder): shown when its store exists.
-    return await (await import("../core/calls.ts")).withInvocations(funkos, await this.#callStore(false));
+    return await (await import("../core/calls.ts")).withInvocations(withActivity, await this.#callStore(false));
   }
 
   async logs(funko: string, options: FunkoLogsOptions): Promise<ReadableStream<FunkoLogLine>> {
@@ -254,6 +280,11 @@ export class LocalBackend implements Backend {
     return this.#calls = SqliteCallStore.inFolder(root);
   }
 
+  async #sleepStates(): Promise<SleepStates> {
+    const { SleepStates } = await import("../core/sleep_state.ts");
+    return SleepStates.open(await this.#dataFolder());
+  }
+
   async #secretChange(funko: string): Promise<SecretChange> {
     const { secretChangeNote } = await import("../core/secrets.ts");
     return {
@@ -277,5 +308,15 @@ export class LocalBackend implements Backend {
       const docker = this.#deps.docker;
       return new SecretStore(data, { hostPath: async (path) => (await (resolver ??= hostPathResolver(docker)))(path) });
     });
+  }
+}
+
+/** Whether a faaso serve answers at `url` (its /ping), within half a second. */
+async function proxyAnswers(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(500) });
+    return response.ok && (await response.text()) === "OK";
+  } catch {
+    return false;
   }
 }

@@ -22,6 +22,7 @@ import { pruneCommand } from "./commands/prune.ts";
 import { rmCommand } from "./commands/rm.ts";
 import { rollbackCommand } from "./commands/rollback.ts";
 import { scaleCommands } from "./commands/scale.ts";
+import { sleepCommands } from "./commands/sleep.ts";
 import { statusCommand } from "./commands/status.ts";
 import { topCommand } from "./commands/top.ts";
 import { versionCommand } from "./commands/version.ts";
@@ -94,6 +95,7 @@ export function createProgram(ctx: CliContext) {
   newCommand(program, ctx);
   buildCommand(program, ctx);
   scaleCommands(program, ctx);
+  sleepCommands(program, ctx);
   deployCommand(program, ctx);
   statusCommand(program, ctx);
   logsCommand(program, ctx);

@@ -16,6 +16,7 @@ import type { RemoveResult } from "../core/remove.ts";
 import type { PruneResult } from "../core/builds.ts";
 import type { RollbackOptions, RollbackResult } from "../core/rollback.ts";
 import type { ScaleResult, StartOptions } from "../core/scale.ts";
+import type { SleepResult } from "../core/sleep.ts";
 import type { FunkoStatus } from "../core/status.ts";
 import type { TrafficReport } from "../core/traffic.ts";
 import type { CallFilter, CallSummary } from "../core/call_store.ts";
@@ -103,6 +104,16 @@ export class RemoteBackend implements Backend {
 
   down(funko: string, progress: Progress): Promise<ScaleResult> {
     return this.#operation("POST", `/funkos/${checkFunkoName(funko)}/down`, progress);
+  }
+
+  sleep(funko: string, options: { stop?: boolean }, progress: Progress): Promise<SleepResult> {
+    return this.#operation("POST", `/funkos/${checkFunkoName(funko)}/sleep`, progress, {
+      json: { stop: options.stop ?? false },
+    });
+  }
+
+  wake(funko: string, progress: Progress): Promise<SleepResult> {
+    return this.#operation("POST", `/funkos/${checkFunkoName(funko)}/wake`, progress);
   }
 
   async status(funko?: string): Promise<FunkoStatus[]> {

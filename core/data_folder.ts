@@ -66,6 +66,11 @@ export class DataFolder {
     return join(this.root, "uploads");
   }
 
+  /** `sleep.json`: which funkos sleep (paused or stopped) on purpose, so that nothing starts them again. */
+  get sleepFile(): string {
+    return join(this.root, "sleep.json");
+  }
+
   /** `metrics-token`: the read-only token for /metrics and the traffic figures (generated on first start). */
   get metricsTokenFile(): string {
     return join(this.root, "metrics-token");

@@ -12,6 +12,7 @@ import type { Instance } from "./instances.ts";
 import { buildTag, latestImage } from "./names.ts";
 import { DEFAULT_WAIT_MS, lastLines, waitHealthy } from "./wait.ts";
 import { type Progress, silent } from "./progress.ts";
+import { initialScale } from "./scaling.ts";
 import { isLive, type LifecycleDeps, retireAndRemove, warnIfForeign } from "./scale.ts";
 import { counted } from "./words.ts";
 
@@ -63,7 +64,7 @@ export async function deploy(
     progress({ kind: "step", text: `Every instance of ${funko} already runs the newest image` });
     return result;
   }
-  const count = old.length || settings.scale;
+  const count = old.length || initialScale(settings);
   const tag = buildTag(image.RepoTags, funko);
   progress({ kind: "step", text: `Starting ${counted(count, "new instance")} of ${tag}` });
 

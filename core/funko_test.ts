@@ -97,7 +97,7 @@ Deno.test("parseManifest validates settings: env, memory, cpus, scale, drain", (
   assert.deepEqual(funko.env, { PORT: "8080", DEBUG: "true" });
   assert.equal(funko.memory, "256m");
   assert.equal(funko.cpus, 0.5);
-  assert.equal(funko.scale, 3);
+  assert.deepEqual(funko.scale, { min: 3, max: 3 });
   assert.equal(funko.drain, "20s");
   assert.throws(
     () => parseManifest("name: a\nmemory: lots\n", "a/funko.yml"),
@@ -116,8 +116,8 @@ Deno.test("parseManifest validates settings: env, memory, cpus, scale, drain", (
 Deno.test("settingsFromLabels reads what a build baked in, defaults otherwise", () => {
   const settings = settingsOf(parseManifest("name: a\nscale: 2\nenv:\n  A: b\n"));
   assert.deepEqual(settingsFromLabels({ "faaso.settings": JSON.stringify(settings) }), settings);
-  assert.equal(settingsFromLabels(null).scale, 1);
-  assert.equal(settingsFromLabels({ "faaso.settings": "not json" }).scale, 1);
+  assert.deepEqual(settingsFromLabels(null).scale, { min: 1, max: 1 });
+  assert.deepEqual(settingsFromLabels({ "faaso.settings": "not json" }).scale, { min: 1, max: 1 });
 });
 
 Deno.test("memoryToBytes reads Docker sizes", () => {
@@ -129,8 +129,8 @@ Deno.test("memoryToBytes reads Docker sizes", () => {
 
 Deno.test("parseManifest: a value of the wrong type is not called missing", () => {
   assert.throws(
-    () => parseManifest("name: hello\nscale: two\n", "x/funko.yml"),
-    (error: Error) => error.message === 'x/funko.yml: scale: expected a number, got "two"',
+    () => parseManifest("name: hello\nmemory: 2\n", "x/funko.yml"),
+    (error: Error) => error.message === "x/funko.yml: memory: expected a string, got 2",
   );
   assert.throws(
     () => parseManifest("name: hello\nenv: [A]\n", "x/funko.yml"),

@@ -26,6 +26,9 @@ import {
 } from "./manifest.ts";
 import { instanceName, LABELS, latestImage, NETWORK } from "./names.ts";
 import { SECRETS_MOUNT } from "./secrets.ts";
+import { type InstanceEvent, toInstanceEvent } from "./instance_events.ts";
+
+export { type InstanceEvent, toInstanceEvent } from "./instance_events.ts";
 
 /** What an instance is doing, in Docker's words. */
 export type InstanceState = "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
@@ -84,25 +87,6 @@ export interface InstanceLogsOptions {
   signal?: AbortSignal;
 }
 
-/**
- * A change to an instance: `start` (it runs now, or again), `update` (its
- * configuration changed: read it again), `health` (its healthcheck changed its
- * verdict), `stop` (it is stopping or stopped: send it nothing new), `destroy`
- * (it is gone).
- */
-export interface InstanceEvent {
-  /** What happened. */
-  action: "start" | "update" | "health" | "stop" | "destroy";
-  /** The instance's ID. */
-  id: string;
-  /** The funko it belongs to. */
-  funko: string;
-  /** The new health, for `health` events. */
-  health?: InstanceHealth;
-  /** When it happened (Unix seconds). */
-  time?: number;
-}
-
 /** Where instances come from: containers today, swarm tasks next. */
 export interface InstanceBackend {
   /** The instances of one funko, or of all funkos; newest first. */
@@ -128,6 +112,23 @@ export interface InstanceBackend {
   retire(instance: Instance, signal?: AbortSignal): Promise<void>;
   /** The instance's output, line by line. */
   logs(instance: Instance, options?: InstanceLogsOptions): Promise<ReadableStream<LogLine>>;
+  /**
+   * Whether `pause` works here: a paused instance keeps its memory and wakes
+   * in milliseconds. Containers can; a backend that cannot (swarm services)
+   * lets sleeping funkos go straight to stopped, and a wake starts one.
+   */
+  readonly canPause: boolean;
+  /** Freezes a running instance: no CPU, memory kept; connections made to it wait in the kernel. */
+  pause(instance: Instance, signal?: AbortSignal): Promise<void>;
+  /** Thaws a paused instance. */
+  unpause(instance: Instance, signal?: AbortSignal): Promise<void>;
+  /**
+   * Stops an instance and keeps it, so that `start` brings it back (a
+   * sleeping funko's), marked so that nothing else starts it meanwhile. A
+   * paused one is thawed first, so that it gets SIGTERM and `timeoutSeconds`
+   * to end before SIGKILL.
+   */
+  stop(instance: Instance, timeoutSeconds?: number, signal?: AbortSignal): Promise<void>;
 }
 
 /** Options for {@linkcode ContainerInstances}. */
@@ -248,9 +249,40 @@ export class ContainerInstances implements InstanceBackend {
     return created;
   }
 
-  /** Starts a stopped instance container. */
+  /**
+   * Starts a stopped instance container; one stopped to sleep gets its
+   * restart policy back first (see `stop`).
+   */
   async start(instance: Instance, signal?: AbortSignal): Promise<void> {
+    const off = instance.retiring ??
+      (await this.#docker.containers.inspectOrNull(instance.id, signal))?.HostConfig.RestartPolicy?.Name === "no";
+    if (off) await this.#docker.containers.update(instance.id, { RestartPolicy: { Name: "unless-stopped" } }, signal);
     await this.#docker.containers.start(instance.id, signal);
+  }
+
+  /** Containers pause (the cgroup freezer). */
+  readonly canPause = true;
+
+  /** `docker pause`. */
+  async pause(instance: Instance, signal?: AbortSignal): Promise<void> {
+    await this.#docker.containers.pause(instance.id, signal);
+  }
+
+  /** `docker unpause`. */
+  async unpause(instance: Instance, signal?: AbortSignal): Promise<void> {
+    await this.#docker.containers.unpause(instance.id, signal);
+  }
+
+  /**
+   * Turns the restart policy off (so that neither Docker after a restart nor
+   * any FaaSO's keeper starts it again: it sleeps), thaws it when paused, and
+   * `docker stop`s it; the container stays. `start` turns the policy back on.
+   */
+  async stop(instance: Instance, timeoutSeconds = 10, signal?: AbortSignal): Promise<void> {
+    await this.#docker.containers.update(instance.id, { RestartPolicy: { Name: "no" } }, signal);
+    const now = await this.#docker.containers.inspectOrNull(instance.id, signal);
+    if (now?.State.Paused) await this.#docker.containers.unpause(instance.id, signal);
+    await this.#docker.containers.stop(instance.id, timeoutSeconds, signal);
   }
 
   /** Turns the container's restart policy off: an `update` event every proxy sees. */
@@ -330,32 +362,6 @@ export function instanceConfig(
     },
     NetworkingConfig: { EndpointsConfig: { [NETWORK]: { Aliases: [funko] } } },
   };
-}
-
-/** Signals after which a container is on its way out: KILL, TERM, INT, QUIT. */
-const STOPPING_SIGNALS = new Set(["9", "15", "2", "3", "SIGKILL", "SIGTERM", "SIGINT", "SIGQUIT"]);
-
-/** Maps an engine container event to an instance change (null: not one that matters). */
-export function toInstanceEvent(event: DockerEvent): InstanceEvent | null {
-  const id = event.Actor.ID;
-  const funko = event.Actor.Attributes[LABELS.funko] ?? "";
-  const action = event.Action;
-  if (action === "start" || action === "unpause" || action === "restart") {
-    return { action: "start", id, funko, time: event.time };
-  }
-  if (action === "update") return { action: "update", id, funko };
-  if (action.startsWith("health_status")) {
-    const health = action.slice(action.indexOf(":") + 1).trim() as InstanceHealth;
-    return { action: "health", id, funko, health };
-  }
-  if (action === "kill") {
-    return STOPPING_SIGNALS.has(event.Actor.Attributes.signal ?? "") ? { action: "stop", id, funko } : null;
-  }
-  if (action === "die" || action === "stop" || action === "pause" || action === "oom") {
-    return { action: "stop", id, funko };
-  }
-  if (action === "destroy") return { action: "destroy", id, funko };
-  return null;
 }
 
 /** Reads an instance from a container listing. */

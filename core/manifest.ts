@@ -10,17 +10,15 @@ import { isImageReference } from "../docker/images.ts";
 export { readyWhen } from "./words.ts";
 import { FUNKO_NAME_PATTERN, FUNKO_NAME_RULE, LABELS } from "./names.ts";
 import { AsyncSettings, DEFAULT_ASYNC_SETTINGS } from "./async_settings.ts";
+import { Duration, durationToNanos } from "./duration.ts";
 import { Schedule } from "./schedule.ts";
+import { DEFAULT_CONCURRENCY, HoldSettings, IdleSettings, Scale } from "./scaling.ts";
+
+export { durationToNanos } from "./duration.ts";
+export { MAX_SCALE } from "./scaling.ts";
 
 /** The name of the file that makes a folder a funko. */
 export const MANIFEST = "funko.yml";
-
-/** A Go-style duration as Docker takes it: `500ms`, `5s`, `1m30s`. */
-const Duration = z.string().regex(
-  /^(\d+(ms|s|m|h))+$/,
-  // abort: a text that is no duration at all gets this one message, not also "at least 1ms".
-  { message: "use a duration such as 500ms, 5s, 1m or 1m30s", abort: true },
-).refine((duration) => durationToNanos(duration) >= 1e6, "use a duration of at least 1ms");
 
 /** Validates a funko name (see {@linkcode FUNKO_NAME_RULE}). */
 export const FunkoName = z.string().regex(FUNKO_NAME_PATTERN, FUNKO_NAME_RULE);
@@ -74,9 +72,6 @@ const MemorySize = z.string().regex(/^\d+(\.\d+)?[bkmg]?$/i, { message: "use a s
     "Docker needs at least 6m",
   );
 
-/** The most instances of one funko FaaSO runs. */
-export const MAX_SCALE = 100;
-
 /** Variables FaaSO sets itself in every instance. */
 const RESERVED_ENV = new Set(["FAASO_FUNKO", "FAASO_INSTANCE"]);
 
@@ -100,8 +95,14 @@ export const FunkoSettings = z.object({
   memory: MemorySize.optional(),
   /** CPU limit of each instance, in CPUs (0.5 = half of one). */
   cpus: z.number().positive().max(256).optional(),
-  /** How many instances `faaso up` starts. */
-  scale: z.number().int().min(1).max(MAX_SCALE).default(1),
+  /** How many instances run: `N` (fixed; what `faaso up` starts), or `{min, max}` (the proxy autoscales). */
+  scale: Scale.default({ min: 1, max: 1 }),
+  /** Requests in flight one instance is meant to take: the autoscaler's yardstick. */
+  concurrency: z.number().int().min(1).max(10_000).default(DEFAULT_CONCURRENCY),
+  /** When a funko with `scale.min` 0 is paused, then stopped. */
+  idle: IdleSettings.optional(),
+  /** How requests wait while no instance is ready (a wake, a cold start). */
+  hold: HoldSettings.default(HoldSettings.parse({})),
   /** How long instances being replaced keep finishing their requests. */
   drain: Duration.default("10s"),
   /** The instance healthcheck. */
@@ -147,6 +148,14 @@ export const FunkoManifest = z.object({
   }
   if (manifest.image !== undefined && Object.keys(manifest.options).length > 0) {
     ctx.addIssue({ code: "custom", path: ["options"], message: "options belong to runtimes; an image funko has none" });
+  }
+  if (manifest.idle !== undefined && manifest.scale.min > 0) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["idle"],
+      message: `only a funko with scale.min 0 sleeps when idle; set scale: {min: 0, max: ${manifest.scale.max}}, ` +
+        "or remove idle",
+    });
   }
   if (manifest.runtime !== undefined) {
     for (const field of ["port", "health"] as const) {
@@ -223,12 +232,14 @@ export function memoryToBytes(size: string): number {
  * by its `health` path or, without one, by the port accepting connections.
  */
 export function settingsOf(manifest: FunkoManifest): FunkoSettings {
-  const { env, memory, cpus, scale, drain, healthcheck } = manifest;
+  const { env, memory, cpus, scale, concurrency, idle, hold, drain, healthcheck } = manifest;
   const port = manifest.port ?? DEFAULT_PORT;
   const health = manifest.health ?? (manifest.runtime !== undefined ? RUNTIME_HEALTH : "none");
   return {
     env,
     scale,
+    concurrency,
+    hold,
     drain,
     healthcheck,
     port,
@@ -237,6 +248,7 @@ export function settingsOf(manifest: FunkoManifest): FunkoSettings {
     schedule: manifest.schedule,
     ...(memory ? { memory } : {}),
     ...(cpus ? { cpus } : {}),
+    ...(idle ? { idle } : {}),
   };
 }
 
@@ -248,14 +260,4 @@ export function healthPath(health: string): string | null {
 /** How long retiring instances get to finish, in milliseconds. */
 export function drainMs(settings: FunkoSettings): number {
   return durationToNanos(settings.drain) / 1e6;
-}
-
-/** Converts a Docker duration (`1m30s`) to nanoseconds, as the Engine API takes them. */
-export function durationToNanos(duration: string): number {
-  const units: Record<string, number> = { ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  let total = 0;
-  for (const [, amount, unit] of duration.matchAll(/(\d+)(ms|s|m|h)/g)) {
-    total += Number(amount) * (units[unit ?? "s"] ?? 0);
-  }
-  return total;
 }

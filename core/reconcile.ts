@@ -1,9 +1,9 @@
 /**
  * Bringing funkos back to their desired scale. A funko's desired scale is the
  * number of its instance containers: FaaSO removes an instance when it scales
- * down and never merely stops one, so any instance found not running (the
- * engine restarted, someone ran docker stop, it crashed and Docker gave up)
- * is started again.
+ * down and merely stops one only to put its funko to sleep, so any other
+ * instance found not running (the engine restarted, someone ran docker stop,
+ * it crashed and Docker gave up) is started again.
  *
  * @module
  */
@@ -24,10 +24,22 @@ export function needsStart(instance: Instance): boolean {
   return instance.state === "exited" || instance.state === "created";
 }
 
-/** Starts every instance (of every funko) that is not running. */
-export async function reconcile(deps: LifecycleDeps, progress: Progress = silent): Promise<ReconcileResult> {
+/** Options for {@linkcode reconcile}. */
+export interface ReconcileOptions {
+  /** Whether the funko's stopped instances are to stay stopped: it sleeps (core/sleep_state.ts). */
+  keepsStopped?: (funko: string) => boolean;
+}
+
+/** Starts every instance (of every funko) that is not running, except those of sleeping funkos. */
+export async function reconcile(
+  deps: LifecycleDeps,
+  progress: Progress = silent,
+  options: ReconcileOptions = {},
+): Promise<ReconcileResult> {
   const result: ReconcileResult = { started: [], failed: [] };
-  const stopped = (await deps.instances.list()).filter(needsStart);
+  const stopped = (await deps.instances.list()).filter((instance) =>
+    needsStart(instance) && !options.keepsStopped?.(instance.funko)
+  );
   await Promise.all(stopped.map(async (listed) => {
     // A listing cannot tell a retired instance (a deploy that stopped half-way) from one to restart.
     const instance = await deps.instances.get(listed.id);

@@ -10,6 +10,7 @@ import { FaasoError, notFound } from "./errors.ts";
 import type { Instance, InstanceBackend } from "./instances.ts";
 import { drainMs, MAX_SCALE, settingsFromLabels } from "./manifest.ts";
 import { foreignLatestNote, LABELS, latestImage } from "./names.ts";
+import { initialScale } from "./scaling.ts";
 import { type Progress, silent } from "./progress.ts";
 import { DEFAULT_WAIT_MS, lastLines, waitHealthy } from "./wait.ts";
 import { counted } from "./words.ts";
@@ -199,7 +200,10 @@ export async function retireAndRemove(deps: LifecycleDeps, instances: Instance[]
   await Promise.all(instances.map((instance) => deps.instances.remove(instance, Math.ceil(drainMs / 1000))));
 }
 
-/** `faaso up`: when nothing runs, the funko's default scale (funko.yml `scale`); else as it is. */
+/**
+ * `faaso up`: when nothing runs, the funko's initial scale (funko.yml `scale`,
+ * or its `min`, at least 1); else as it is.
+ */
 export async function up(
   deps: LifecycleDeps,
   funko: string,
@@ -208,7 +212,7 @@ export async function up(
 ): Promise<ScaleResult> {
   const running = await currentScale(deps, funko);
   const image = await deps.docker.images.inspectOrNull(latestImage(funko));
-  return await scale(deps, funko, running || settingsFromLabels(image?.Config.Labels).scale, progress, options);
+  return await scale(deps, funko, running || initialScale(settingsFromLabels(image?.Config.Labels)), progress, options);
 }
 
 /** `faaso down`: no instances. */

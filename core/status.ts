@@ -13,6 +13,7 @@ import { imageRepo, LABELS, LATEST, latestImage } from "./names.ts";
 import { isLive, type LifecycleDeps } from "./scale.ts";
 import type { CallCounts } from "./call_store.ts";
 import type { ScheduleStatus } from "./schedule.ts";
+import type { SleepRecord } from "./sleep_state.ts";
 
 /** One build of a funko. */
 export interface ImageStatus {
@@ -39,6 +40,49 @@ export interface InstanceStatus extends Omit<Instance, "created"> {
   outOfDate: boolean;
 }
 
+/** Where a funko is in its sleep: awake, or asleep (paused, stopped), or on the way. */
+export type ActivityState = "awake" | "waking" | "pausing" | "paused" | "stopping" | "stopped";
+
+/** A funko's activity: asleep or awake, its last request, the autoscaler's target. */
+export interface FunkoActivity {
+  /** Asleep or awake. */
+  state: ActivityState;
+  /** Since when (ISO 8601), when known. */
+  since: string | null;
+  /** The last request the proxy saw (ISO 8601); null when none since it started, or no proxy says. */
+  lastRequest: string | null;
+  /** Requests in flight or held now; null when no proxy says. */
+  inFlight: number | null;
+  /** The autoscaler's current target; null when the funko does not autoscale (or no proxy says). */
+  target: number | null;
+  /** Whether the autoscaler is panicking (a burst: it does not scale down). */
+  panicking: boolean;
+  /**
+   * Who says: the proxy (`faaso serve`, which sees the requests), or this
+   * machine's engine alone (local mode: only whether instances are paused or
+   * stopped, and nothing sleeps or autoscales by itself).
+   */
+  source: "proxy" | "engine";
+  /** Local mode: whether a `faaso serve` answered at this machine's proxy URL (it may watch the funko). */
+  watched?: boolean;
+}
+
+/** The activity as the engine alone shows it: paused when every live instance is, stopped when recorded so. */
+export function engineActivity(instances: Pick<Instance, "state">[], record: SleepRecord | undefined): FunkoActivity {
+  const running = instances.some((instance) => instance.state === "running");
+  const paused = instances.some((instance) => instance.state === "paused");
+  const state = !running && paused ? "paused" : !running && record?.depth === "stopped" ? "stopped" : "awake";
+  return {
+    state,
+    since: state !== "awake" ? record?.since ?? null : null,
+    lastRequest: null,
+    inFlight: null,
+    target: null,
+    panicking: false,
+    source: "engine",
+  };
+}
+
 /** The state of one funko. */
 export interface FunkoStatus {
   /** The funko's name. */
@@ -61,6 +105,8 @@ export interface FunkoStatus {
   calls?: CallCounts | null;
   /** Its schedule entries with next and last run (added with `calls`). */
   schedules?: ScheduleStatus[];
+  /** Asleep or awake, last request, autoscaler's target (added by the server, or from the engine in local mode). */
+  activity?: FunkoActivity;
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Containers: create, start, stop, remove, list, inspect, logs, wait.
+ * Containers: create, start, stop, pause, unpause, remove, list, inspect, logs, wait.
  *
  * @see https://docs.docker.com/engine/api/v1.41/#tag/Container
  * @module
@@ -143,6 +143,25 @@ export class Containers {
       expect: [204, 304],
       signal,
     });
+  }
+
+  /**
+   * Freezes every process of a running container (the cgroup freezer): no CPU,
+   * memory kept, connections made to it wait in the kernel.
+   *
+   * @see https://docs.docker.com/engine/api/v1.41/#operation/ContainerPause
+   */
+  async pause(id: string, signal?: AbortSignal): Promise<void> {
+    await this.#transport.call("POST", `/containers/${id}/pause`, { expect: [204], signal });
+  }
+
+  /**
+   * Thaws a paused container.
+   *
+   * @see https://docs.docker.com/engine/api/v1.41/#operation/ContainerUnpause
+   */
+  async unpause(id: string, signal?: AbortSignal): Promise<void> {
+    await this.#transport.call("POST", `/containers/${id}/unpause`, { expect: [204], signal });
   }
 
   /**

@@ -7,12 +7,13 @@
  */
 import { Docker } from "../docker/mod.ts";
 import { type BuildSettings, describeBuildSettings } from "../core/build_settings.ts";
-import { ContainerInstances } from "../core/instances.ts";
+import { ContainerInstances, type Instance } from "../core/instances.ts";
 import { LABELS, latestImage, NETWORK } from "../core/names.ts";
 import type { Progress } from "../core/progress.ts";
 import { hostPathResolver } from "../core/host_paths.ts";
 import { reconcile } from "../core/reconcile.ts";
 import { SecretStore } from "../core/secrets.ts";
+import { SleepStates } from "../core/sleep_state.ts";
 import { VERSION } from "../core/version.ts";
 import type { DataFolder } from "../core/data_folder.ts";
 import { FaasoError } from "../core/errors.ts";
@@ -28,7 +29,15 @@ import {
 // Not admin/mod.ts: the admin app loads on its first request (below); only the credentials load at start.
 import { Credentials, LoginThrottle, type PasswordSource } from "./admin/auth.ts";
 import type { ServerDeps } from "./admin/deps.ts";
-import { createProxy, drainInTable, InstanceKeeper, isFunkoTarget, RouteWatcher, RoutingTable } from "./proxy/mod.ts";
+import {
+  createProxy,
+  drainInTable,
+  InstanceKeeper,
+  isFunkoTarget,
+  RouteWatcher,
+  RoutingTable,
+  startScaling,
+} from "./proxy/mod.ts";
 import { isAsyncTarget, startInvocations } from "./async/mod.ts";
 import { WorkerCallStore } from "./async/worker_call_store.ts";
 import {
@@ -71,6 +80,8 @@ export interface ServeOptions {
   accessLog?: { destination: string; format: AccessLogFormat };
   /** Where to report what the server does. */
   progress: Progress;
+  /** Told of every wake of a sleeping funko and how long it took to a ready instance (for metrics). */
+  onWake?: (funko: string, ms: number) => void;
 }
 
 /** A running server. */
@@ -179,21 +190,48 @@ async function prepare(
   const secrets = new SecretStore(options.data, { hostPath: await hostPathResolver(docker) });
   const instances = new ContainerInstances(docker, { secretsFolder: (funko) => secrets.hostFolderOf(funko) });
   await docker.networks.ensure(NETWORK, { labels: { [LABELS.role]: "network" } });
-  await reconcile({ docker, instances }, options.progress);
+  // Funkos put to sleep stay asleep across restarts: their stopped instances are not started here.
+  const sleeping = await SleepStates.open(options.data);
+  await reconcile({ docker, instances }, options.progress, { keepsStopped: (funko) => !!sleeping.get(funko) });
 
   const table = new RoutingTable();
   const metrics = options.metrics === false ? undefined : new Metrics({ table });
   const metricsToken = await MetricsToken.load(options.data);
-  const keeper = new InstanceKeeper(instances, { progress: options.progress });
+  const lifecycle = {
+    docker,
+    instances,
+    drain: (retiring: Instance[], ms: number) => drainInTable(table, retiring.map((instance) => instance.id), ms),
+  };
+  const scaling = await startScaling({
+    docker,
+    table,
+    lifecycle,
+    states: sleeping,
+    progress: options.progress,
+    // Wakes and their duration: faaso_wakes_total, faaso_wake_duration_seconds.
+    onWake: (funko, ms) => {
+      metrics?.recordWake(funko, ms);
+      options.onWake?.(funko, ms);
+    },
+  });
+  const keeper = new InstanceKeeper(instances, {
+    progress: options.progress,
+    keepsStopped: (funko) => scaling.sleeper.keepsStopped(funko),
+  });
   const watcher = new RouteWatcher(table, instances, {
     log: (message) => options.progress({ kind: "warning", text: message }),
-    onEvent: (event) => keeper.observe(event),
+    onEvent: (event) => {
+      keeper.observe(event);
+      scaling.observe(event);
+    },
+    onSync: (listed) => scaling.synced(listed),
   });
   await watcher.start();
 
   const images = new Map<string, { exists: boolean; at: number }>();
   const proxy = createProxy({
     table,
+    hold: scaling.hold,
     upstreamTimeoutMs: options.upstreamTimeoutMs,
     observer: metrics || accessLog ? new TrafficRecorder(metrics?.traffic, accessLog) : undefined,
     onUnreachable: (endpoint) => watcher.probe(endpoint),
@@ -218,11 +256,8 @@ async function prepare(
   const stopping = new AbortController();
   const deps: ServerDeps = {
     stopping: stopping.signal,
-    lifecycle: {
-      docker,
-      instances,
-      drain: (retiring, ms) => drainInTable(table, retiring.map((instance) => instance.id), ms),
-    },
+    lifecycle,
+    scaling,
     docker,
     instances,
     table,
@@ -277,6 +312,7 @@ async function prepare(
 
   const finished = server.finished.finally(async () => {
     keeper.stop();
+    await scaling.stop();
     await invocations.stop();
     proxy.close();
     metrics?.stop();
@@ -293,6 +329,9 @@ async function prepare(
       // First stop starting instances: when the engine itself is shutting down (it sends the proxy
       // SIGTERM too), starting containers it is stopping leaves it stale tasks it cannot restart.
       keeper.stop();
+      // Nothing is put to sleep or scaled from now on (a stop step cut short by the exit would leave an instance
+      // thawed); an engine operation already under way ends first.
+      const scalingStopped = scaling.stop();
       // Deliveries in flight are cut and stay queued, before the proxy's connections close under them.
       const stopped = invocations.stop();
       server.shutdown();
@@ -303,7 +342,7 @@ async function prepare(
         proxy.close();
         server.closeAll();
       }, STREAM_GRACE_MS);
-      await Promise.all([finished, stopped]);
+      await Promise.all([finished, stopped, scalingStopped]);
       clearTimeout(cut);
     },
   };

@@ -17,14 +17,19 @@ Deno.test("the main help groups commands in the order a person meets them, with 
     "Environment:",
   ]);
   const commands = stdout.split("\n").map((line) => /^ {2}([a-z]+) /.exec(line)?.[1]).filter(Boolean);
-  assert.deepEqual(commands.slice(0, 8), ["new", "build", "up", "down", "scale", "deploy", "status", "logs"]);
+  assert.deepEqual(
+    commands.slice(0, 10),
+    ["new", "build", "up", "down", "scale", "sleep", "wake", "deploy", "status", "logs"],
+  );
   for (const variable of ["FAASO_SERVER", "FAASO_TOKEN", "FAASO_URL", "FAASO_DATA", "FAASO_PORT", "DOCKER_HOST"]) {
     assert.match(stdout, new RegExp(`^ {2}.*${variable}`, "m"), variable);
   }
 });
 
 Deno.test("every command's help has a description, not only a summary", async () => {
-  for (const command of ["up", "down", "scale", "logs", "logout", "version", "invoke", "completions"]) {
+  for (
+    const command of ["up", "down", "scale", "sleep", "wake", "logs", "logout", "version", "invoke", "completions"]
+  ) {
     const { stdout } = await faasoOk([command, "--help"]);
     const [usage, blank, description] = stdout.split("\n");
     assert.match(usage!, new RegExp(`^Usage: faaso ${command} `), command);

@@ -53,11 +53,15 @@ export interface EventStream {
   close(): void;
 }
 
-/** Subscribes to the container events of a funko's instances; each event is stamped when it arrives. */
+/**
+ * Subscribes to the container events of a funko's instances (not of plain
+ * containers of its image, which carry its `faaso.funko` label too); each
+ * event is stamped when it arrives.
+ */
 export async function subscribeEvents(funko: string): Promise<EventStream> {
   const abort = new AbortController();
   const stream = await docker.events.stream({
-    filters: { type: ["container"], label: [`faaso.funko=${funko}`] },
+    filters: { type: ["container"], label: [`faaso.funko=${funko}`, "faaso.role=instance"] },
     signal: abort.signal,
   });
   type Waiter = {

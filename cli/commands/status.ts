@@ -4,6 +4,7 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
+import { autoscales, describeScaling, initialScale } from "../../core/scaling.ts";
 import type { FunkoStatus } from "../../core/status.ts";
 import { foreignLatestNote } from "../../core/names.ts";
 import { ago } from "../../core/time.ts";
@@ -54,10 +55,16 @@ export function printStatus(
       ? c.yellow("latest, not built by FaaSO")
       : `${funko.latest.tags.find((t) => t !== "latest") ?? "latest"}`;
     const origin = funko.image ? `image ${funko.image}` : `runtime ${funko.runtime || "-"}`;
+    // Asleep: its paused or stopped instances; awake: those that run.
+    const asleep = funko.activity !== undefined && funko.activity.state !== "awake";
+    const count = asleep ? funko.instances.length : funko.scale;
+    const state = asleep ? c.yellow(funko.activity!.state) : "running";
     output.print(
-      `${c.bold(funko.name)}  ${origin}  ${counted(funko.scale, "instance")} running  latest ${latest}` +
+      `${c.bold(funko.name)}  ${origin}  ${counted(count, "instance")} ${state}  latest ${latest}` +
         (funko.latest ? ` (${ago(funko.latest.created)})` : ""),
     );
+    const activity = activityLine(funko);
+    if (activity) output.print(`  ${activity}`);
     if (traffic) output.print(`  ${trafficLine(traffic.funkos[funko.name])}`);
     if (funko.instances.length === 0) output.print("  no instances");
     for (const instance of funko.instances) {
@@ -73,12 +80,13 @@ export function printStatus(
       const settings = funko.settings;
       const health = settings.healthcheck;
       output.print(
-        `  settings of the latest image: faaso up starts ${settings.scale}, memory ${
+        `  settings of the latest image: faaso up starts ${initialScale(settings)}, memory ${
           settings.memory ?? "unlimited"
         }, cpus ${settings.cpus ?? "unlimited"}, ` +
           `drain ${settings.drain}`,
       );
       output.print(`  serves: port ${settings.port}, ready when ${readyWhen(settings)}`);
+      output.print(`  scaling: ${describeScaling(settings)}`);
       const own = funko.runtime
         ? "the runtime's GET /ping"
         : funko.image
@@ -99,6 +107,39 @@ export function printStatus(
       }
     }
   }
+}
+
+/**
+ * What the proxy knows of the funko's activity: "awake; last request 3 seconds
+ * ago; 2 in flight; autoscaler target 3". In local mode, only what the engine
+ * shows, and whether a faaso serve answers to make it sleep and autoscale.
+ */
+export function activityLine(funko: FunkoStatus): string {
+  const activity = funko.activity;
+  if (!activity) return "";
+  const scaled = funko.settings.scale.min === 0 || autoscales(funko.settings);
+  const parts: string[] = [];
+  if (activity.state !== "awake" || activity.source === "proxy") {
+    parts.push(
+      activity.since && activity.state !== "awake" ? `${activity.state} since ${ago(activity.since)}` : activity.state,
+    );
+  }
+  if (activity.source === "proxy") {
+    parts.push(
+      activity.lastRequest ? `last request ${ago(activity.lastRequest)}` : "no request since the proxy started",
+    );
+    if (activity.inFlight) parts.push(`${activity.inFlight} in flight`);
+    if (activity.target !== null) {
+      parts.push(`autoscaler target ${activity.target}${activity.panicking ? " (panic)" : ""}`);
+    }
+  } else if (scaled) {
+    parts.push(
+      activity.watched
+        ? "a faaso serve answers on this machine: ask it (FAASO_SERVER) for requests and the autoscaler's target"
+        : "no faaso serve answers on this machine: nothing sleeps or autoscales by itself (only the proxy sees requests)",
+    );
+  }
+  return parts.join("; ");
 }
 
 /** The async settings and queue, and each schedule entry with its next and last run. */

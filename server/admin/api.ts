@@ -30,7 +30,7 @@ import { jsonError } from "./errors.ts";
 import { NDJSON, operationResponse } from "./operation_stream.ts";
 import { receiveContext } from "./upload.ts";
 import { callsApi } from "./calls_api.ts";
-import { withInvocations } from "../../core/calls.ts";
+import { funkoStatuses } from "./funko_status.ts";
 
 const LoginBody = z.object({ password: z.string() });
 /** How long new instances get to become healthy, and whether to wait for them at all (up, scale). */
@@ -51,6 +51,7 @@ const ImageBody = z.object({
   pull: z.boolean().default(false),
   no_cache: z.boolean().default(false),
 }).strict();
+const SleepBody = z.object({ stop: z.boolean().default(false) }).strict();
 const DeployBody = z.object({
   timeout: z.number().positive().max(3600).default(120),
   force: z.boolean().default(false),
@@ -96,12 +97,37 @@ export function adminApi(deps: ServerDeps): Hono {
     return c.json({ faaso: VERSION, engine: engine.Version, api: engine.ApiVersion, data: deps.data.root });
   });
 
-  const calls = deps.invocations.store;
-  api.get("/funkos", async (c) => c.json(await withInvocations(await status(lifecycle), calls)));
+  api.get("/funkos", async (c) => c.json(await funkoStatuses(deps)));
 
   api.get("/funkos/:name", async (c) => {
     const name = checkFunkoName(c.req.param("name"));
-    return c.json((await withInvocations(await status(lifecycle, name), calls))[0]);
+    return c.json((await funkoStatuses(deps, name))[0]);
+  });
+
+  api.post("/funkos/:name/sleep", async (c) => {
+    const name = checkFunkoName(c.req.param("name"));
+    const body = SleepBody.safeParse(await c.req.json().catch(() => ({})));
+    if (!body.success) throw new FaasoError(`Cannot put ${name} to sleep: send {"stop": true|false}`);
+    const sleeper = serverSleeper(deps);
+    await status(lifecycle, name);
+    return operationResponse(
+      () => sleeper.sleep(name, body.data.stop ? "stopped" : "paused", { force: true }),
+      c.req.raw.signal,
+    );
+  });
+
+  api.post("/funkos/:name/wake", async (c) => {
+    const name = checkFunkoName(c.req.param("name"));
+    const sleeper = serverSleeper(deps);
+    await status(lifecycle, name);
+    return operationResponse(async (progress) => {
+      const outcome = await sleeper.wake(name);
+      if (!outcome.ok) {
+        throw new FaasoError(`Cannot wake ${name}: ${outcome.reason}`, { status: 502, code: "wake_failed" });
+      }
+      if (outcome.instance) progress({ kind: "step", text: `${outcome.instance} answers` });
+      return { funko: name, state: "awake", instances: outcome.instance ? [outcome.instance] : [] };
+    }, c.req.raw.signal);
   });
 
   api.get("/funkos/:name/scale", async (c) => {
@@ -278,6 +304,14 @@ export function adminApi(deps: ServerDeps): Hono {
   api.route("/", callsApi(deps));
 
   return api;
+}
+
+/** The server's sleeper: every `faaso serve` has one (an app built without it is a test's). */
+function serverSleeper(deps: ServerDeps) {
+  if (!deps.scaling) {
+    throw new FaasoError("Cannot sleep or wake funkos here: this server runs no proxy", { status: 501 });
+  }
+  return deps.scaling.sleeper;
 }
 
 /** Start options from a request body (seconds to milliseconds). */

@@ -13,6 +13,7 @@ import type { SecretStore } from "../../core/secrets.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { MetricsToken } from "../metrics/token.ts";
 import type { RoutingTable } from "../proxy/routing_table.ts";
+import type { Scaling } from "../proxy/scaling.ts";
 import type { Credentials, LoginThrottle } from "./auth.ts";
 import type { Invocations } from "../async/mod.ts";
 
@@ -26,6 +27,8 @@ export interface ServerDeps {
   lifecycle: LifecycleDeps;
   /** Routes to instances. */
   table: RoutingTable;
+  /** Sleep, wake and autoscaling: what status shows, what faaso sleep and wake ask for. */
+  scaling?: Pick<Scaling, "activity" | "sleeper">;
   /** The admin password and tokens. */
   credentials: Credentials;
   /** Failed login accounting. */

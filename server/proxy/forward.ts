@@ -15,6 +15,7 @@ import {
   type ServerResponse,
   UpstreamError,
 } from "../../http1/mod.ts";
+import { HoldQueue } from "./hold.ts";
 import { ProxyExchange, type ProxyObserver } from "./observer.ts";
 import type { Endpoint, RoutingTable } from "./routing_table.ts";
 import { relayWebSocket } from "./websocket_relay.ts";
@@ -37,15 +38,18 @@ const PREFIX = "/funko/";
 /** What the observer is told of a WebSocket tunnel that ended. */
 const TUNNEL: ServerResponse = { status: 101, headers: [], body: null };
 
-/** How long a request may wait for a starting instance (a cold start, later a wake from zero). */
-const WAIT_FOR_INSTANCE_MS = 10_000;
-
 /** Options for {@linkcode createProxy}. */
 export interface ProxyOptions {
   /** Where instances are. */
   table: RoutingTable;
   /** Whether a funko with no instance exists at all (has an image): 503 rather than 404. */
   funkoExists: (funko: string) => Promise<boolean>;
+  /**
+   * Holds requests while no instance is ready but one will be (starting, or
+   * a sleeping funko woken). Default: a queue with the default hold settings
+   * and nothing that wakes.
+   */
+  hold?: HoldQueue;
   /** Called when an instance refused a connection, so it gets probed. */
   onUnreachable?: (endpoint: Endpoint) => void;
   /** How long to wait for an upstream's response headers. Default 60 s. */
@@ -74,6 +78,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
   const upstreamTimeoutMs = options.upstreamTimeoutMs ?? 60_000;
   const table = options.table;
   const pool = new Http1Pool();
+  const hold = options.hold ?? new HoldQueue({ table });
   const observer = options.observer;
 
   /** The answer as the observer passes it on; as it is without one. */
@@ -100,19 +105,26 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     return found ? toInstance(request, target, found, exchange) : withoutReadyInstance(request, target, exchange);
   }
 
-  /** No instance is ready: wait for a starting one, else say why there is none. */
+  /** No instance is ready: wait for a starting one or a wake, else say why there is none. */
   async function withoutReadyInstance(
     request: ServerRequest,
     target: ProxyTarget,
     exchange: ProxyExchange | undefined,
   ): Promise<ServerResponse | null> {
-    let found: Endpoint | undefined;
-    if (table.hasPending(target.funko)) {
+    if (hold.shouldHold(target.funko)) {
       observer?.waiting(target.funko, 1);
-      found = await table.waitForReady(target.funko, WAIT_FOR_INSTANCE_MS, request.signal);
-      observer?.waiting(target.funko, -1);
+      let held;
+      try {
+        held = await hold.hold(target.funko, request.signal);
+      } finally {
+        observer?.waiting(target.funko, -1);
+      }
+      if (!held) return seen(request, exchange, { status: 499, headers: [], body: null });
+      if (exchange) exchange.known = true;
+      return held.endpoint
+        ? toInstance(request, target, held.endpoint, exchange)
+        : seen(request, exchange, held.answer);
     }
-    if (found) return toInstance(request, target, found, exchange);
     // Not even a funko name (`..`, `%00`): nothing to ask the engine about.
     if (!FUNKO_NAME_PATTERN.test(target.funko)) {
       const message = `There is no funko named ${JSON.stringify(target.funko)}`;
@@ -141,7 +153,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
       exchange.instance = endpoint;
     }
     if (request.header("upgrade")?.toLowerCase() === "websocket") {
-      const relayed = relayWebSocket(request, endpoint.address, endpoint.port, target.rest + target.query, headers);
+      const relayed = tunnel(request, target, endpoint, headers);
       if (!exchange) return relayed;
       // The tunnel counts as one request with status 101, done when it closes.
       return relayed.then((answer) => {
@@ -151,6 +163,21 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
       });
     }
     return forward(request, target, endpoint, headers, exchange);
+  }
+
+  /** Relays a WebSocket, counted in flight while it is open: an open socket keeps its funko awake. */
+  async function tunnel(
+    request: ServerRequest,
+    target: ProxyTarget,
+    endpoint: Endpoint,
+    headers: [string, string][],
+  ): Promise<ServerResponse | null> {
+    endpoint.inFlight++;
+    try {
+      return await relayWebSocket(request, endpoint.address, endpoint.port, target.rest + target.query, headers);
+    } finally {
+      endpoint.inFlight--;
+    }
   }
 
   /** Sends the request to `endpoint`; a failure before anything was sent (or answered, when idempotent) tries one other instance. */

@@ -17,6 +17,8 @@ const GRACE_MS = 10_000;
 export interface KeeperOptions {
   /** Where to say what the keeper did. */
   progress: Progress;
+  /** Whether the funko's stopped instances are to stay stopped: it sleeps (the sleeper stopped them). */
+  keepsStopped?: (funko: string) => boolean;
 }
 
 /** Starts instances again that stayed stopped. Feed it instance events. */
@@ -33,7 +35,8 @@ export class InstanceKeeper {
 
   /** Reacts to an instance event. */
   observe(event: InstanceEvent): void {
-    if (event.action === "stop" && !this.#timers.has(event.id) && !this.#stopped) {
+    // A pause is no stop: the instance is still there, frozen on purpose.
+    if (event.action === "stop" && event.detail !== "pause" && !this.#timers.has(event.id) && !this.#stopped) {
       this.#timers.set(event.id, setTimeout(() => this.#check(event.id), GRACE_MS));
     } else if (event.action === "start" || event.action === "destroy") {
       clearTimeout(this.#timers.get(event.id));
@@ -53,6 +56,7 @@ export class InstanceKeeper {
     try {
       const instance = await this.#instances.get(id);
       if (this.#stopped || !instance || !needsStart(instance) || instance.retiring) return;
+      if (this.#options.keepsStopped?.(instance.funko)) return;
       await this.#instances.start(instance);
       this.#options.progress({ kind: "step", text: `Started ${instance.name} again: it had stopped` });
     } catch (error) {

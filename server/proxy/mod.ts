@@ -1,8 +1,8 @@
 /**
  * The proxy of `faaso serve`: `/funko/NAME/...` forwarded to NAME's healthy
  * instances, the routing table that knows them, the watcher that keeps the
- * table in step with the engine's events, and the keeper that starts
- * instances the engine let go. Built on the HTTP/1.1 stack in `http1/`.
+ * table in step with the engine's events, the keeper that starts
+ * instances the engine let go, and scale to zero and autoscaling (scaling.ts). Built on the HTTP/1.1 stack in `http1/`.
  *
  * @module
  */
@@ -11,3 +11,4 @@ export { ProxyExchange, type ProxyObserver } from "./observer.ts";
 export { InstanceKeeper, type KeeperOptions } from "./keeper.ts";
 export { RouteWatcher, type RouteWatcherOptions } from "./route_watcher.ts";
 export { drainInTable, type Endpoint, RoutingTable } from "./routing_table.ts";
+export { type Scaling, startScaling } from "./scaling.ts";

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import type { InstanceBackend, InstanceEvent } from "../../core/instances.ts";
+import type { Instance, InstanceBackend, InstanceEvent } from "../../core/instances.ts";
 import { probe } from "../../core/probe.ts";
 import { type Endpoint, isHealthy, type RoutingTable } from "./routing_table.ts";
 
@@ -27,6 +27,8 @@ export interface RouteWatcherOptions {
   log?: (message: string) => void;
   /** Also told of every instance event, after the table took it in. */
   onEvent?: (event: InstanceEvent) => void;
+  /** Told of each full listing (the first, and after every reconnection), after the table took it in. */
+  onSync?: (instances: Instance[]) => void;
 }
 
 /** Feeds a {@linkcode RoutingTable} from an {@linkcode InstanceBackend}. */
@@ -35,7 +37,7 @@ export class RouteWatcher {
   #instances: InstanceBackend;
   #abort = new AbortController();
   #probing = new Set<string>();
-  #options: Required<Omit<RouteWatcherOptions, "onEvent">> & Pick<RouteWatcherOptions, "onEvent">;
+  #options: Required<Pick<RouteWatcherOptions, "log">> & Omit<RouteWatcherOptions, "log">;
   #loop: Promise<void> | undefined;
   #reader: ReadableStreamDefaultReader<InstanceEvent> | undefined;
 
@@ -45,6 +47,7 @@ export class RouteWatcher {
     this.#options = {
       log: options.log ?? ((message) => console.error(message)),
       onEvent: options.onEvent,
+      onSync: options.onSync,
     };
   }
 
@@ -82,9 +85,10 @@ export class RouteWatcher {
     while (!signal.aborted) {
       try {
         this.#reader = (await this.#instances.events(signal)).getReader();
-        const all = await this.#instances.list(undefined, signal);
-        this.#table.replaceAll(all.filter((instance) => instance.funko));
+        const all = (await this.#instances.list(undefined, signal)).filter((instance) => instance.funko);
+        this.#table.replaceAll(all);
         for (const instance of all) this.#probeIfPending(instance.id);
+        this.#options.onSync?.(all);
         onSync();
         backoff = 100;
         while (true) {
@@ -124,13 +128,15 @@ export class RouteWatcher {
           if (instance) this.#table.upsert(instance);
         }
         // One change, one recomputation of the funko's routes; healthy also clears a failed connection.
+        // Docker's fresh verdict also ends the reliance on the proxy's own probe (after a wake, a scale-up).
         this.#table.update(event.id, {
           health: event.health ?? "none",
+          trusted: false,
           ...(event.health === "healthy" ? { suspect: false } : {}),
         });
         break;
       case "stop":
-        this.#table.update(event.id, { running: false });
+        this.#table.update(event.id, { running: false, ...(event.detail === "pause" ? { paused: true } : {}) });
         break;
       case "destroy":
         this.#table.remove(event.id);
@@ -147,7 +153,7 @@ export class RouteWatcher {
     const signal = this.#abort.signal;
     let delay = FIRST_PROBE_MS;
     while (!signal.aborted && this.#table.get(endpoint.id) === endpoint && endpoint.running) {
-      if (endpoint.health === "unhealthy" || endpoint.draining || isHealthy(endpoint)) return;
+      if (endpoint.health === "unhealthy" || endpoint.draining || endpoint.asleep || isHealthy(endpoint)) return;
       if (endpoint.address) {
         const result = await probe(endpoint, { signal });
         if (result.ready) {

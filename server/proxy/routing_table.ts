@@ -2,7 +2,9 @@
  * The proxy's routing table: for each funko, its instances and which of them
  * may get traffic. Routes are computed when instances change, not per request,
  * and a request may wait for an instance to become ready instead of failing
- * at once (instances starting now; woken from zero later).
+ * at once (instances starting now, or a sleeping funko being woken). It also
+ * counts what the autoscaler and the idle timer read: requests in flight per
+ * funko (streams and WebSockets until they end) and requests that arrived.
  *
  * @module
  */
@@ -26,6 +28,20 @@ export interface Endpoint {
   healthPath: string | null;
   /** Whether it is running (and not stopping). */
   running: boolean;
+  /** Whether the engine says it is paused (frozen: a wake thaws it). */
+  paused: boolean;
+  /**
+   * Its funko is being put to sleep, or sleeps: no new request goes to it
+   * (requests wait for the wake instead), whatever the engine says.
+   */
+  asleep: boolean;
+  /**
+   * Made ready by the proxy itself, which probed it (a wake, an autoscaler's
+   * new instance): until Docker's next health event the probe decides, not
+   * Docker's verdict, which is stale after a pause (Docker marks a paused
+   * instance unhealthy without an event) or not there yet after a start.
+   */
+  trusted: boolean;
   /** Docker's verdict. */
   health: InstanceHealth;
   /**
@@ -40,13 +56,13 @@ export interface Endpoint {
   suspect: boolean;
   /** Being replaced (deploy): finishes its requests, gets no new ones. */
   draining: boolean;
-  /** Requests being served by it now. */
+  /** Requests being served by it now, streams and WebSockets until they end. */
   inFlight: number;
 }
 
-/** Whether an endpoint may get traffic at all (running, reachable, not being replaced). */
+/** Whether an endpoint may get traffic at all (running, reachable, not being replaced, not asleep). */
 function isUsable(endpoint: Endpoint): boolean {
-  return endpoint.running && !endpoint.suspect && !endpoint.draining && endpoint.address !== "";
+  return endpoint.running && !endpoint.suspect && !endpoint.draining && !endpoint.asleep && endpoint.address !== "";
 }
 
 /**
@@ -54,7 +70,8 @@ function isUsable(endpoint: Endpoint): boolean {
  * healthcheck (an image that has none), the proxy's own probe passed.
  */
 export function isHealthy(endpoint: Endpoint): boolean {
-  return isUsable(endpoint) && (endpoint.health === "healthy" || (endpoint.health === "none" && endpoint.probed));
+  return isUsable(endpoint) &&
+    (endpoint.health === "healthy" || ((endpoint.health === "none" || endpoint.trusted) && endpoint.probed));
 }
 
 /**
@@ -67,9 +84,10 @@ function isProbed(endpoint: Endpoint): boolean {
   return isUsable(endpoint) && endpoint.health === "starting" && endpoint.probed;
 }
 
-/** Whether an endpoint may become ready soon (running, not ready yet, not unhealthy). */
+/** Whether an endpoint may become ready soon (running, not ready yet, not unhealthy, not asleep). */
 function isPending(endpoint: Endpoint): boolean {
-  return endpoint.running && !endpoint.draining && !isHealthy(endpoint) && endpoint.health !== "unhealthy";
+  return endpoint.running && !endpoint.draining && !endpoint.asleep && !isHealthy(endpoint) &&
+    endpoint.health !== "unhealthy";
 }
 
 class FunkoRoutes {
@@ -77,6 +95,26 @@ class FunkoRoutes {
   ready: Endpoint[] = [];
   next = 0;
   waiters = new Set<() => void>();
+  /** Requests that arrived (picks without a retry's exclusion): the idle timer sees activity by its change. */
+  arrivals = 0;
+  /** Set on a funko the sleeper is putting to sleep: its instances, new ones included, get no traffic. */
+  asleep = false;
+}
+
+/** How many instances of a funko do what, from the proxy's view. */
+export interface EndpointCounts {
+  /** Running or starting and not retiring nor asleep: what the autoscaler counts. */
+  live: number;
+  /** Ready for requests now. */
+  ready: number;
+  /** Paused by the engine. */
+  paused: number;
+  /** Retiring (a deploy or a scale-down drains them). */
+  draining: number;
+  /** Running, not ready yet (starting). */
+  starting: number;
+  /** Neither running nor paused (exited, created). */
+  stopped: number;
 }
 
 /** Endpoints by funko, with the ready ones precomputed. */
@@ -98,6 +136,9 @@ export class RoutingTable {
         port: instance.port,
         healthPath: instance.healthPath,
         running: false,
+        paused: false,
+        asleep: this.#funkos.get(instance.funko)?.asleep ?? false,
+        trusted: false,
         health: "none",
         probed: false,
         suspect: false,
@@ -113,6 +154,7 @@ export class RoutingTable {
     endpoint.healthPath = instance.healthPath;
     endpoint.origin = address ? `http://${address.includes(":") ? `[${address}]` : address}:${instance.port}` : "";
     endpoint.running = instance.state === "running";
+    endpoint.paused = instance.state === "paused";
     endpoint.health = instance.health;
     if (instance.retiring !== undefined) endpoint.draining = instance.retiring;
     if (!endpoint.running || !wasRunning) {
@@ -120,6 +162,7 @@ export class RoutingTable {
       endpoint.probed = false;
       endpoint.suspect = false;
       endpoint.problem = undefined;
+      endpoint.trusted = false;
     }
     this.#changed(instance.funko);
     return endpoint;
@@ -128,7 +171,9 @@ export class RoutingTable {
   /** Changes an endpoint's state by ID; unknown IDs are ignored. */
   update(
     id: string,
-    change: Partial<Pick<Endpoint, "running" | "health" | "probed" | "suspect" | "draining" | "problem">>,
+    change: Partial<
+      Pick<Endpoint, "running" | "paused" | "health" | "probed" | "suspect" | "draining" | "problem" | "trusted">
+    >,
   ): void {
     const endpoint = this.#byId.get(id);
     if (!endpoint) return;
@@ -164,7 +209,9 @@ export class RoutingTable {
    */
   pick(funko: string, exclude?: Endpoint): Endpoint | undefined {
     const routes = this.#funkos.get(funko);
-    if (!routes || routes.ready.length === 0) return undefined;
+    if (!routes) return undefined;
+    if (!exclude) routes.arrivals++;
+    if (routes.ready.length === 0) return undefined;
     const ready = routes.ready;
     const start = routes.next++ % ready.length;
     let best: Endpoint | undefined;
@@ -191,6 +238,77 @@ export class RoutingTable {
     const said = [...routes.endpoints.values()].filter((endpoint) => endpoint.problem && !isHealthy(endpoint))
       .map((endpoint) => `${endpoint.name}: ${endpoint.problem}`);
     return said.join("; ");
+  }
+
+  /**
+   * Takes the funko's instances out of traffic while it is put to sleep and
+   * while it sleeps (true), or gives them back (false). Requests then wait
+   * for a wake rather than reach an instance being frozen or stopped.
+   */
+  setAsleep(funko: string, asleep: boolean): void {
+    const routes = asleep ? this.#routes(funko) : this.#funkos.get(funko);
+    if (!routes) return;
+    routes.asleep = asleep;
+    for (const endpoint of routes.endpoints.values()) endpoint.asleep = asleep;
+    this.#changed(funko);
+  }
+
+  /**
+   * Routes to an instance the proxy probed ready itself (one it woke, or the
+   * autoscaler's new one), before the engine's events about it arrive and
+   * without waiting for Docker's first or next verdict.
+   */
+  markReady(instance: Instance): Endpoint {
+    const endpoint = this.upsert(instance);
+    Object.assign(endpoint, { running: true, paused: false, probed: true, trusted: true, suspect: false });
+    this.#changed(instance.funko);
+    return endpoint;
+  }
+
+  /** Requests in flight to the funko's instances now (streams and WebSockets included). */
+  inFlight(funko: string): number {
+    const routes = this.#funkos.get(funko);
+    let total = 0;
+    if (routes) { for (const endpoint of routes.endpoints.values()) total += endpoint.inFlight; }
+    return total;
+  }
+
+  /** How many requests for the funko arrived so far (a counter: compare two readings). */
+  arrivals(funko: string): number {
+    return this.#funkos.get(funko)?.arrivals ?? 0;
+  }
+
+  /** Whether the funko is taken out of traffic to sleep. */
+  isAsleep(funko: string): boolean {
+    return this.#funkos.get(funko)?.asleep ?? false;
+  }
+
+  /** How many of the funko's instances are live, ready, paused, stopped. */
+  counts(funko: string): EndpointCounts {
+    const counts: EndpointCounts = { live: 0, ready: 0, paused: 0, stopped: 0, draining: 0, starting: 0 };
+    const routes = this.#funkos.get(funko);
+    if (!routes) return counts;
+    counts.ready = routes.ready.length;
+    for (const endpoint of routes.endpoints.values()) {
+      if (endpoint.paused) counts.paused++;
+      else if (!endpoint.running) counts.stopped++;
+      else if (endpoint.draining) counts.draining++;
+      else if (!endpoint.asleep) {
+        counts.live++;
+        if (isPending(endpoint)) counts.starting++;
+      }
+    }
+    return counts;
+  }
+
+  /** The funko's endpoints. */
+  endpoints(funko: string): Endpoint[] {
+    return [...this.#funkos.get(funko)?.endpoints.values() ?? []];
+  }
+
+  /** The funkos the table has instances of. */
+  funkos(): string[] {
+    return [...this.#funkos.keys()];
   }
 
   /** Whether the table has ever seen an instance of this funko that still exists. */
@@ -252,7 +370,7 @@ export class RoutingTable {
     const endpoints = [...routes.endpoints.values()];
     const healthy = endpoints.filter(isHealthy);
     routes.ready = healthy.length > 0 ? healthy : endpoints.filter(isProbed);
-    if (routes.endpoints.size === 0 && routes.waiters.size === 0) this.#funkos.delete(funko);
+    if (routes.endpoints.size === 0 && routes.waiters.size === 0 && !routes.asleep) this.#funkos.delete(funko);
     if (routes.ready.length > 0) { for (const wake of [...routes.waiters]) wake(); }
   }
 }

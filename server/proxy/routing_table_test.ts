@@ -127,3 +127,44 @@ Deno.test("RoutingTable sends nothing new to a draining instance", () => {
   for (let i = 0; i < 4; i++) assert.equal(table.pick("hello")?.id, "new");
   assert.equal(table.hasPending("hello"), false);
 });
+
+Deno.test("RoutingTable sends nothing to a funko put to sleep, new instances included, until it is given back", () => {
+  const table = new RoutingTable();
+  table.upsert(instance("a"));
+  table.setAsleep("hello", true);
+  assert.equal(table.pick("hello"), undefined);
+  assert.equal(table.hasPending("hello"), false, "an asleep funko waits for a wake, not for its instances");
+  table.upsert(instance("bb"));
+  assert.equal(table.pick("hello"), undefined, "an instance started meanwhile is asleep too");
+  assert.ok(table.isAsleep("hello"));
+  table.setAsleep("hello", false);
+  assert.ok(table.pick("hello"));
+});
+
+Deno.test("RoutingTable.markReady routes a woken instance whatever Docker's stale verdict, until its next one", () => {
+  const table = new RoutingTable();
+  table.upsert(instance("a", { state: "paused", health: "healthy" }));
+  assert.deepEqual(table.counts("hello"), { live: 0, ready: 0, paused: 1, stopped: 0, draining: 0, starting: 0 });
+  table.markReady(instance("a", { state: "running", health: "unhealthy" }));
+  assert.equal(table.pick("hello")?.id, "a");
+  // The unpause event's listing comes after: still routed.
+  table.upsert(instance("a", { state: "running", health: "unhealthy" }));
+  assert.equal(table.pick("hello")?.id, "a");
+  // Docker's next verdict wins again.
+  table.update("a", { health: "unhealthy", trusted: false });
+  assert.equal(table.pick("hello"), undefined);
+});
+
+Deno.test("RoutingTable counts requests in flight and arrivals per funko", () => {
+  const table = new RoutingTable();
+  const a = table.upsert(instance("a"));
+  const b = table.upsert(instance("bb", { health: "starting" }));
+  a.inFlight = 2;
+  b.inFlight = 1;
+  assert.equal(table.inFlight("hello"), 3);
+  const before = table.arrivals("hello");
+  table.pick("hello");
+  table.pick("hello", a);
+  assert.equal(table.arrivals("hello") - before, 1, "a retry is no new arrival");
+  assert.deepEqual(table.counts("hello"), { live: 2, ready: 1, paused: 0, stopped: 0, draining: 0, starting: 1 });
+});

@@ -7,6 +7,7 @@
  * @module
  */
 import { readyWhen } from "../../../core/manifest.ts";
+import { describeScaling, scaleText } from "../../../core/scaling.ts";
 import type { FunkoStatus, InstanceStatus } from "../../../core/status.ts";
 import { ago } from "../../../core/time.ts";
 import { InvocationsSection } from "./invocations.tsx";
@@ -51,6 +52,27 @@ function HealthBadge(props: { instance: InstanceStatus }) {
   if (state !== "running") return <span class="badge bad">{state}</span>;
   const kind = health === "healthy" || health === "none" ? "ok" : health === "starting" ? "warn" : "bad";
   return <span class={`badge ${kind}`}>{health === "none" ? "running" : health}</span>;
+}
+
+/**
+ * Asleep or awake, the last request and the autoscaler's target, as the
+ * proxy knows them; the scaling settings in a tooltip.
+ */
+export function ActivityLine(props: { funko: FunkoStatus }) {
+  const { funko } = props;
+  const activity = funko.activity;
+  if (!activity) return null;
+  const asleep = activity.state === "paused" || activity.state === "stopped";
+  const kind = activity.state === "awake" ? "ok" : asleep ? "asleep" : "warn";
+  return (
+    <p data-activity={activity.state} title={describeScaling(funko.settings)}>
+      <span class={`badge ${kind}`}>{activity.state === "awake" ? "awake" : activity.state}</span>
+      {asleep && activity.since ? ` since ${ago(activity.since)}` : ""} · scale {scaleText(funko.settings.scale)} ·{" "}
+      {activity.lastRequest ? `last request ${ago(activity.lastRequest)}` : "no request seen since the proxy started"}
+      {activity.inFlight ? ` · ${activity.inFlight} in flight` : ""}
+      {activity.target !== null ? ` · autoscaler target ${activity.target}${activity.panicking ? " (panic)" : ""}` : ""}
+    </p>
+  );
 }
 
 /** The instances table; refreshes itself every few seconds. */
@@ -160,6 +182,7 @@ export function FunkoCard(props: { funko: FunkoStatus; csrf: string }) {
           Public URL: <a href={url} data-public-url>{url}</a>
         </p>
       </header>
+      <ActivityLine funko={funko} />
       <InstancesTable funko={funko} />
       <InvocationsSection funko={funko} />
       <div class="actions">
@@ -178,6 +201,9 @@ export function FunkoCard(props: { funko: FunkoStatus; csrf: string }) {
           class="danger outline"
           confirm={`Stop and remove every instance of ${funko.name}?`}
         />
+        {funko.activity?.state === "paused" || funko.activity?.state === "stopped"
+          ? <ActionForm action={`${base}/wake`} csrf={csrf} target={target} label="Wake" class="secondary" />
+          : <ActionForm action={`${base}/sleep`} csrf={csrf} target={target} label="Sleep" class="secondary outline" />}
         <ActionForm action={`${base}/deploy`} csrf={csrf} target={`#deploy-${funko.name}`} label="Deploy" />
         <ActionForm
           action={`${base}/deploy`}

@@ -15,7 +15,7 @@ import { rollback } from "../../../core/rollback.ts";
 import { down, scale, type ScaleResult, up } from "../../../core/scale.ts";
 import { secretChangeNote } from "../../../core/secrets.ts";
 import { type FunkoStatus, status } from "../../../core/status.ts";
-import { withInvocations } from "../../../core/calls.ts";
+import { funkoStatuses } from "../funko_status.ts";
 import { clientAddress } from "../auth.ts";
 import type { ServerDeps } from "../deps.ts";
 import { describeError } from "../errors.ts";
@@ -43,10 +43,8 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
     const summary = deps.metrics.report(DASHBOARD_WINDOW, now).funkos[funko];
     return { summary, history: deps.metrics.history(funko, 3600, now), now };
   };
-  const funkoOf = async (c: UiContext): Promise<FunkoStatus> => {
-    const funkos = await status(lifecycle, funkoName(c.req.param("name") ?? ""));
-    return (await withInvocations(funkos, deps.invocations.store))[0]!;
-  };
+  const funkoOf = async (c: UiContext): Promise<FunkoStatus> =>
+    (await funkoStatuses(deps, funkoName(c.req.param("name") ?? "")))[0]!;
 
   ui.get("/assets/:file", (c) => {
     const asset = ASSETS[c.req.param("file")];
@@ -77,13 +75,13 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
   });
 
   ui.get("/", async (c) => {
-    const funkos = await withInvocations(await status(lifecycle), deps.invocations.store);
+    const funkos = await funkoStatuses(deps);
     const traffic = deps.metrics?.report(DASHBOARD_WINDOW);
     return c.html(<DashboardPage funkos={funkos} traffic={traffic} csrf={c.get("csrf")} info={await info()} />);
   });
 
   ui.get("/dashboard", async (c) => {
-    const funkos = await withInvocations(await status(lifecycle), deps.invocations.store);
+    const funkos = await funkoStatuses(deps);
     return c.html(<DashboardTable funkos={funkos} traffic={deps.metrics?.report(DASHBOARD_WINDOW)} />);
   });
 
@@ -119,10 +117,13 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
       }
     }));
 
-  /** Scale, start, stop: the work says what it did, which the page shows in the flash area beside the new card. */
+  /**
+   * Scale, start, stop, sleep, wake: the work says what it did (a scale
+   * result, or a sentence), which the page shows in the flash area beside the new card.
+   */
   const lifecycleAction = (
     path: string,
-    work: (name: string, form: Record<string, unknown>) => Promise<ScaleResult>,
+    work: (name: string, form: Record<string, unknown>) => Promise<ScaleResult | string>,
   ) =>
     ui.post(`/funkos/:name/${path}`, (c) =>
       action(c, async () => {
@@ -135,7 +136,7 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
           <>
             <FunkoCard funko={await funkoOf(c)} csrf={c.get("csrf")} />
             <div id="flash" hx-swap-oob="innerHTML">
-              <Flash kind="ok" message={scaleMessage(result)} />
+              <Flash kind="ok" message={typeof result === "string" ? result : scaleMessage(result)} />
             </div>
           </>
         );
@@ -148,6 +149,18 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
   );
   lifecycleAction("up", (name) => up(lifecycle, name));
   lifecycleAction("down", (name) => down(lifecycle, name));
+  lifecycleAction("sleep", async (name, form) => {
+    if (!deps.scaling) throw new FaasoError("Cannot put funkos to sleep here: this server runs no proxy");
+    const state = form.stop === "yes" ? "stopped" : "paused";
+    await deps.scaling.sleeper.sleep(name, state, { force: true });
+    return `${name} sleeps (${state})`;
+  });
+  lifecycleAction("wake", async (name) => {
+    if (!deps.scaling) throw new FaasoError("Cannot wake funkos here: this server runs no proxy");
+    const outcome = await deps.scaling.sleeper.wake(name);
+    if (!outcome.ok) throw new FaasoError(`Cannot wake ${name}: ${outcome.reason}`);
+    return `${name} is awake`;
+  });
 
   /** Deploys and rollbacks run as jobs whose progress the page follows. */
   const deployJob = (c: UiContext, what: string, work: (progress: Progress) => Promise<string>) => {
