@@ -270,10 +270,10 @@ Deno.test("faaso serve in its image: remote build, balancing, streaming, failove
         const answers = ids.map(async (what) => {
           const [method, id] = what.split(" ");
           const body = method === "POST" ? `the body of ${id}` : undefined;
-          const response = await timedFetch(`${base}/work/${id}/2500`, { method, ...(body ? { body } : {}) });
+          const response = await timedFetch(`${base}/work/${id}/6000`, { method, ...(body ? { body } : {}) });
           return { what, status: response.status, text: await response.text() };
         });
-        // Once every request arrived at an instance (each takes 2.5 s), kill one, not waiting for the proxy to see it.
+        // Once every request arrived at an instance (each takes 6 s: time enough to see them all arrive on a busy machine), kill one, not waiting for the proxy to see it.
         let onVictim: string[] = [];
         await waitUntil(async () => {
           onVictim = await seenBy(victim);
