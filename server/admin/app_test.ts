@@ -9,6 +9,8 @@ import { Credentials, LoginThrottle } from "./auth.ts";
 import { RoutingTable } from "../proxy/routing_table.ts";
 import { createTarPacker } from "modern-tar";
 import type { ContextLimits } from "./upload.ts";
+import { Metrics } from "../metrics/metrics.ts";
+import { MetricsToken } from "../metrics/token.ts";
 
 /** The admin app over the real engine, with a throwaway data folder (and upload limits, when given). */
 async function testApp(uploadLimits?: ContextLimits) {
@@ -18,12 +20,15 @@ async function testApp(uploadLimits?: ContextLimits) {
   const instances = new ContainerInstances(docker);
   const { credentials } = await Credentials.load(data, { password: "app test password" });
   const stopping = new AbortController();
+  const table = new RoutingTable();
   const store = SqliteCallStore.inFolder(root);
   const app = createApp({
     docker,
     instances,
     lifecycle: { docker, instances },
-    table: new RoutingTable(),
+    table,
+    metrics: new Metrics({ table }),
+    metricsToken: MetricsToken.of("the-metrics-token"),
     credentials,
     throttle: new LoginThrottle(),
     data,
@@ -144,4 +149,28 @@ Deno.test("createApp: a build context over the configured limits gets 413 naming
   assert.match(progress, /Received 3 files \(901 bytes\)/);
   const left = await Array.fromAsync(Deno.readDir(t.data.uploadsFolder)).catch(() => []);
   assert.deepEqual(left, [], "no upload left in the data folder");
+});
+
+Deno.test("createApp: the traffic figures take the metrics token or an admin token, and the metrics token nothing else", async () => {
+  await using t = await testApp();
+  const anonymous = await t.app.request("/admin/api/stats");
+  assert.equal(anonymous.status, 401);
+  const wrong = await t.app.request("/admin/api/stats", { headers: { authorization: "Bearer the-metrics-tokeN" } });
+  assert.equal(wrong.status, 401);
+  const reader = { authorization: "Bearer the-metrics-token" };
+  const stats = await t.app.request("/admin/api/stats?window=30", { headers: reader });
+  assert.equal(stats.status, 200);
+  const body = await stats.json();
+  assert.equal(body.windowSeconds, 30);
+  assert.deepEqual(body.funkos, {});
+  const history = await t.app.request("/admin/api/stats/hello?range=600", { headers: reader });
+  assert.deepEqual(await history.json(), { funko: "hello", stepSeconds: 10, points: [] });
+  const badWindow = await t.app.request("/admin/api/stats?window=0", { headers: reader });
+  assert.equal(badWindow.status, 400);
+  assert.match((await badWindow.json()).error.message, /window=0: use a whole number of seconds from 1 to 3600/);
+  const funkos = await t.app.request("/admin/api/funkos", { headers: reader });
+  assert.equal(funkos.status, 401, "the metrics token is no admin token");
+  const { token } = await (await t.app.request("/admin/api/login", login("app test password"))).json();
+  const asAdmin = await t.app.request("/admin/api/stats", { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(asAdmin.status, 200);
 });
