@@ -1,7 +1,10 @@
 /**
- * Through the server (remote mode): per-funko settings applied to instances,
- * zero-downtime deploys under load, the rollback of a deploy that never gets
- * healthy, and secrets that instances read but no API or log ever shows.
+ * Through the server (remote mode), run with a read-only root file system (it
+ * writes only to /data): per-funko settings applied to instances, the funko's
+ * name on faaso-net, zero-downtime deploys under load (long requests and
+ * event streams in flight finish), the rollback of a deploy that never gets
+ * healthy, and secrets that instances read, read-only, but no API or log ever
+ * shows.
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -11,13 +14,14 @@ import {
   fileTimeLimit,
   instancesOf,
   ROOT,
+  runCommand,
   tempFolder,
   testDocker,
   timedFetch,
   uniqueName,
   waitUntil,
 } from "./helpers.ts";
-import { startLoad } from "./load.ts";
+import { startLoad, startLongLoad } from "./load.ts";
 import { execInProxy, proxyLogs, savedToken, startProxy } from "./proxy_helpers.ts";
 
 fileTimeLimit(import.meta.url, { minutes: 12 });
@@ -37,7 +41,8 @@ function manifest(name: string, version: string, extra = ""): string {
 
 Deno.test("deploys, settings and secrets through the server", async (t) => {
   using docker = testDocker();
-  await using proxy = await startProxy(docker);
+  // Read-only, as a careful self-hoster runs it: a write outside /data fails whatever does it.
+  await using proxy = await startProxy(docker, { readOnly: true });
   await using source = await tempFolder();
   const token = await savedToken(proxy);
   const name = uniqueName("it-deploy");
@@ -71,27 +76,48 @@ Deno.test("deploys, settings and secrets through the server", async (t) => {
       assert.match(status.stdout, /healthcheck: the runtime's GET \/ping every 1s/);
       assert.match(status.stdout, /env: ECHO_VERSION=v1/);
       await waitUntil(async () => await readyRoutes() === 2, "2 ready routes", 30_000);
+      // Other containers on faaso-net reach the funko by its name, at the runtimes' port.
+      const byName = await execInProxy(
+        proxy,
+        `exec 3<>/dev/tcp/${name}/3000 && printf 'GET /version HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3`,
+      );
+      assert.match(byName.output, /^HTTP\/1\.[01] 200[^]*\r\n\r\nv1$/);
     });
 
-    await t.step("a deploy under a load of 50 connections loses no request", async () => {
-      const before = (await instancesOf(docker, name)).map((i) => i.id).sort();
-      await echoFunko(source.path, manifest(name, "v2"));
-      assert.equal((await proxy.cli(["build", source.path, "-q"])).code, 0);
-      const load = startLoad(`${base}/version`, 50);
-      await waitUntil(() => Promise.resolve(load.report.ok > 200), "the load to run");
-      const deployed = await proxy.cli(["deploy", name]);
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      const report = await load.stop();
-      assert.equal(deployed.code, 0, deployed.stderr);
-      assert.match(deployed.stdout, /Deployed .*2 new instances.*2 old ones drained and removed/);
-      assert.equal(report.failed, 0, `failed requests: ${report.failures.join(" | ")}`);
-      assert.ok((report.bodies.get("v1") ?? 0) > 0 && (report.bodies.get("v2") ?? 0) > 0, `${[...report.bodies]}`);
-      const after = await instancesOf(docker, name);
-      assert.equal(after.length, 2);
-      assert.ok(after.every((i) => !before.includes(i.id)), "every instance was replaced");
-      for (let i = 0; i < 20; i++) assert.equal(await (await timedFetch(`${base}/version`)).text(), "v2");
-      console.log(`deploy under load: ${report.ok} requests, ${report.failed} failed`);
-    });
+    await t.step(
+      "a deploy under a load of 50 connections loses no request, nor long ones and streams in flight",
+      async () => {
+        const before = (await instancesOf(docker, name)).map((i) => i.id).sort();
+        const oldNames = (await instancesOf(docker, name)).map((i) => i.name);
+        await echoFunko(source.path, manifest(name, "v2"));
+        assert.equal((await proxy.cli(["build", source.path, "-q"])).code, 0);
+        const load = startLoad(`${base}/version`, 50);
+        // Requests of 2 s that are never sent twice (a body) and 2 s event streams: some are always in flight.
+        const long = startLongLoad(base);
+        await waitUntil(() => Promise.resolve(load.report.ok > 200), "the load to run");
+        const deployed = await proxy.cli(["deploy", name]);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        const report = await load.stop();
+        const longReport = await long.stop();
+        assert.equal(deployed.code, 0, deployed.stderr);
+        assert.match(deployed.stdout, /Deployed .*2 new instances.*2 old ones drained and removed/);
+        assert.equal(report.failed, 0, `failed requests: ${report.failures.join(" | ")}`);
+        assert.equal(longReport.failed, 0, `failed long requests and streams: ${longReport.failures.join(" | ")}`);
+        const answeredBy = new Set([...longReport.bodies.keys()].map((body) => body.split(" ")[0]));
+        const afterNames = (await instancesOf(docker, name)).map((i) => i.name);
+        assert.ok(
+          oldNames.some((old) => answeredBy.has(old)),
+          `old instances answered long requests: ${[...answeredBy]}`,
+        );
+        assert.ok(afterNames.some((fresh) => answeredBy.has(fresh)), `new ones too: ${[...answeredBy]}`);
+        assert.ok((report.bodies.get("v1") ?? 0) > 0 && (report.bodies.get("v2") ?? 0) > 0, `${[...report.bodies]}`);
+        const after = await instancesOf(docker, name);
+        assert.equal(after.length, 2);
+        assert.ok(after.every((i) => !before.includes(i.id)), "every instance was replaced");
+        for (let i = 0; i < 20; i++) assert.equal(await (await timedFetch(`${base}/version`)).text(), "v2");
+        console.log(`deploy under load: ${report.ok} requests, ${report.failed} failed`);
+      },
+    );
 
     await t.step("a deploy that never becomes healthy is rolled back, with no failed request", async () => {
       await waitUntil(async () => await readyRoutes() === 2, "2 ready routes", 30_000);
@@ -133,25 +159,57 @@ Deno.test("deploys, settings and secrets through the server", async (t) => {
         assert.equal(await read.text(), digest, `${instance.name} reads the secret`);
       }
       const listed = await proxy.cli(["secret", "ls", name]);
+      assert.equal(listed.code, 0, listed.stderr);
       assert.match(listed.stdout, new RegExp(`${name}\\s+api-token`));
 
+      // Stored for the instances' user only, mounted read-only.
+      const stat = await execInProxy(
+        proxy,
+        `stat -c '%u %a' /data/secrets /data/secrets/${name} /data/secrets/${name}/api-token`,
+      );
+      assert.deepEqual(stat.output.trim().split("\n"), ["0 700", "10001 700", "10001 600"], stat.output);
+      for (const instance of await instancesOf(docker, name)) {
+        const inspect = await docker.containers.inspectOrNull(instance.id);
+        const mount = (inspect?.Mounts as { Destination: string; RW: boolean }[] | undefined)
+          ?.find((m) => m.Destination === "/secrets");
+        assert.equal(mount?.RW, false, `${instance.name} mounts /secrets read-only`);
+        const write = await runCommand("docker", ["exec", "-u", "0", instance.id, "touch", "/secrets/written"]);
+        assert.equal(write.code, 1, "not even root in the instance writes there");
+        assert.match(write.stderr, /Read-only file system/);
+      }
+
+      // Every place is read only once it answered well: an error with nothing in it would show no secret either.
+      const cli = async (args: string[]): Promise<string> => {
+        const run = await proxy.cli(args);
+        assert.equal(run.code, 0, `faaso ${args.join(" ")}: ${run.stderr}`);
+        assert.ok(run.stdout.length > 0, `faaso ${args.join(" ")} printed something`);
+        return run.stdout + run.stderr;
+      };
       const places: [string, string][] = [
         ["secret add output", added.stdout + added.stderr],
         ["secret ls", listed.stdout + listed.stderr],
-        ["secret ls --json", (await proxy.cli(["secret", "ls", "--json"])).stdout],
-        ["status --json", (await proxy.cli(["status", name, "--json"])).stdout],
-        ["logs", (await proxy.cli(["logs", name])).stdout],
+        ["secret ls --json", await cli(["secret", "ls", "--json"])],
+        ["status --json", await cli(["status", name, "--json"])],
+        ["logs", await cli(["logs", name])],
       ];
+      assert.match(places[4]![1], /listening on port 3000/, "the logs are the instances'");
       for (
         const path of ["/admin/api/funkos", `/admin/api/funkos/${name}`, "/admin/api/routes", "/admin/api/secrets"]
       ) {
         const response = await timedFetch(`${proxy.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
-        places.push([path, await response.text()]);
+        const text = await response.text();
+        assert.equal(response.status, 200, `${path}: ${text}`);
+        assert.ok(text.includes(name), `${path} is about ${name}: ${text}`);
+        places.push([path, text]);
       }
       for (const instance of await instancesOf(docker, name)) {
-        places.push([`inspect ${instance.name}`, JSON.stringify(await docker.containers.inspectOrNull(instance.id))]);
+        const inspect = await docker.containers.inspectOrNull(instance.id);
+        assert.ok(inspect, instance.name);
+        places.push([`inspect ${instance.name}`, JSON.stringify(inspect)]);
       }
-      places.push(["the server's log", await proxyLogs(proxy)]);
+      const serverLog = await proxyLogs(proxy);
+      assert.match(serverLog, /listening on/, "the server's log");
+      places.push(["the server's log", serverLog]);
       for (const [where, text] of places) assert.ok(!text.includes(value), `the value shows in ${where}`);
 
       const removed = await proxy.cli(["secret", "rm", name, "api-token"]);

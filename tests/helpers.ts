@@ -11,7 +11,8 @@
 import { join } from "node:path";
 import { Docker } from "../docker/mod.ts";
 import { ContainerInstances, type Instance } from "../core/instances.ts";
-import { defaultFileTimeLimit, runCommand, timedFetch } from "./limits.ts";
+import { LineStream } from "../docker/mod.ts";
+import { defaultFileTimeLimit, onTimeLimit, runCommand, timedFetch, track } from "./limits.ts";
 import { isolatedEnv, sandbox } from "./sandbox.ts";
 import { FAASO_ARGS } from "./cli_args.ts";
 
@@ -62,6 +63,66 @@ export async function faasoOk(args: string[], options: FaasoRunOptions = {}): Pr
     throw new Error(`faaso ${args.join(" ")} exited ${run.code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`);
   }
   return run;
+}
+
+/** A CLI run that does not end by itself (`logs -f`), read line by line as it prints. */
+export interface FollowedRun extends AsyncDisposable {
+  /** What it printed on stdout so far, line by line. */
+  lines: string[];
+  /** Resolves with the first line that matches, or throws after `timeoutMs` (default 30 s). */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Stops it (SIGINT, as Ctrl-C does) and returns its exit code and output. */
+  stop(): Promise<CliRun>;
+}
+
+/** Starts `faaso ARGS` in the test file's sandbox and follows its output (see {@linkcode FollowedRun}). */
+export function faasoFollow(args: string[], options: FaasoRunOptions = {}): FollowedRun {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [...FAASO_ARGS, ...args],
+    cwd: options.cwd,
+    env: isolatedEnv(options.env),
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const done = track(`faaso ${args.join(" ")} (followed)`);
+  const lines: string[] = [];
+  const stderr = new Response(child.stderr).text();
+  const reading = (async () => {
+    for await (const line of child.stdout.pipeThrough(new TextDecoderStream()).pipeThrough(new LineStream())) {
+      lines.push(line);
+    }
+  })();
+  let stopped: Promise<CliRun> | undefined;
+  const stop = () =>
+    stopped ??= (async () => {
+      try {
+        child.kill("SIGINT");
+      } catch { /* ended already */ }
+      const late = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      const status = await child.status;
+      clearTimeout(late);
+      await reading;
+      unregister();
+      done();
+      return { code: status.code, stdout: lines.map((line) => `${line}\n`).join(""), stderr: await stderr };
+    })();
+  const unregister = onTimeLimit(async () => void await stop());
+  return {
+    lines,
+    waitFor: async (pattern, timeoutMs = 30_000) => {
+      let found: string | undefined;
+      await waitUntil(
+        () => Promise.resolve((found = lines.find((line) => pattern.test(line))) !== undefined),
+        `faaso ${args.join(" ")} to print ${pattern}`,
+        timeoutMs,
+      );
+      return found!;
+    },
+    stop,
+    [Symbol.asyncDispose]: async () => void await stop(),
+  };
 }
 
 /** A funko name no other test run uses. */

@@ -1,6 +1,7 @@
 /**
- * A steady HTTP load for tests and benchmarks: N connections each sending GETs back to back,
- * counting every answer that is not a 200 (and every network error) as failed.
+ * A steady HTTP load for tests and benchmarks: N connections each sending requests (GETs unless
+ * told otherwise) back to back, counting every answer that is not a 200 (and every network
+ * error, and every body the check refuses) as failed.
  *
  * @module
  */
@@ -27,8 +28,16 @@ export interface Load {
   readonly report: LoadReport;
 }
 
-/** Starts `connections` loops GETting `url` until stopped. */
-export function startLoad(url: string, connections: number): Load {
+/** Options for {@linkcode startLoad}. */
+export interface LoadOptions {
+  /** Method and body of every request (a body makes a request one the proxy never sends twice). */
+  init?: { method?: string; body?: string };
+  /** Says what is wrong with a 200's body, or undefined when it is whole (a stream cut short). */
+  check?: (body: string) => string | undefined;
+}
+
+/** Starts `connections` loops sending requests to `url` until stopped. */
+export function startLoad(url: string, connections: number, options: LoadOptions = {}): Load {
   const report: LoadReport = { ok: 0, failed: 0, failures: [], bodies: new Map(), ms: 0 };
   const started = performance.now();
   let running = true;
@@ -39,9 +48,12 @@ export function startLoad(url: string, connections: number): Load {
   const loops = Array.from({ length: connections }, async () => {
     while (running) {
       try {
-        const response = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+        const response = await fetch(url, { ...options.init, signal: AbortSignal.timeout(30_000) });
         const body = await response.text();
-        if (response.status === 200) {
+        const problem = response.status === 200 ? options.check?.(body) : undefined;
+        if (problem) {
+          fail(`200 with ${problem}`);
+        } else if (response.status === 200) {
           report.ok++;
           report.bodies.set(body, (report.bodies.get(body) ?? 0) + 1);
         } else {
@@ -59,6 +71,35 @@ export function startLoad(url: string, connections: number): Load {
       await Promise.all(loops);
       report.ms = performance.now() - started;
       return report;
+    },
+  };
+}
+
+/**
+ * Long requests against the echo funko (tests/fixtures/echo) at `base`: 10
+ * connections POSTing to /work (2 s each, with a body: the proxy never sends
+ * them twice, so only draining saves them) and 4 reading 2 s event streams
+ * (10 events each; a stream cut short fails). Some are always in flight. The
+ * report's bodies are the POSTs' answers: `INSTANCE POST long`.
+ */
+export function startLongLoad(base: string): Load {
+  const posts = startLoad(`${base}/work/long/2000`, 10, { init: { method: "POST", body: "never sent twice" } });
+  const streams = startLoad(`${base}/sse?count=10&every=200`, 4, {
+    check: (body) => {
+      const events = body.match(/^data: tick \d+ /gm)?.length ?? 0;
+      return events === 10 ? undefined : `a stream cut short: ${events} of 10 events`;
+    },
+  });
+  return {
+    report: posts.report,
+    stop: async () => {
+      const [post, stream] = await Promise.all([posts.stop(), streams.stop()]);
+      return {
+        ...post,
+        ok: post.ok + stream.ok,
+        failed: post.failed + stream.failed,
+        failures: [...post.failures, ...stream.failures],
+      };
     },
   };
 }

@@ -1,7 +1,10 @@
 /**
  * Deploys and secrets in local mode (the CLI does the work itself) while a
  * separate `faaso serve` on the host carries a steady load: the proxy learns
- * of the change only from the engine's events.
+ * of the change only from the engine's events, which reach it through a relay
+ * that the test cuts once (the proxy reconnects and resyncs). Also: the first
+ * request after `up --no-wait`, deploys that fail every way, draining on
+ * scale-down, `--upstream-timeout`, `logs -f`.
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -9,33 +12,42 @@ import { join } from "node:path";
 import {
   cleanupFunko,
   faaso,
+  faasoFollow,
   faasoOk,
   fileTimeLimit,
   instancesOf,
   ROOT,
+  runCommand,
+  socketPath,
   tempFolder,
   testDocker,
   timedFetch,
   uniqueName,
   waitUntil,
 } from "./helpers.ts";
-import { startLoad } from "./load.ts";
+import { type LoadReport, startLoad, startLongLoad } from "./load.ts";
 import { serve } from "./serve_helpers.ts";
+import { startSocketRelay } from "./socket_relay.ts";
 
-fileTimeLimit(import.meta.url, { minutes: 10 });
+fileTimeLimit(import.meta.url, { minutes: 14 });
+
+function failures(report: LoadReport): string {
+  return `${report.failed} failed: ${report.failures.join(" | ")}`;
+}
 
 const ECHO = join(ROOT, "tests", "fixtures", "echo");
 
-Deno.test("local mode: build --deploy under load, a broken deploy, secrets", async (t) => {
+Deno.test("local mode: a cold start, deploys under load, broken ones, draining, events cut, secrets", async (t) => {
   using docker = testDocker();
   await using source = await tempFolder();
   const name = uniqueName("it-local");
   const data = join(source.path, "data");
   const env = { FAASO_DATA: data };
-  const write = (version: string, extra = "") =>
+  const write = (version: string, health = "  interval: 1s\n", moreEnv = "") =>
     Deno.writeTextFile(
       join(source.path, "funko", "funko.yml"),
-      `name: ${name}\nruntime: deno\nscale: 2\ndrain: 3s\nenv:\n  ECHO_VERSION: ${version}\nhealthcheck:\n  interval: 1s\n${extra}`,
+      `name: ${name}\nruntime: deno\nscale: 2\ndrain: 3s\nenv:\n  ECHO_VERSION: ${version}\n${moreEnv}` +
+        `healthcheck:\n${health}`,
     );
   try {
     await Deno.mkdir(join(source.path, "funko"));
@@ -46,10 +58,21 @@ Deno.test("local mode: build --deploy under load, a broken deploy, secrets", asy
     const v1 = /:(\d{8}T\d{6}Z) and/.exec(
       (await faasoOk(["build", "funko", "-q"], { cwd: source.path, env })).stdout,
     )![1]!;
-    await faasoOk(["up", name], { env });
-    await using server = await serve({ FAASO_DATA: join(source.path, "server-data"), FAASO_PASSWORD: "local-test-pw" });
-    const url = `${server.url}/funko/${name}/version`;
-    await waitUntil(async () => (await timedFetch(url).then((r) => r.text()).catch(() => "")) === "v1", "v1 to answer");
+    // The server reaches the engine through a relay the test can cut.
+    await using relay = await startSocketRelay(socketPath());
+    await using server = await serve(
+      { FAASO_DATA: join(source.path, "server-data"), FAASO_PASSWORD: "local-test-pw", DOCKER_HOST: relay.host },
+      ["--upstream-timeout", "5"],
+    );
+    const base = `${server.url}/funko/${name}`;
+    const url = `${base}/version`;
+
+    await t.step("a request right after up --no-wait waits for the cold start and gets 200", async () => {
+      const up = await faaso(["up", name, "--no-wait"], { env });
+      assert.equal(up.code, 0, up.stderr);
+      const response = await timedFetch(url);
+      assert.deepEqual([response.status, await response.text()], [200, "v1"]);
+    });
 
     await t.step("build --deploy under a load of 50 connections loses no request", async () => {
       await write("v2");
@@ -74,15 +97,19 @@ Deno.test("local mode: build --deploy under load, a broken deploy, secrets", asy
       assert.ok((await instancesOf(docker, name)).every((i) => !before.includes(i.id)));
     });
 
-    await t.step("a deploy whose instances crash is rolled back, naming the reason", async () => {
+    await t.step("a deploy whose instances turn unhealthy is rolled back under load, naming the reason", async () => {
       const before = (await instancesOf(docker, name)).map((i) => i.id).sort();
-      await write("v3", "  command: exit 1\n  retries: 1\n  start_period: 1ms\n");
+      await write("v3", "  interval: 1s\n  command: exit 1\n  retries: 1\n  start_period: 1ms\n");
       await faasoOk(["build", "funko", "-q"], { cwd: source.path, env });
+      const load = startLoad(url, 50);
+      await waitUntil(() => Promise.resolve(load.report.ok > 200), "the load to run");
       const run = await faaso(["deploy", name, "--timeout", "30"], { env });
+      const report = await load.stop();
       assert.equal(run.code, 1);
       assert.match(run.stderr, /Cannot deploy .*: faaso-.* is unhealthy; the old instances keep serving/);
       assert.deepEqual((await instancesOf(docker, name)).map((i) => i.id).sort(), before);
-      assert.equal(await (await timedFetch(url)).text(), "v2");
+      assert.equal(report.failed, 0, failures(report));
+      assert.deepEqual([...report.bodies.keys()], ["v2"], "only the old version answered");
     });
 
     await t.step("rollback: to the build before latest, then to v1 under load, losing no request", async () => {
@@ -103,6 +130,118 @@ Deno.test("local mode: build --deploy under load, a broken deploy, secrets", asy
     });
 
     await t.step(
+      "deploys that crash or run out of --timeout fail under load, and the old instances serve on",
+      async () => {
+        const before = (await instancesOf(docker, name)).map((i) => i.id).sort();
+        const load = startLoad(url, 20);
+        await waitUntil(() => Promise.resolve(load.report.ok > 100), "the load to run");
+        await write("v4", undefined, "  ECHO_CRASH_AT_START: 'yes'\n");
+        await faasoOk(["build", "funko", "-q"], { cwd: source.path, env });
+        const crashed = await faaso(["deploy", name, "--timeout", "60"], { env });
+        assert.equal(crashed.code, 1);
+        assert.match(crashed.stderr, /Cannot deploy .*: faaso-\S+ crashed .*; the old instances keep serving/);
+        assert.match(crashed.stderr, /crashes at start on purpose/, "the failing instance's own output");
+        // Docker's first check comes only after a whole interval: 30 s, long after the 3 s.
+        await write("v5", "  interval: 30s\n");
+        await faasoOk(["build", "funko", "-q"], { cwd: source.path, env });
+        const late = await faaso(["deploy", name, "--timeout", "3"], { env });
+        const report = await load.stop();
+        assert.equal(late.code, 1);
+        assert.match(
+          late.stderr,
+          /Cannot deploy .*: faaso-\S+ did not become healthy in 3 s.*; the old instances keep/,
+        );
+        assert.deepEqual((await instancesOf(docker, name)).map((i) => i.id).sort(), before);
+        assert.equal(report.failed, 0, failures(report));
+        assert.deepEqual([...report.bodies.keys()], ["v1"], "only the old version answered");
+        // latest names the slow v5 now: the next steps' scale-ups start v1 again (an unchanged rebuild moves latest).
+        await write("v1");
+        await faasoOk(["build", "funko", "-q"], { cwd: source.path, env });
+      },
+    );
+
+    await t.step("scaling down lets long requests and event streams in flight finish", async () => {
+      const long = startLongLoad(base);
+      await waitUntil(() => Promise.resolve(long.report.ok > 20), "the long requests to run");
+      await faasoOk(["scale", name, "1"], { env });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const report = await long.stop();
+      assert.equal(report.failed, 0, failures(report));
+      assert.equal((await instancesOf(docker, name)).length, 1);
+      await faasoOk(["scale", name, "2"], { env });
+    });
+
+    await t.step("--upstream-timeout: an answer slower than it gets 504", async () => {
+      const slow = await timedFetch(`${base}/slow/7`);
+      const body = await slow.json();
+      assert.equal(slow.status, 504);
+      assert.equal(body.error.message, `Funko ${name} did not answer in 5000 ms`);
+      // The flag's default comes from FAASO_UPSTREAM_TIMEOUT: a bad value of either is refused before anything starts.
+      for (
+        const [args, variables] of [[["--upstream-timeout", "soon"], {}], [[], { FAASO_UPSTREAM_TIMEOUT: "soon" }]]
+      ) {
+        const bad = await faaso(["serve", ...args as string[]], {
+          env: { FAASO_DATA: join(source.path, "never-made"), ...variables as Record<string, string> },
+        });
+        assert.equal(bad.code, 1);
+        assert.match(bad.stderr, /--upstream-timeout soon: use a number of seconds/);
+      }
+    });
+
+    await t.step("logs -f follows every instance's new lines until stopped", async () => {
+      await using follow = faasoFollow(["logs", name, "-f", "--tail", "0"], { env });
+      const tag = crypto.randomUUID().slice(0, 8);
+      await waitUntil(async () => {
+        // Until the follower is attached, the lines it would see are before its start.
+        for (const instance of await instancesOf(docker, name)) {
+          await (await timedFetch(`http://${instance.address}:3000/say/${tag}`)).text();
+        }
+        return follow.lines.length > 0;
+      }, "the follower to get a line");
+      for (const instance of await instancesOf(docker, name)) {
+        await follow.waitFor(new RegExp(`^${instance.name} \\| said: ${tag}$`));
+      }
+      const run = await follow.stop();
+      assert.doesNotMatch(run.stderr, /at .*\.ts:\d+/, "no stack trace");
+    });
+
+    await t.step(
+      "the proxy's event stream breaks: it reconnects, resyncs, and routes to what changed meanwhile",
+      async () => {
+        const before = (await instancesOf(docker, name)).map((i) => i.name);
+        // Cut, then keep refusing while a new instance starts and an old one goes: the events of both are missed.
+        relay.cut();
+        try {
+          await faasoOk(["scale", name, "3"], { env });
+          const [gone] = before;
+          await runCommand("docker", ["rm", "-f", (await instancesOf(docker, name)).find((i) => i.name === gone)!.id]);
+        } finally {
+          relay.restore();
+        }
+        assert.ok(relay.cutConnections > 0, "the server's connections were cut");
+        const now = (await instancesOf(docker, name)).map((i) => i.name).sort();
+        assert.equal(now.length, 2);
+        const answered = new Set<string>();
+        await waitUntil(
+          async () => {
+            const response = await timedFetch(`${base}/`);
+            assert.equal(response.status, 200, `${response.status} ${await response.clone().text()}`);
+            answered.add(await response.text());
+            return answered.size >= now.length;
+          },
+          "both instances to answer through the proxy",
+          20_000,
+        );
+        assert.deepEqual([...answered].sort(), now, "the new instance is routed, the removed one is not");
+        assert.ok(
+          // A warning, on stderr.
+          server.errorLines.some((line) => /event stream ended|Cannot follow the Docker engine's events/.test(line)),
+          `the server said it lost the stream:\n${server.errorLines.join("\n")}`,
+        );
+      },
+    );
+
+    await t.step(
       "secrets: stored in the data folder for the instances' user only, readable in instances, never printed",
       async () => {
         const value = `local-${crypto.randomUUID()}`;
@@ -121,6 +260,21 @@ Deno.test("local mode: build --deploy under load, a broken deploy, secrets", asy
         const listed = await faasoOk(["secret", "ls"], { env });
         assert.match(listed.stdout, new RegExp(`${name}\\s+db-password`));
         for (const output of [added.stdout, added.stderr, listed.stdout]) assert.ok(!output.includes(value));
+        for (const instance of await instancesOf(docker, name)) {
+          const write = await runCommand("docker", ["exec", "-u", "0", instance.id, "touch", "/secrets/written"]);
+          assert.match(write.stderr, /Read-only file system/, `${instance.name} mounts /secrets read-only`);
+        }
+        // A new value replaces the old one, and running instances read it at once.
+        const replaced = await faaso(["secret", "add", name, "db-password"], { env, stdin: `${value}-2` });
+        assert.equal(replaced.code, 0, replaced.stderr);
+        assert.ok(!(replaced.stdout + replaced.stderr).includes(value), "the new value is not printed either");
+        const newDigest = createHash("sha256").update(`${value}-2`).digest("hex");
+        for (const instance of await instancesOf(docker, name)) {
+          assert.equal(
+            await (await timedFetch(`http://${instance.address}:3000/secret/db-password`)).text(),
+            newDigest,
+          );
+        }
         const fromFile = join(source.path, "value.txt");
         await Deno.writeTextFile(fromFile, "from a file");
         await faasoOk(["secret", "add", name, "other", "--from-file", fromFile], { env });

@@ -67,6 +67,8 @@ export interface StartProxyOptions {
   env?: Record<string, string>;
   /** Run it with the restart policy unless-stopped, as a self-hoster would. */
   restart?: boolean;
+  /** Run it with a read-only root file system (`docker run --read-only`): it may write only to /data. */
+  readOnly?: boolean;
 }
 
 /**
@@ -95,6 +97,7 @@ export async function startProxy(on: Docker | ProxyEngine, options: StartProxyOp
       Binds: [`${engine.socketPath}:/var/run/docker.sock`],
       PortBindings: { "8888/tcp": [{ HostIp: engine.address ?? "127.0.0.1", HostPort: "" }] },
       ...(options.restart ? { RestartPolicy: { Name: "unless-stopped" as const } } : {}),
+      ...(options.readOnly ? { ReadonlyRootfs: true } : {}),
     },
   });
   const config = await Deno.makeTempDir({ dir: sandbox().tmp, prefix: "faaso-test-config-" });
@@ -159,4 +162,26 @@ export async function proxyLogs(proxy: ProxyContainer): Promise<string> {
     timeoutMs: 60_000,
   });
   return result.stdout + result.stderr;
+}
+
+/**
+ * The files the proxy container added, changed or deleted in its own file
+ * system (`GET /containers/{id}/changes`, what `docker diff` shows), apart
+ * from what Docker makes for its mounts (/data, the socket) and from Deno's
+ * own caches in DENO_DIR (compiled code, module analysis): where the server
+ * wrote, other than its data folder.
+ */
+export async function writtenOutsideData(proxy: ProxyContainer, docker: Docker): Promise<string[]> {
+  const inspect = await docker.containers.inspectOrNull(proxy.id);
+  const denoDir = inspect?.Config.Env?.find((line) => line.startsWith("DENO_DIR="))?.slice("DENO_DIR=".length);
+  const allowed = ["/data", "/run/docker.sock", "/var/run/docker.sock", ...(denoDir ? [denoDir] : [])];
+  const changes = await docker.transport.json<{ Path: string; Kind: 0 | 1 | 2 }[] | null>(
+    "GET",
+    `/containers/${proxy.id}/changes`,
+  );
+  return (changes ?? [])
+    .filter(({ Path }) =>
+      !allowed.some((root) => Path === root || Path.startsWith(`${root}/`) || root.startsWith(`${Path}/`))
+    )
+    .map(({ Path, Kind }) => `${["changed", "added", "deleted"][Kind]} ${Path}`);
 }

@@ -105,7 +105,15 @@ export function isolatedEnv(extra: Record<string, string> = {}): Record<string, 
   };
 }
 
-/** Removes the sandboxes of test processes that are gone. */
+/**
+ * How old a gone process's sandbox must be before a later run removes it. A
+ * process ID that /proc does not show may still run, in another PID namespace
+ * (a container sharing /tmp): on the shared test machine two runs lost their
+ * live sandbox mid-file. No test file runs for 2 hours (CI stops at 90 min).
+ */
+const STALE_AFTER_MS = 2 * 60 * 60_000;
+
+/** Removes the sandboxes of test processes that are gone, once they are old enough (see STALE_AFTER_MS). */
 function removeStale(parent: string): void {
   let entries: Deno.DirEntry[];
   try {
@@ -117,6 +125,8 @@ function removeStale(parent: string): void {
     const pid = Number(new RegExp(`^${PREFIX}(\\d+)-`).exec(entry.name)?.[1]);
     if (!entry.isDirectory || !pid || pid === Deno.pid || processExists(pid)) continue;
     try {
+      const made = Deno.statSync(join(parent, entry.name)).mtime?.getTime() ?? Date.now();
+      if (Date.now() - made < STALE_AFTER_MS) continue;
       Deno.removeSync(join(parent, entry.name), { recursive: true });
     } catch { /* another run got there first */ }
   }

@@ -11,7 +11,10 @@ import { onTimeLimit, track } from "./limits.ts";
 /** A `faaso serve` process on the host. */
 export interface HostServer extends AsyncDisposable {
   url: string;
+  /** Its stdout so far, line by line. */
   lines: string[];
+  /** Its stderr so far (warnings, such as a lost event stream), line by line. */
+  errorLines: string[];
   stop(): Promise<number>;
   /** Kills the process with SIGKILL (a crash: nothing is cleaned up) and waits for it to end. */
   kill(): Promise<void>;
@@ -32,7 +35,13 @@ export async function serve(env: Record<string, string>, args: string[] = []): P
   }).spawn();
   const lines: string[] = [];
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).pipeThrough(new LineStream()).getReader();
-  const stderr = new Response(child.stderr).text();
+  const errorLines: string[] = [];
+  const stderr = (async () => {
+    for await (const line of child.stderr.pipeThrough(new TextDecoderStream()).pipeThrough(new LineStream())) {
+      errorLines.push(line);
+    }
+    return errorLines.join("\n");
+  })();
   let url = "";
   const starting = track("faaso serve (waiting for its listening line)");
   const tooLong = setTimeout(() => child.kill("SIGKILL"), 60_000);
@@ -81,5 +90,5 @@ export async function serve(env: Record<string, string>, args: string[] = []): P
   };
   // A test that runs over its time limit does not leave the server running.
   const unregister = onTimeLimit(async () => void await stop());
-  return { url, lines, stop, kill, [Symbol.asyncDispose]: async () => void await stop() };
+  return { url, lines, errorLines, stop, kill, [Symbol.asyncDispose]: async () => void await stop() };
 }

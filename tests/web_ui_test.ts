@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { Page, Response } from "playwright-core";
+import type { Page } from "playwright-core";
 import type { Instance } from "../core/instances.ts";
 import { launchChromium } from "./browser.ts";
 import {
@@ -24,6 +24,8 @@ import {
   waitUntil,
 } from "./helpers.ts";
 import { serve } from "./serve_helpers.ts";
+import { startTap } from "./http_tap.ts";
+import { header } from "./raw_http.ts";
 
 fileTimeLimit(import.meta.url, { minutes: 10 });
 
@@ -51,15 +53,11 @@ Deno.test("the admin web UI in Chromium: login, scale, logs, deploy, secrets", a
     v1 = /:(\d{8}T\d{6}Z) and/.exec(built.stdout)![1]!;
     await faasoOk(["up", name], { env: { FAASO_DATA: data } });
     await using server = await serve({ FAASO_DATA: data, FAASO_PASSWORD: PASSWORD });
-    const admin = `${server.url}/admin/`;
+    // The browser talks to the server through a tap that keeps every byte of every answer, streams still open too.
+    await using tap = startTap(server.url);
+    const admin = `${tap.url}/admin/`;
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
-    const bodies: string[] = [];
-    page.on("response", (response: Response) => {
-      if (/text|json|javascript/.test(response.headers()["content-type"] ?? "")) {
-        response.text().then((text) => bodies.push(text)).catch(() => {});
-      }
-    });
 
     await t.step("a wrong password shows an error on the login page", async () => {
       await page.goto(admin);
@@ -260,7 +258,16 @@ Deno.test("the admin web UI in Chromium: login, scale, logs, deploy, secrets", a
       assert.equal(await secrets.getByLabel("Value").inputValue(), "", "the form forgets the value");
       await page.reload();
       await page.locator("#secrets code", { hasText: "api-key" }).waitFor();
-      for (const body of [await page.content(), ...bodies]) assert.ok(!body.includes(value), "the value came back");
+      // Every answer the browser got, read when asked and in full: the live logs and deploy progress too.
+      const answers = tap.responses();
+      assert.ok(
+        answers.some((answer) => header(answer, "content-type")?.startsWith("text/event-stream")),
+        `streamed answers are among those scanned: ${answers.map((answer) => header(answer, "content-type"))}`,
+      );
+      const decoder = new TextDecoder();
+      for (const body of [await page.content(), ...answers.map((answer) => decoder.decode(answer.body))]) {
+        assert.ok(!body.includes(value), "the value came back");
+      }
       const file = await Deno.readTextFile(join(data, "secrets", name, "api-key"));
       assert.equal(file, value, "stored as typed");
     });

@@ -176,7 +176,7 @@ export function adminApi(deps: ServerDeps): Hono {
       ),
       deps.build ?? {},
     );
-    const context = await receiveContext(c.req.raw.body, deps.data.uploadsFolder);
+    const context = await receiveContext(c.req.raw.body, deps.data.uploadsFolder, deps.uploadLimits);
     return operationResponse(async (progress, signal) => {
       await using received = context;
       progress({ kind: "step", text: `Received ${received.files} files (${received.bytes} bytes)` });

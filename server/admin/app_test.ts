@@ -7,11 +7,13 @@ import { SqliteCallStore } from "../../core/sqlite_call_store.ts";
 import { createApp } from "./app.ts";
 import { Credentials, LoginThrottle } from "./auth.ts";
 import { RoutingTable } from "../proxy/routing_table.ts";
+import { createTarPacker } from "modern-tar";
+import type { ContextLimits } from "./upload.ts";
 import { Metrics } from "../metrics/metrics.ts";
 import { MetricsToken } from "../metrics/token.ts";
 
-/** The admin app over the real engine, with a throwaway data folder. */
-async function testApp() {
+/** The admin app over the real engine, with a throwaway data folder (and upload limits, when given). */
+async function testApp(uploadLimits?: ContextLimits) {
   const root = await Deno.makeTempDir({ prefix: "faaso-app-test-" });
   const data = new DataFolder(root);
   const docker = Docker.fromEnv();
@@ -34,9 +36,11 @@ async function testApp() {
     stopping: stopping.signal,
     keepBuilds: 5,
     invocations: { store, wake: () => {} },
+    uploadLimits,
   });
   return {
     app,
+    data,
     async [Symbol.asyncDispose]() {
       stopping.abort();
       store.close();
@@ -101,6 +105,50 @@ Deno.test("createApp: the web UI sends visitors without a session to the login f
   assert.match(await form.text(), /<input type="password" name="password"/);
   const post = await t.app.request("/admin/funkos/hello/down", { method: "POST" });
   assert.equal(post.status, 401, "no state change without a session");
+});
+
+/** A tar.gz of files (name, size in bytes of "x"), made as the CLI's upload is. */
+async function context(files: [string, number][]): Promise<Uint8Array<ArrayBuffer>> {
+  const { readable, controller } = createTarPacker();
+  const done = new Response(readable.pipeThrough(new CompressionStream("gzip"))).arrayBuffer();
+  for (const [name, size] of files) {
+    const writer = controller.add({ name, size, type: "file" }).getWriter();
+    await writer.write(new TextEncoder().encode("x".repeat(size)));
+    await writer.close();
+  }
+  controller.finalize();
+  return new Uint8Array(await done);
+}
+
+Deno.test("createApp: a build context over the configured limits gets 413 naming the limit; nothing stays", async () => {
+  await using t = await testApp({ maxUploadBytes: 4096, maxUnpackedBytes: 1000, maxEntries: 3 });
+  const { token } = await (await t.app.request("/admin/api/login", login("app test password"))).json();
+  const build = (body: Uint8Array<ArrayBuffer>) =>
+    t.app.request("/admin/api/funkos/limits-test/build?runtime=deno", {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/gzip" },
+      body,
+    });
+  // Random bytes do not compress: over 4096 bytes uploaded.
+  const large = crypto.getRandomValues(new Uint8Array(5000));
+  const cases: [string, Uint8Array<ArrayBuffer>, RegExp][] = [
+    ["size", large, /larger than 4096 bytes/],
+    ["entries", await context([["a", 1], ["b", 1], ["c", 1], ["d", 1]]), /more than 3 entries/],
+    ["unpacked", await context([["a", 600], ["b", 600]]), /files add up to more than 1000 bytes/],
+  ];
+  for (const [what, body, message] of cases) {
+    const response = await build(body);
+    const text = await response.text();
+    assert.equal(response.status, 413, `${what}: ${text}`);
+    assert.match(JSON.parse(text).error.message, message, what);
+  }
+  // Within every limit, the same checks let it through: a build starts (and fails: no Dockerfile).
+  const fits = await build(await context([["a", 600], ["b", 300], ["c", 1]]));
+  const progress = await fits.text();
+  assert.equal(fits.status, 200, progress);
+  assert.match(progress, /Received 3 files \(901 bytes\)/);
+  const left = await Array.fromAsync(Deno.readDir(t.data.uploadsFolder)).catch(() => []);
+  assert.deepEqual(left, [], "no upload left in the data folder");
 });
 
 Deno.test("createApp: the traffic figures take the metrics token or an admin token, and the metrics token nothing else", async () => {

@@ -16,6 +16,7 @@ import type { RoutingTable } from "../proxy/routing_table.ts";
 import type { Scaling } from "../proxy/scaling.ts";
 import type { Credentials, LoginThrottle } from "./auth.ts";
 import type { Invocations } from "../async/mod.ts";
+import type { ContextLimits } from "./upload.ts";
 
 /** What the server needs. */
 export interface ServerDeps {
@@ -49,4 +50,6 @@ export interface ServerDeps {
   build?: BuildSettings;
   /** How many builds of each funko to keep (DATA/config.yml keep_builds, FAASO_KEEP_BUILDS). */
   keepBuilds: number;
+  /** Limits on a remote build's upload; the defaults of upload.ts unless given. */
+  uploadLimits?: ContextLimits;
 }
