@@ -1,5 +1,5 @@
 /**
- * Networks: inspect, create, and make sure one exists.
+ * Networks: inspect, create, make sure one exists, disconnect a container.
  *
  * @see https://docs.docker.com/engine/api/v1.41/#tag/Network
  * @module
@@ -73,6 +73,29 @@ export class Networks {
     const created = await this.inspectOrNull(name, signal);
     if (!created) throw new Error(`Cannot create the network ${name}: it vanished right after creation`);
     return created;
+  }
+
+  /**
+   * Disconnects a container from a network. With `force`, a name that no
+   * container has any more still loses its endpoint there: that clears a
+   * stale endpoint an engine crash left behind, which otherwise makes every
+   * start of a container of that name fail with "endpoint with name NAME
+   * already exists in network". Returns false when the engine knows no such
+   * endpoint (or container).
+   *
+   * @see https://docs.docker.com/engine/api/v1.41/#operation/NetworkDisconnect
+   */
+  async disconnect(
+    network: string,
+    container: string,
+    options: { force?: boolean; signal?: AbortSignal } = {},
+  ): Promise<boolean> {
+    const status = await this.#transport.call("POST", `/networks/${encodeURIComponent(network)}/disconnect`, {
+      body: { Container: container, Force: options.force ?? false },
+      expect: [200, 404],
+      signal: options.signal,
+    });
+    return status === 200;
   }
 
   /** Removes a network. Returns false when there was no such network. */
