@@ -7,11 +7,10 @@
  */
 import { Docker } from "../docker/mod.ts";
 import { type BuildSettings, describeBuildSettings } from "../core/build_settings.ts";
-import { ContainerInstances } from "../core/instances.ts";
+import { ContainerInstances, type Instance } from "../core/instances.ts";
 import { LABELS, latestImage, NETWORK } from "../core/names.ts";
 import type { Progress } from "../core/progress.ts";
 import { hostPathResolver } from "../core/host_paths.ts";
-import { reconcile } from "../core/reconcile.ts";
 import { SecretStore } from "../core/secrets.ts";
 import { VERSION } from "../core/version.ts";
 import type { DataFolder } from "../core/data_folder.ts";
@@ -149,13 +148,21 @@ async function prepare(
   const secrets = new SecretStore(options.data, { hostPath: await hostPathResolver(docker) });
   const instances = new ContainerInstances(docker, { secretsFolder: (funko) => secrets.hostFolderOf(funko) });
   await docker.networks.ensure(NETWORK, { labels: { [LABELS.role]: "network" } });
-  await reconcile({ docker, instances }, options.progress);
 
   const table = new RoutingTable();
-  const keeper = new InstanceKeeper(instances, { progress: options.progress });
+  const lifecycle = {
+    docker,
+    instances,
+    drain: (retiring: Instance[], ms: number) => drainInTable(table, retiring.map((instance) => instance.id), ms),
+  };
+  // Every funko back to its scale before the first request: stopped instances started, or replaced.
+  const keeper = new InstanceKeeper(lifecycle, { progress: options.progress });
+  await keeper.sweep();
   const watcher = new RouteWatcher(table, instances, {
     log: (message) => options.progress({ kind: "warning", text: message }),
     onEvent: (event) => keeper.observe(event),
+    // After the engine was away (restarted, crashed), what it did meanwhile came with no event.
+    onSync: (listed) => keeper.resync(listed),
   });
   await watcher.start();
 
@@ -184,11 +191,7 @@ async function prepare(
   const stopping = new AbortController();
   const deps: ServerDeps = {
     stopping: stopping.signal,
-    lifecycle: {
-      docker,
-      instances,
-      drain: (retiring, ms) => drainInTable(table, retiring.map((instance) => instance.id), ms),
-    },
+    lifecycle,
     docker,
     instances,
     table,
