@@ -65,8 +65,14 @@ export interface ProxyContainer extends AsyncDisposable {
 export interface StartProxyOptions {
   /** Extra environment variables. */
   env?: Record<string, string>;
-  /** Run it with the restart policy unless-stopped, as a self-hoster would. */
-  restart?: boolean;
+  /**
+   * Run it with a restart policy, as a self-hoster would: `true` is what the
+   * README advises (`always`: back after the engine restarts, and after a
+   * kill -9 of dockerd, which leaves `unless-stopped` containers down).
+   */
+  restart?: boolean | "always" | "unless-stopped";
+  /** Publish it on this host port (default: a free one the engine picks, new after each restart). */
+  hostPort?: number;
 }
 
 /**
@@ -93,8 +99,13 @@ export async function startProxy(on: Docker | ProxyEngine, options: StartProxyOp
     HostConfig: {
       NetworkMode: NETWORK,
       Binds: [`${engine.socketPath}:/var/run/docker.sock`],
-      PortBindings: { "8888/tcp": [{ HostIp: engine.address ?? "127.0.0.1", HostPort: "" }] },
-      ...(options.restart ? { RestartPolicy: { Name: "unless-stopped" as const } } : {}),
+      PortBindings: {
+        "8888/tcp": [{
+          HostIp: engine.address ?? "127.0.0.1",
+          HostPort: options.hostPort ? String(options.hostPort) : "",
+        }],
+      },
+      ...(options.restart ? { RestartPolicy: { Name: options.restart === true ? "always" : options.restart } } : {}),
     },
   });
   const config = await Deno.makeTempDir({ dir: sandbox().tmp, prefix: "faaso-test-config-" });
