@@ -22,6 +22,7 @@ import type { RollbackOptions, RollbackResult } from "../core/rollback.ts";
 import type { LifecycleDeps, ScaleResult, StartOptions } from "../core/scale.ts";
 import type { SecretStore } from "../core/secrets.ts";
 import type { FunkoStatus } from "../core/status.ts";
+import type { TrafficReport } from "../core/traffic.ts";
 import type { CallFilter, CallStore, CallSummary } from "../core/call_store.ts";
 import { VERSION } from "../core/version.ts";
 import { localProxyUrl } from "./urls.ts";
@@ -92,6 +93,12 @@ export interface Backend {
   removeCall(id: string): Promise<CallSummary>;
   /** Versions where the work is done. */
   version(): Promise<VersionInfo>;
+  /**
+   * Every funko's traffic over the last `windowSeconds`, as the server
+   * counted it; undefined when no server answers (local mode without a
+   * running `faaso serve`) or its metrics are off.
+   */
+  traffic(windowSeconds: number): Promise<TrafficReport | undefined>;
   /** Releases connections. */
   close(): void;
 }
@@ -204,6 +211,30 @@ export class LocalBackend implements Backend {
   async version(): Promise<VersionInfo> {
     const engine = await this.#deps.docker.system.version();
     return { faaso: VERSION, engine: engine.Version, api: engine.ApiVersion };
+  }
+
+  /** Asks the `faaso serve` that runs with this machine's data folder, if one answers within 2 s. */
+  async traffic(windowSeconds: number): Promise<TrafficReport | undefined> {
+    const [{ DataFolder }, { localServer }] = await Promise.all([
+      import("../core/data_folder.ts"),
+      import("../core/local_server.ts"),
+    ]);
+    const server = await localServer(DataFolder.fromEnv());
+    if (!server) return undefined;
+    try {
+      const response = await fetch(`${server.url}/admin/api/stats?window=${windowSeconds}`, {
+        headers: { authorization: `Bearer ${server.token}` },
+        signal: AbortSignal.timeout(2000),
+      });
+      if (!response.ok) {
+        await response.body?.cancel();
+        return undefined;
+      }
+      return await response.json() as TrafficReport;
+    } catch {
+      // Not running any more (it left serve.json behind), or busy beyond patience: no figures.
+      return undefined;
+    }
   }
 
   close(): void {

@@ -23,6 +23,7 @@ import { rmCommand } from "./commands/rm.ts";
 import { rollbackCommand } from "./commands/rollback.ts";
 import { scaleCommands } from "./commands/scale.ts";
 import { statusCommand } from "./commands/status.ts";
+import { topCommand } from "./commands/top.ts";
 import { versionCommand } from "./commands/version.ts";
 import { invokeCommand } from "./commands/invoke.ts";
 import { completionsCommand } from "./commands/completions.ts";
@@ -96,6 +97,7 @@ export function createProgram(ctx: CliContext) {
   deployCommand(program, ctx);
   statusCommand(program, ctx);
   logsCommand(program, ctx);
+  topCommand(program, ctx);
   invokeCommand(program, ctx);
   rollbackCommand(program, ctx);
   rmCommand(program, ctx);
@@ -129,6 +131,7 @@ Environment:
   FAASO_URL        where faaso invoke reaches the proxy in local mode (default http://localhost:8888)
   FAASO_DATA       the data folder: secrets, and the server's config and credentials
   FAASO_PORT, FAASO_HOST, FAASO_PASSWORD, FAASO_UPSTREAM_TIMEOUT   faaso serve's settings (see faaso serve --help)
+  FAASO_METRICS_TOKEN, FAASO_ACCESS_LOG   /metrics's bearer token (else DATA/metrics-token); faaso serve's access log
   DOCKER_HOST      the Docker engine: unix:///path or tcp://host:port (default unix:///var/run/docker.sock)
   NO_COLOR         no colours; FAASO_DEBUG: stack traces of unexpected errors
 `;

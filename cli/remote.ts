@@ -17,6 +17,7 @@ import type { PruneResult } from "../core/builds.ts";
 import type { RollbackOptions, RollbackResult } from "../core/rollback.ts";
 import type { ScaleResult, StartOptions } from "../core/scale.ts";
 import type { FunkoStatus } from "../core/status.ts";
+import type { TrafficReport } from "../core/traffic.ts";
 import type { CallFilter, CallSummary } from "../core/call_store.ts";
 import { checkFunkoName } from "../core/names.ts";
 import { VERSION } from "../core/version.ts";
@@ -182,6 +183,15 @@ export class RemoteBackend implements Backend {
 
   async version(): Promise<VersionInfo> {
     return await (await this.#request("GET", "/version")).json();
+  }
+
+  async traffic(windowSeconds: number): Promise<TrafficReport | undefined> {
+    try {
+      return await (await this.#request("GET", "/stats", { query: { window: String(windowSeconds) } })).json();
+    } catch (error) {
+      if (error instanceof FaasoError && error.code === "metrics_off") return undefined;
+      throw error;
+    }
   }
 
   close(): void {}

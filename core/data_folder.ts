@@ -66,6 +66,16 @@ export class DataFolder {
     return join(this.root, "uploads");
   }
 
+  /** `metrics-token`: the read-only token for /metrics and the traffic figures (generated on first start). */
+  get metricsTokenFile(): string {
+    return join(this.root, "metrics-token");
+  }
+
+  /** `serve.json`: where the running `faaso serve` of this folder listens, for the CLI on this machine. */
+  get serveFile(): string {
+    return join(this.root, "serve.json");
+  }
+
   /** Creates the folder (mode 0700) if needed. */
   async ensure(): Promise<void> {
     await Deno.mkdir(this.root, { recursive: true, mode: 0o700 });

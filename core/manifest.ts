@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { isImageReference } from "../docker/images.ts";
+export { readyWhen } from "./words.ts";
 import { FUNKO_NAME_PATTERN, FUNKO_NAME_RULE, LABELS } from "./names.ts";
 import { AsyncSettings, DEFAULT_ASYNC_SETTINGS } from "./async_settings.ts";
 import { Schedule } from "./schedule.ts";
@@ -242,13 +243,6 @@ export function settingsOf(manifest: FunkoManifest): FunkoSettings {
 /** The HTTP path of a health setting, or null for `none` (the port's acceptance). */
 export function healthPath(health: string): string | null {
   return health.startsWith("/") ? health : null;
-}
-
-/** When FaaSO counts an instance ready, in words: "GET /healthz answers 2xx or 3xx". */
-export function readyWhen(settings: Pick<FunkoSettings, "health" | "port">): string {
-  return settings.health.startsWith("/")
-    ? `GET ${settings.health} answers 2xx or 3xx`
-    : `port ${settings.port} accepts connections`;
 }
 
 /** How long retiring instances get to finish, in milliseconds. */

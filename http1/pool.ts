@@ -75,6 +75,11 @@ export class Http1Pool {
     return connection;
   }
 
+  /** Connections open now, idle or busy (for metrics). */
+  get openConnections(): number {
+    return this.#open.size;
+  }
+
   /** Closes every connection, idle or busy: the requests using them fail. */
   close(): void {
     this.#turn.close();

@@ -102,6 +102,11 @@ export class Http1Server {
     return new Http1Server(Deno.listen({ hostname: options.hostname, port: options.port }), options);
   }
 
+  /** Client connections open now, idle or busy (for metrics). */
+  get openConnections(): number {
+    return this.#connections.size;
+  }
+
   /** Stops accepting and closes idle connections; busy ones close after their answer. */
   shutdown(): void {
     if (this.#closing) return;

@@ -167,6 +167,11 @@ Deno.test("an image built outside FaaSO becomes a funko: proxy, scale, deploy un
         await page.goto(`${proxy.url}/admin/`);
         await page.getByLabel("Admin password").fill(proxy.password);
         await page.getByRole("button", { name: "Log in" }).click();
+        // The dashboard's row says what the funko runs; its card is on its page.
+        const row = page.locator(`#row-${name}`);
+        await row.waitFor();
+        assert.match(await row.innerText(), new RegExp(`image ${user}:v2`));
+        await row.getByRole("link", { name, exact: true }).click();
         const card = page.locator(`#funko-${name}`);
         await card.waitFor();
         assert.match(await card.locator("hgroup").innerText(), new RegExp(`image ${user}:v2 · port 8080 · 3 running`));
@@ -301,7 +306,8 @@ Deno.test("port and health of one's own, pulls, and the errors: unknown image, a
       );
       assert.match(deployed.stderr, /app v1 listening on 8080/, "the instance's own output shows where it listens");
       assert.equal((await instancesOf(docker, app)).length, 0, "the new instances are removed");
-      await faasoOk(["up", app], { env });
+      // up waits for the instance too, and would fail like the deploy: start it without waiting.
+      await faasoOk(["up", app, "--no-wait"], { env });
       const answer = await fetch(`${server.url}/funko/${app}/`);
       assert.equal(answer.status, 503);
       assert.match(

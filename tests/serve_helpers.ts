@@ -18,12 +18,12 @@ export interface HostServer extends AsyncDisposable {
 }
 
 /**
- * Runs `faaso serve --port 0` with `env` on top of the sandbox's, and waits
- * (at most 60 s) for its "listening on" line.
+ * Runs `faaso serve --port 0 [ARGS]` with `env` on top of the sandbox's, and
+ * waits (at most 60 s) for its "listening on" line.
  */
-export async function serve(env: Record<string, string>): Promise<HostServer> {
+export async function serve(env: Record<string, string>, args: string[] = []): Promise<HostServer> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [...FAASO_ARGS, "serve", "--port", "0", "--host", "127.0.0.1"],
+    args: [...FAASO_ARGS, "serve", "--port", "0", "--host", "127.0.0.1", ...args],
     env: isolatedEnv(env),
     clearEnv: true,
     stdin: "null",

@@ -74,8 +74,8 @@ Deno.test("the admin web UI in Chromium: login, scale, logs, deploy, secrets", a
     await t.step("logging in shows the running funko", async () => {
       await page.getByLabel("Admin password").fill(PASSWORD);
       await page.getByRole("button", { name: "Log in" }).click();
-      await page.locator(`#funko-${name}`).waitFor();
-      assert.equal(await page.locator(`#funko-${name} tr[data-instance]`).count(), 1);
+      await page.locator(`#row-${name}`).waitFor();
+      assert.equal(await page.locator(`#row-${name} .dot`).count(), 1, "one instance in the dashboard's row");
       const engine = await docker.system.version();
       assert.ok(
         (await page.locator("main").innerText()).includes(`Docker engine ${engine.Version} (API ${engine.ApiVersion})`),
@@ -88,6 +88,8 @@ Deno.test("the admin web UI in Chromium: login, scale, logs, deploy, secrets", a
     });
 
     await t.step("the card links the funko's public URL and shows its settings, env names without values", async () => {
+      // The dashboard is a table: the card is on the funko's page.
+      await page.locator(`#row-${name}`).getByRole("link", { name, exact: true }).click();
       const card = page.locator(`#funko-${name}`);
       const link = card.locator("a[data-public-url]");
       assert.equal(await link.getAttribute("href"), `/funko/${name}/`);
@@ -137,7 +139,8 @@ Deno.test("the admin web UI in Chromium: login, scale, logs, deploy, secrets", a
           .evaluate(computedColor);
       // Red, or its darker shade while focused or hovered (the dialog just gave it the focus).
       const red = /^rgb\((198, 40, 40|158, 31, 31)\)$/;
-      assert.match(await color("Stop"), red);
+      // Read again until a colour transition (Pico's, on focus) has ended: once it was caught half-way, rgb(160, 32, 32).
+      await waitUntil(async () => red.test(await color("Stop")), "the Stop button to be red", 3000);
       assert.doesNotMatch(await color("Start"), red);
       assert.doesNotMatch(await color("Deploy"), red);
     });

@@ -178,6 +178,19 @@ export async function rssMb(pid: number, tree = false): Promise<number> {
   return kb / 1024;
 }
 
+/**
+ * CPU time (user plus system) a process has used, in seconds, from
+ * `/proc/PID/stat` (read with cat, for the reason rssMb uses ps); NaN when
+ * it is gone. Clock ticks of 10 ms: good over runs of seconds.
+ */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const stat = (await run("cat", [`/proc/${pid}/stat`])).stdout;
+  // Fields after the command name (which may hold spaces) in parentheses: utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return Number.isFinite(ticks) ? ticks / 100 : NaN;
+}
+
 /** Samples a process tree's RSS every 100 ms; `stop()` returns the highest seen, in MB. */
 export function sampleMaxRss(pid: number): { stop(): Promise<number> } {
   let max = NaN;

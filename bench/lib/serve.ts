@@ -35,12 +35,12 @@ async function collect(stream: ReadableStream<Uint8Array>, lines: string[], onLi
   }
 }
 
-/** Starts `faaso serve` on a free port of 127.0.0.1, waits until it listens and logs in. */
-export async function startFaasoProxy(): Promise<FaasoProxy> {
+/** Starts `faaso serve [ARGS]` on a free port of 127.0.0.1, waits until it listens and logs in. */
+export async function startFaasoProxy(args: string[] = []): Promise<FaasoProxy> {
   const dataDir = await Deno.makeTempDir({ prefix: "faaso-bench-data-" });
   const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
-    args: [...FAASO_ARGS, "serve", "--port", String(port), "--host", "127.0.0.1"],
+    args: [...FAASO_ARGS, "serve", "--port", String(port), "--host", "127.0.0.1", ...args],
     env: isolatedEnv({ FAASO_DATA: dataDir, FAASO_PASSWORD: PASSWORD }),
     clearEnv: true,
     stdin: "null",

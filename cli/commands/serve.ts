@@ -32,6 +32,17 @@ export function serveCommand(program: Command, ctx: CliContext): void {
       "how long to wait for a funko's answer (env FAASO_UPSTREAM_TIMEOUT)",
       Deno.env.get("FAASO_UPSTREAM_TIMEOUT") ?? "60",
     )
+    .option("--no-metrics", "count no traffic: no /metrics, no figures in the web UI, faaso status and faaso top")
+    .option(
+      "--access-log [file]",
+      "write a line per proxied request to FILE, or to stderr without one or with - (env FAASO_ACCESS_LOG)",
+      Deno.env.get("FAASO_ACCESS_LOG") || undefined,
+    )
+    .option(
+      "--access-log-format <format>",
+      "json or common (env FAASO_ACCESS_LOG_FORMAT)",
+      Deno.env.get("FAASO_ACCESS_LOG_FORMAT") ?? "json",
+    )
     .option(
       "--github-mirror <url>",
       `builds fetch what they download from github.com from this mirror (env ${GITHUB_MIRROR_ENV})`,
@@ -56,6 +67,13 @@ export function serveCommand(program: Command, ctx: CliContext): void {
       if (!(timeout > 0)) {
         throw new FaasoError(`--upstream-timeout ${options.upstreamTimeout}: use a number of seconds`);
       }
+      const format = options.accessLogFormat;
+      if (format !== "json" && format !== "common") {
+        throw new FaasoError(`--access-log-format ${format}: use json or common`);
+      }
+      const accessLog = options.accessLog === undefined
+        ? undefined
+        : { destination: options.accessLog === true ? "-" : options.accessLog, format: format as "json" | "common" };
       const flags = { githubMirror: options.githubMirror, network: options.buildNetwork };
       const build = withDefaults(checkBuildSettings(flags, BUILD_SETTING_FLAGS), buildSettingsFromEnv());
       const progress = (event: { kind: string; text: string }) =>
@@ -64,25 +82,14 @@ export function serveCommand(program: Command, ctx: CliContext): void {
         import("../../core/data_folder.ts"),
         import("../../server/mod.ts"),
       ]);
-      const server = await startServer({
-        port,
-        hostname: options.host,
-        data: options.data ? new DataFolder(options.data) : DataFolder.fromEnv(),
-        password: Deno.env.get("FAASO_PASSWORD") || undefined,
-        upstreamTimeoutMs: timeout * 1000,
-        build,
-        progress,
-      });
-      if (server.generatedPassword) {
-        ctx.output.print(`Generated the admin password: ${server.generatedPassword}`);
-        ctx.output.print("It is stored only as a hash and will not be shown again; set FAASO_PASSWORD to choose one.");
-      }
-      // A stop request lets requests in flight finish, for at most 10 seconds.
+      // A stop request lets requests in flight finish, for at most 10 seconds. The
+      // listeners come first: a stop right after the listening line is not lost.
       const { promise: deadline, resolve: stopWaiting } = Promise.withResolvers<"late">();
       let timer: ReturnType<typeof setTimeout> | undefined;
+      let server: Awaited<ReturnType<typeof startServer>> | undefined;
       const stopOn = (signal: Deno.Signal) => () => {
         if (timer === undefined) ctx.output.print(`Stopping (${signal}): requests in flight get up to 10 s to finish`);
-        server.shutdown();
+        server?.shutdown();
         timer ??= setTimeout(() => stopWaiting("late"), 10_000);
       };
       const onInt = stopOn("SIGINT");
@@ -90,6 +97,18 @@ export function serveCommand(program: Command, ctx: CliContext): void {
       Deno.addSignalListener("SIGINT", onInt);
       Deno.addSignalListener("SIGTERM", onTerm);
       try {
+        server = await startServer({
+          port,
+          hostname: options.host,
+          data: options.data ? new DataFolder(options.data) : DataFolder.fromEnv(),
+          password: Deno.env.get("FAASO_PASSWORD") || undefined,
+          upstreamTimeoutMs: timeout * 1000,
+          metrics: options.metrics,
+          accessLog,
+          build,
+          progress,
+        });
+        if (timer !== undefined) server.shutdown();
         if (await Promise.race([server.finished, deadline]) === "late") {
           ctx.output.warn("Stopped before every request in flight finished (10 s after the stop request)");
           ctx.exitCode = 1;

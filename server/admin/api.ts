@@ -25,7 +25,7 @@ import { waitText } from "../../core/words.ts";
 import { VERSION } from "../../core/version.ts";
 import type { ServerDeps } from "./deps.ts";
 import { clientAddress } from "./auth.ts";
-import { requireToken } from "./auth_middleware.ts";
+import { requireReader, requireToken } from "./auth_middleware.ts";
 import { jsonError } from "./errors.ts";
 import { NDJSON, operationResponse } from "./operation_stream.ts";
 import { receiveContext } from "./upload.ts";
@@ -76,6 +76,17 @@ export function adminApi(deps: ServerDeps): Hono {
     }
     if (outcome.kind === "wrong") return jsonError(401, "bad_password", "Wrong password");
     return c.json(await deps.credentials.issueToken());
+  });
+
+  // The traffic figures: for the read-only metrics token too (the CLI on the server's machine).
+  const reader = requireReader(deps.credentials, deps.metricsToken);
+  api.get("/stats", reader, (c) => {
+    const window = seconds(c.req.query("window"), 60, "window");
+    return c.json(metricsOf(deps).report(window));
+  });
+  api.get("/stats/:name", reader, (c) => {
+    const range = seconds(c.req.query("range"), 3600, "range");
+    return c.json(metricsOf(deps).history(checkFunkoName(c.req.param("name")), range));
   });
 
   api.use("*", requireToken(deps.credentials));
@@ -291,6 +302,27 @@ async function readLimited(body: ReadableStream<Uint8Array> | null, limit: numbe
   for (const chunk of chunks) {
     value.set(chunk, offset);
     offset += chunk.byteLength;
+  }
+  return value;
+}
+
+/** The server's metrics, or a 404 when they are off. */
+function metricsOf(deps: ServerDeps): NonNullable<ServerDeps["metrics"]> {
+  if (!deps.metrics) {
+    throw new FaasoError("Traffic figures are off: faaso serve runs with --no-metrics", {
+      status: 404,
+      code: "metrics_off",
+    });
+  }
+  return deps.metrics;
+}
+
+/** A whole number of seconds from 1 to 3600 in a query parameter, or `fallback` when absent. */
+function seconds(text: string | undefined, fallback: number, name: string): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < 1 || value > 3600) {
+    throw new FaasoError(`${name}=${text}: use a whole number of seconds from 1 to 3600`);
   }
   return value;
 }

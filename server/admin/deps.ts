@@ -10,6 +10,8 @@ import type { DataFolder } from "../../core/data_folder.ts";
 import type { InstanceBackend } from "../../core/instances.ts";
 import type { LifecycleDeps } from "../../core/scale.ts";
 import type { SecretStore } from "../../core/secrets.ts";
+import type { Metrics } from "../metrics/metrics.ts";
+import type { MetricsToken } from "../metrics/token.ts";
 import type { RoutingTable } from "../proxy/routing_table.ts";
 import type { Credentials, LoginThrottle } from "./auth.ts";
 import type { Invocations } from "../async/mod.ts";
@@ -32,6 +34,10 @@ export interface ServerDeps {
   data: DataFolder;
   /** Funko secrets. */
   secrets: SecretStore;
+  /** The traffic figures; undefined when metrics are off (--no-metrics). */
+  metrics?: Metrics;
+  /** The read-only token for /metrics and the traffic figures. */
+  metricsToken: MetricsToken;
   /** Async calls and schedules: their store, and the delivery loop's wake-up. */
   invocations: Pick<Invocations, "store" | "wake">;
   /** Aborts when the server stops: ends streams that would otherwise never end (followed logs). */

@@ -23,7 +23,8 @@ import { ASSETS } from "./assets.ts";
 import { DeployProgress, FunkoCard, GoneFunko, InstancesTable } from "./funko_card.tsx";
 import { Jobs } from "./jobs.ts";
 import { Flash, Layout, type ServerInfo } from "./layout.tsx";
-import { ConfirmPage, DashboardPage, FunkoPage, LoginPage, SecretsSection } from "./pages.tsx";
+import { ConfirmPage, DashboardPage, FunkoPage, type FunkoTraffic, LoginPage, SecretsSection } from "./pages.tsx";
+import { DASHBOARD_WINDOW, DashboardTable, TrafficSection } from "./dashboard.tsx";
 import { endSession, requireSession, type SessionVariables, startSession } from "./session.ts";
 import { followJob, followLogs } from "./streams.ts";
 import { counted } from "../../../core/words.ts";
@@ -36,6 +37,12 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
   const lifecycle = deps.lifecycle;
   const jobs = new Jobs();
   const info = serverInfo(deps);
+  const trafficOf = (funko: string): FunkoTraffic | undefined => {
+    if (!deps.metrics) return undefined;
+    const now = Date.now();
+    const summary = deps.metrics.report(DASHBOARD_WINDOW, now).funkos[funko];
+    return { summary, history: deps.metrics.history(funko, 3600, now), now };
+  };
   const funkoOf = async (c: UiContext): Promise<FunkoStatus> => {
     const funkos = await status(lifecycle, funkoName(c.req.param("name") ?? ""));
     return (await withInvocations(funkos, deps.invocations.store))[0]!;
@@ -62,7 +69,7 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
   });
 
   const session = requireSession(deps.credentials);
-  for (const path of ["/", "/logout", "/funkos/*", "/jobs/*"]) ui.use(path, session);
+  for (const path of ["/", "/dashboard", "/logout", "/funkos/*", "/jobs/*"]) ui.use(path, session);
 
   ui.post("/logout", (c) => {
     endSession(c);
@@ -71,15 +78,28 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
 
   ui.get("/", async (c) => {
     const funkos = await withInvocations(await status(lifecycle), deps.invocations.store);
-    return c.html(<DashboardPage funkos={funkos} csrf={c.get("csrf")} info={await info()} />);
+    const traffic = deps.metrics?.report(DASHBOARD_WINDOW);
+    return c.html(<DashboardPage funkos={funkos} traffic={traffic} csrf={c.get("csrf")} info={await info()} />);
+  });
+
+  ui.get("/dashboard", async (c) => {
+    const funkos = await withInvocations(await status(lifecycle), deps.invocations.store);
+    return c.html(<DashboardTable funkos={funkos} traffic={deps.metrics?.report(DASHBOARD_WINDOW)} />);
   });
 
   ui.get("/funkos/:name", (c) =>
     action(c, async () => {
       const funko = await funkoOf(c);
       const secrets = await deps.secrets.list(funko.name);
-      return <FunkoPage funko={funko} secrets={secrets} csrf={c.get("csrf")} info={await info()} />;
+      const traffic = trafficOf(funko.name);
+      return <FunkoPage funko={funko} secrets={secrets} csrf={c.get("csrf")} info={await info()} traffic={traffic} />;
     }));
+
+  ui.get("/funkos/:name/traffic", (c) => {
+    const name = funkoName(c.req.param("name"));
+    const traffic = trafficOf(name);
+    return c.html(<TrafficSection funko={name} {...traffic} now={traffic?.now ?? Date.now()} />);
+  });
 
   ui.get(
     "/funkos/:name/card",
