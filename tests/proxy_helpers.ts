@@ -73,6 +73,8 @@ export interface StartProxyOptions {
   restart?: boolean | "always" | "unless-stopped";
   /** Publish it on this host port (default: a free one the engine picks, new after each restart). */
   hostPort?: number;
+  /** How long it may take to answer /ping. Default 60 s. */
+  startTimeoutMs?: number;
 }
 
 /**
@@ -116,7 +118,7 @@ export async function startProxy(on: Docker | ProxyEngine, options: StartProxyOp
   try {
     await engine.docker.containers.start(id);
     const url = await proxyUrl(engine.docker, id);
-    await waitForHttp(`${url}/ping`, { timeoutMs: 60_000 });
+    await waitForHttp(`${url}/ping`, { timeoutMs: options.startTimeoutMs ?? 60_000 });
     const cliEnv = { FAASO_SERVER: url, XDG_CONFIG_HOME: config, DOCKER_HOST: engine.host };
     const login = await faaso(["login"], { env: cliEnv, stdin: `${password}\n` });
     if (login.code !== 0) throw new Error(`faaso login failed: ${login.stderr}`);
