@@ -40,15 +40,15 @@ export interface FleetOptions {
 /**
  * Funko settings that make faults quick to see: a memory limit the echo
  * fixture's /alloc can break through, and a healthcheck that says unhealthy
- * about 12 s after an instance hangs (and healthy 1 s after a start). Its
- * timeout is 3 s, not 1: at a load of 30 on 2 cores a /ping took over 1 s and
- * a fresh instance was called unhealthy.
+ * about 36 s after an instance hangs (and healthy 2 s after a start). Its
+ * timeout is 10 s: at a load of 30 to 60 on 2 cores a /ping took over 1 s,
+ * then over 3 s, and healthy instances were called unhealthy (and replaced).
  */
 export const FAST_SETTINGS = [
   "memory: 128m",
   "healthcheck:",
-  "  interval: 1s",
-  "  timeout: 3s",
+  "  interval: 2s",
+  "  timeout: 10s",
   "  retries: 3",
   "  start_period: 30s",
 ].join("\n");

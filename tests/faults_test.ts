@@ -164,6 +164,7 @@ Deno.test("faults: engine restart and kill -9, engine away 30 s, proxy crash, OO
       await waitUntil(
         async () => (await instances.get(victim!.id))?.health === "unhealthy",
         "Docker to call it unhealthy",
+        120_000,
       );
       const unhealthy = Date.now();
       // The proxies saw the verdict as an event: nothing goes to it any more.
