@@ -49,7 +49,8 @@ export async function repairContainer(
     return { instance: await deps.get(instance.id, signal) ?? instance };
   } catch (error) {
     if (signal?.aborted) throw error;
-    if (error instanceof DockerApiError && error.status === 404) {
+    // 404: the container is gone, or something it needs is (a network removed since it ran): only the first is final.
+    if (error instanceof DockerApiError && error.status === 404 && !await deps.get(instance.id, signal)) {
       // Gone meanwhile: another FaaSO may have replaced it a moment ago.
       const replacement = await deps.get(replacementName(instance.funko, instance.id), signal);
       if (replacement) return { instance: replacement, replaced: "it was gone" };

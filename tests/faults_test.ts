@@ -105,10 +105,8 @@ Deno.test("faults: engine restart and kill -9, engine away 30 s, proxy crash, OO
           } ms; then all healthy +${recovery.healthyMs} ms, all serving +${recovery.servingMs} ms; ` +
           `after it came back ${describeFailures(load.failed(away))}`,
       );
-      assert.ok(
-        server.lines.some((line) => line.includes("Following the Docker engine's events again")),
-        `the host's proxy follows the engine again:\n${server.lines.slice(-20).join("\n")}`,
-      );
+      // waitRecovered counts only answers through the host's proxy from instances as Docker lists them now: its
+      // routing table follows the engine again (its log line goes to stderr, which serve() does not keep).
       // Its restart policy `always` brings the proxy container back after the crash too.
       await waitForHttp(`${proxyBase}/ping`, { timeoutMs: 60_000 });
       await steady("after kill -9");
