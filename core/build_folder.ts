@@ -85,7 +85,11 @@ export async function prepareBuild(
 ): Promise<PreparedBuild> {
   const funko = await loadBuildFunko(folder, options);
   const temp = await Deno.makeTempDir({ prefix: `faaso-build-${funko.name}-` });
-  const dispose = () => Deno.remove(temp, { recursive: true });
+  // Already gone is fine: a temp cleaner got there first (seen on a busy test machine after a 5-minute build).
+  const dispose = () =>
+    Deno.remove(temp, { recursive: true }).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
   try {
     const context = await writeContext(funko, temp, { noRuntime: options.noRuntime });
     return {

@@ -15,6 +15,7 @@ import type {
   LogLine,
 } from "../docker/mod.ts";
 import { LogLineStream } from "../docker/mod.ts";
+import { type ContainerRepairDeps, repairContainer, replaceContainer } from "./container_repair.ts";
 import { notFound } from "./errors.ts";
 import {
   DEFAULT_PORT,
@@ -73,6 +74,16 @@ export interface Instance {
   secretsFolder?: string;
   /** The exit code of its last run, when it has stopped or crashed before (known when read one by one). */
   exitCode?: number;
+  /** Whether the kernel killed its last run for going over its memory limit (known when read one by one). */
+  oomKilled?: boolean;
+}
+
+/** What {@linkcode InstanceBackend.repair} did. */
+export interface Repair {
+  /** The instance that runs now: the same one, or its replacement. */
+  instance: Instance;
+  /** Set when it was replaced: why the old one could not be started (the engine's words). */
+  replaced?: string;
 }
 
 /** Options for {@linkcode InstanceBackend.logs}. */
@@ -102,6 +113,20 @@ export interface InstanceBackend {
   create(funko: string, signal?: AbortSignal): Promise<Instance>;
   /** Starts a stopped instance. */
   start(instance: Instance, signal?: AbortSignal): Promise<void>;
+  /**
+   * Brings back an instance that should run and does not: starts it, and
+   * when the engine will not start it (state it kept from before a crash),
+   * replaces it: removes it and creates a new one from the same image with
+   * the same settings. Instances are cattle; the funko keeps its scale.
+   */
+  repair(instance: Instance, signal?: AbortSignal): Promise<Repair>;
+  /**
+   * Creates and starts a new instance in place of `instance`: the image it
+   * runs, with the same settings and secrets. The old one is left to the
+   * caller (to retire and remove once the new one is ready). Two callers
+   * replacing the same instance at once get the same new one.
+   */
+  replace(instance: Instance, signal?: AbortSignal): Promise<Instance>;
   /** Stops an instance, giving it `timeoutSeconds` to finish, and removes it. */
   remove(instance: Instance, timeoutSeconds?: number, signal?: AbortSignal): Promise<void>;
   /**
@@ -179,27 +204,42 @@ export class ContainerInstances implements InstanceBackend {
       restarts: container.RestartCount,
       retiring: container.HostConfig.RestartPolicy?.Name === "no",
       secretsFolder: container.Mounts?.find((mount) => mount.Destination === SECRETS_MOUNT)?.Source,
-      ...await this.#exitCode(container, signal),
+      ...await this.#lastExit(container, signal),
     };
   }
 
   /**
    * How the container's last run ended. Between runs the engine says so
-   * itself; once a crashed container runs again it reports 0, and only its
-   * last `die` event (the engine keeps recent ones) still tells.
+   * itself; once a crashed container runs again it reports exit code 0 and no
+   * OOM kill, and only its last `die` event (the engine keeps recent ones),
+   * and an `oom` event just before it, still tell.
    */
-  async #exitCode(container: ContainerInspect, signal?: AbortSignal): Promise<{ exitCode?: number }> {
+  async #lastExit(
+    container: ContainerInspect,
+    signal?: AbortSignal,
+  ): Promise<Pick<Instance, "exitCode" | "oomKilled">> {
     const state = container.State;
-    if (!state.Running && state.FinishedAt && !state.FinishedAt.startsWith("0001")) return { exitCode: state.ExitCode };
+    if (!state.Running && state.FinishedAt && !state.FinishedAt.startsWith("0001")) {
+      return { exitCode: state.ExitCode, ...(state.OOMKilled ? { oomKilled: true } : {}) };
+    }
     if (!container.RestartCount) return {};
     const events = await this.#docker.events.stream({
-      filters: { type: ["container"], container: [container.Id], event: ["die"] },
+      filters: { type: ["container"], container: [container.Id], event: ["die", "oom"] },
       since: Math.floor(Date.parse(container.Created) / 1000),
       until: Math.ceil(Date.now() / 1000),
       signal,
     });
-    const last = (await Array.fromAsync(events)).at(-1)?.Actor.Attributes.exitCode;
-    return last === undefined ? {} : { exitCode: Number(last) };
+    let last: Pick<Instance, "exitCode" | "oomKilled"> = {};
+    let oom = false;
+    for await (const event of events) {
+      if (event.Action === "oom") oom = true;
+      else {
+        const code = event.Actor.Attributes.exitCode;
+        last = { ...(code === undefined ? {} : { exitCode: Number(code) }), ...(oom ? { oomKilled: true } : {}) };
+        oom = false;
+      }
+    }
+    return last;
   }
 
   /** Container events of instances, as {@linkcode InstanceEvent}s. */
@@ -221,22 +261,29 @@ export class ContainerInstances implements InstanceBackend {
   /**
    * Creates `faaso-NAME-xxxxxx` from `faaso-NAME:latest` on faaso-net (with the
    * network alias NAME, so other containers can reach `http://NAME:PORT`),
-   * restart policy `unless-stopped`, the settings the image carries (env,
+   * restart policy `always` (see {@linkcode RESTART_POLICY}), the settings the image carries (env,
    * limits, healthcheck, port and health path as labels) and the funko's
    * secrets at /secrets, and starts it.
    * A container that cannot start is removed again.
    */
   async create(funko: string, signal?: AbortSignal): Promise<Instance> {
+    const image = await this.#docker.images.inspectOrNull(latestImage(funko), signal);
+    if (!image) throw notFound(`Cannot start ${funko}: there is no image ${latestImage(funko)}`);
+    const secrets = this.#secretsFolder ? await this.#secretsFolder(funko) : undefined;
+    const name = instanceName(funko);
+    return await this.#createAndStart(
+      name,
+      instanceConfig(funko, name, settingsFromLabels(image.Config.Labels), secrets),
+      signal,
+    );
+  }
+
+  async #createAndStart(name: string, config: ContainerCreateBody, signal?: AbortSignal): Promise<Instance> {
     await (this.#network ??= this.#docker.networks.ensure(NETWORK, { labels: { [LABELS.role]: "network" } }))
       .catch((error) => {
         this.#network = undefined;
         throw error;
       });
-    const image = await this.#docker.images.inspectOrNull(latestImage(funko), signal);
-    if (!image) throw notFound(`Cannot start ${funko}: there is no image ${latestImage(funko)}`);
-    const name = instanceName(funko);
-    const secrets = this.#secretsFolder ? await this.#secretsFolder(funko) : undefined;
-    const config = instanceConfig(funko, name, settingsFromLabels(image.Config.Labels), secrets);
     const id = await this.#docker.containers.create(name, config, signal);
     try {
       await this.#docker.containers.start(id, signal);
@@ -256,7 +303,7 @@ export class ContainerInstances implements InstanceBackend {
   async start(instance: Instance, signal?: AbortSignal): Promise<void> {
     const off = instance.retiring ??
       (await this.#docker.containers.inspectOrNull(instance.id, signal))?.HostConfig.RestartPolicy?.Name === "no";
-    if (off) await this.#docker.containers.update(instance.id, { RestartPolicy: { Name: "unless-stopped" } }, signal);
+    if (off) await this.#docker.containers.update(instance.id, { RestartPolicy: { Name: RESTART_POLICY } }, signal);
     await this.#docker.containers.start(instance.id, signal);
   }
 
@@ -283,6 +330,26 @@ export class ContainerInstances implements InstanceBackend {
     const now = await this.#docker.containers.inspectOrNull(instance.id, signal);
     if (now?.State.Paused) await this.#docker.containers.unpause(instance.id, signal);
     await this.#docker.containers.stop(instance.id, timeoutSeconds, signal);
+  }
+
+  /** Starts the container, else removes it and creates a replacement: see core/container_repair.ts. */
+  repair(instance: Instance, signal?: AbortSignal): Promise<Repair> {
+    return repairContainer(this.#repairDeps, instance, signal);
+  }
+
+  /** Creates a container like the instance's (its image, settings and secrets): see core/container_repair.ts. */
+  replace(instance: Instance, signal?: AbortSignal): Promise<Instance> {
+    return replaceContainer(this.#repairDeps, instance, signal);
+  }
+
+  get #repairDeps(): ContainerRepairDeps {
+    return {
+      docker: this.#docker,
+      get: (id, signal) => this.get(id, signal),
+      createAndStart: (name, config, signal) => this.#createAndStart(name, config, signal),
+      config: instanceConfig,
+      secretsFolder: this.#secretsFolder,
+    };
   }
 
   /** Turns the container's restart policy off: an `update` event every proxy sees. */
@@ -315,6 +382,15 @@ export class ContainerInstances implements InstanceBackend {
     return chunks.pipeThrough(new LogLineStream());
   }
 }
+
+/**
+ * The restart policy of instances. `always`, not `unless-stopped`: after a
+ * crash of dockerd (kill -9, OOM), Docker 20.10 brings `always` containers
+ * back when it starts again and leaves `unless-stopped` ones exited (seen
+ * every time, tests/faults_test.ts). While the engine runs they behave the
+ * same; FaaSO turns the policy off (`no`) for an instance it retires.
+ */
+export const RESTART_POLICY = "always";
 
 /**
  * The container of an instance: `faaso-NAME:latest` with the funko's settings
@@ -355,7 +431,7 @@ export function instanceConfig(
     },
     HostConfig: {
       NetworkMode: NETWORK,
-      RestartPolicy: { Name: "unless-stopped" },
+      RestartPolicy: { Name: RESTART_POLICY },
       ...(settings.memory ? { Memory: memoryToBytes(settings.memory) } : {}),
       ...(settings.cpus ? { NanoCpus: Math.round(settings.cpus * 1e9) } : {}),
       ...(secretsFolder ? { Binds: [`${secretsFolder}:${SECRETS_MOUNT}:ro`] } : {}),

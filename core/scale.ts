@@ -56,11 +56,13 @@ export async function currentScale(deps: LifecycleDeps, funko: string): Promise<
 
 /**
  * Brings `funko` to exactly `target` running instances. Stopped instances of
- * the latest image are started again before new ones are created, and new
- * ones are waited for as a deploy does (see {@linkcode StartOptions}); when
- * shrinking, out-of-date and unhealthy instances go first, retired and drained
- * as in a deploy. Stopped leftovers are removed, so afterwards every instance
- * is running.
+ * the latest image are brought back before new ones are created (started, or
+ * replaced when the engine will not start them: `InstanceBackend.repair`),
+ * and new ones are waited for as a deploy does (see {@linkcode StartOptions});
+ * when shrinking, out-of-date and unhealthy instances go first, retired and
+ * drained as in a deploy. Stopped leftovers (of an older image, or retired
+ * by a deploy that stopped half-way) are removed, so afterwards every
+ * instance is running.
  */
 export async function scale(
   deps: LifecycleDeps,
@@ -87,12 +89,19 @@ export async function scale(
 
   const missing = target - live.length;
   if (missing > 0 && image) warnIfForeign(image, funko, progress);
-  const restartable = stopped.filter((instance) => instance.imageId === image?.Id).slice(0, Math.max(missing, 0));
+  const wanted = await notRetiring(deps, stopped.filter((instance) => instance.imageId === image?.Id));
+  const restartable = wanted.slice(0, Math.max(missing, 0));
   const fresh: Instance[] = [];
   for (const instance of restartable) {
     progress({ kind: "step", text: `Starting ${instance.name}` });
-    await deps.instances.start(instance);
-    fresh.push(instance);
+    const repair = await deps.instances.repair(instance);
+    if (repair.replaced) {
+      progress({
+        kind: "step",
+        text: `Replaced ${instance.name} by ${repair.instance.name}: it could not start (${repair.replaced})`,
+      });
+    }
+    fresh.push(repair.instance);
   }
   const toCreate = Math.max(missing - restartable.length, 0);
   if (toCreate > 0) {
@@ -116,7 +125,7 @@ export async function scale(
   }
 
   const surplus = [...live].sort(removalOrder(image?.Id)).slice(0, Math.max(live.length - target, 0));
-  const leftovers = stopped.filter((instance) => !restartable.includes(instance));
+  const leftovers = stopped.filter((instance) => !restartable.some((started) => started.id === instance.id));
   for (const instance of [...surplus, ...leftovers]) progress({ kind: "step", text: `Removing ${instance.name}` });
   await Promise.all([
     retireAndRemove(deps, surplus, drainMs(settingsFromLabels(image?.Config.Labels))),
@@ -201,8 +210,9 @@ export async function retireAndRemove(deps: LifecycleDeps, instances: Instance[]
 }
 
 /**
- * `faaso up`: when nothing runs, the funko's initial scale (funko.yml `scale`,
- * or its `min`, at least 1); else as it is.
+ * `faaso up`: the funko's instances running, as many as there are (those
+ * stopped by an engine crash or by hand come back, started or replaced);
+ * with none, its initial scale (funko.yml `scale`, or its `min`, at least 1).
  */
 export async function up(
   deps: LifecycleDeps,
@@ -210,9 +220,17 @@ export async function up(
   progress: Progress = silent,
   options: StartOptions = {},
 ): Promise<ScaleResult> {
-  const running = await currentScale(deps, funko);
+  const instances = await deps.instances.list(funko);
+  const stopped = await notRetiring(deps, instances.filter((instance) => !isLive(instance)));
+  const desired = instances.filter(isLive).length + stopped.length;
   const image = await deps.docker.images.inspectOrNull(latestImage(funko));
-  return await scale(deps, funko, running || initialScale(settingsFromLabels(image?.Config.Labels)), progress, options);
+  return await scale(deps, funko, desired || initialScale(settingsFromLabels(image?.Config.Labels)), progress, options);
+}
+
+/** Those of the stopped instances that are not retiring (read one by one: a listing cannot tell). */
+async function notRetiring(deps: LifecycleDeps, stopped: Instance[]): Promise<Instance[]> {
+  const read = await Promise.all(stopped.map((instance) => deps.instances.get(instance.id)));
+  return read.filter((instance): instance is Instance => instance !== null && !instance.retiring);
 }
 
 /** `faaso down`: no instances. */

@@ -36,6 +36,10 @@ export interface ContainerInspect {
     Status: string;
     Running: boolean;
     Paused: boolean;
+    /** Whether the kernel's OOM killer ended its last run (its memory limit). */
+    OOMKilled: boolean;
+    /** Its main process's ID on the host (0 when it does not run). */
+    Pid: number;
     Restarting: boolean;
     ExitCode: number;
     StartedAt: string;

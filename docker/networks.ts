@@ -1,5 +1,5 @@
 /**
- * Networks: inspect, create, and make sure one exists.
+ * Networks: inspect, create, make sure one exists, disconnect a container.
  *
  * @see https://docs.docker.com/engine/api/v1.41/#tag/Network
  * @module
@@ -62,7 +62,7 @@ export class Networks {
    * another process creates it at the same moment.
    */
   async ensure(name: string, options: NetworkCreateOptions = {}, signal?: AbortSignal): Promise<NetworkInspect> {
-    const existing = await this.inspectOrNull(name, signal);
+    const existing = await this.#inspectOne(name, signal);
     if (existing) return existing;
     try {
       await this.create(name, options, signal);
@@ -70,9 +70,66 @@ export class Networks {
       // 409: created by someone else in between, which is just as good.
       if (!(error instanceof DockerApiError && error.status === 409)) throw error;
     }
-    const created = await this.inspectOrNull(name, signal);
+    const created = await this.#inspectOne(name, signal);
     if (!created) throw new Error(`Cannot create the network ${name}: it vanished right after creation`);
     return created;
+  }
+
+  /**
+   * Inspects a network by name; when two processes created it at the same
+   * moment (the engine's duplicate check is best effort: two `faaso up` on a
+   * fresh engine made two `faaso-net`, and from then on every use of the name
+   * failed as ambiguous), keeps the oldest and removes the others that have
+   * no container. Every process that finds the duplicates picks the same one.
+   */
+  async #inspectOne(name: string, signal?: AbortSignal): Promise<NetworkInspect | null> {
+    try {
+      return await this.inspectOrNull(name, signal);
+    } catch (error) {
+      if (!(error instanceof DockerApiError && error.status === 400 && /ambiguous/.test(error.engineMessage))) {
+        throw error;
+      }
+    }
+    const filters = encodeURIComponent(JSON.stringify({ name: [name] }));
+    const all = await this.#transport.json<(NetworkInspect & { Created: string })[]>(
+      "GET",
+      `/networks?filters=${filters}`,
+      {
+        signal,
+      },
+    );
+    const same = all.filter((network) => network.Name === name)
+      .sort((a, b) => Date.parse(a.Created) - Date.parse(b.Created) || a.Id.localeCompare(b.Id));
+    for (const extra of same.slice(1)) {
+      const full = await this.inspectOrNull(extra.Id, signal);
+      if (full && Object.keys(full.Containers ?? {}).length === 0) {
+        await this.#transport.call("DELETE", `/networks/${extra.Id}`, { expect: [204, 403, 404, 409], signal });
+      }
+    }
+    return same[0] ? await this.inspectOrNull(same[0].Id, signal) : null;
+  }
+
+  /**
+   * Disconnects a container from a network. With `force`, a name that no
+   * container has any more still loses its endpoint there: that clears a
+   * stale endpoint an engine crash left behind, which otherwise makes every
+   * start of a container of that name fail with "endpoint with name NAME
+   * already exists in network". Returns false when the engine knows no such
+   * endpoint (or container).
+   *
+   * @see https://docs.docker.com/engine/api/v1.41/#operation/NetworkDisconnect
+   */
+  async disconnect(
+    network: string,
+    container: string,
+    options: { force?: boolean; signal?: AbortSignal } = {},
+  ): Promise<boolean> {
+    const status = await this.#transport.call("POST", `/networks/${encodeURIComponent(network)}/disconnect`, {
+      body: { Container: container, Force: options.force ?? false },
+      expect: [200, 404],
+      signal: options.signal,
+    });
+    return status === 200;
   }
 
   /** Removes a network. Returns false when there was no such network. */

@@ -11,7 +11,6 @@ import { ContainerInstances, type Instance } from "../core/instances.ts";
 import { LABELS, latestImage, NETWORK } from "../core/names.ts";
 import type { Progress } from "../core/progress.ts";
 import { hostPathResolver } from "../core/host_paths.ts";
-import { reconcile } from "../core/reconcile.ts";
 import { SecretStore } from "../core/secrets.ts";
 import { SleepStates } from "../core/sleep_state.ts";
 import { VERSION } from "../core/version.ts";
@@ -190,9 +189,8 @@ async function prepare(
   const secrets = new SecretStore(options.data, { hostPath: await hostPathResolver(docker) });
   const instances = new ContainerInstances(docker, { secretsFolder: (funko) => secrets.hostFolderOf(funko) });
   await docker.networks.ensure(NETWORK, { labels: { [LABELS.role]: "network" } });
-  // Funkos put to sleep stay asleep across restarts: their stopped instances are not started here.
+  // Funkos put to sleep stay asleep across restarts (DATA/sleep.json).
   const sleeping = await SleepStates.open(options.data);
-  await reconcile({ docker, instances }, options.progress, { keepsStopped: (funko) => !!sleeping.get(funko) });
 
   const table = new RoutingTable();
   const metrics = options.metrics === false ? undefined : new Metrics({ table });
@@ -214,17 +212,24 @@ async function prepare(
       options.onWake?.(funko, ms);
     },
   });
-  const keeper = new InstanceKeeper(instances, {
+  // Every funko back to its scale before the first request: stopped instances started, or replaced;
+  // the stopped instances of sleeping funkos stay stopped.
+  const keeper = new InstanceKeeper(lifecycle, {
     progress: options.progress,
     keepsStopped: (funko) => scaling.sleeper.keepsStopped(funko),
   });
+  await keeper.sweep();
   const watcher = new RouteWatcher(table, instances, {
     log: (message) => options.progress({ kind: "warning", text: message }),
     onEvent: (event) => {
       keeper.observe(event);
       scaling.observe(event);
     },
-    onSync: (listed) => scaling.synced(listed),
+    // After the engine was away (restarted, crashed), what it did meanwhile came with no event.
+    onSync: (listed) => {
+      scaling.synced(listed);
+      keeper.resync(listed);
+    },
   });
   await watcher.start();
 

@@ -65,10 +65,18 @@ export interface ProxyContainer extends AsyncDisposable {
 export interface StartProxyOptions {
   /** Extra environment variables. */
   env?: Record<string, string>;
-  /** Run it with the restart policy unless-stopped, as a self-hoster would. */
-  restart?: boolean;
+  /**
+   * Run it with a restart policy, as a self-hoster would: `true` is what the
+   * README advises (`always`: back after the engine restarts, and after a
+   * kill -9 of dockerd, which leaves `unless-stopped` containers down).
+   */
+  restart?: boolean | "always" | "unless-stopped";
   /** Run it with a read-only root file system (`docker run --read-only`): it may write only to /data. */
   readOnly?: boolean;
+  /** Publish it on this host port (default: a free one the engine picks, new after each restart). */
+  hostPort?: number;
+  /** How long it may take to answer /ping. Default 60 s. */
+  startTimeoutMs?: number;
 }
 
 /**
@@ -95,8 +103,13 @@ export async function startProxy(on: Docker | ProxyEngine, options: StartProxyOp
     HostConfig: {
       NetworkMode: NETWORK,
       Binds: [`${engine.socketPath}:/var/run/docker.sock`],
-      PortBindings: { "8888/tcp": [{ HostIp: engine.address ?? "127.0.0.1", HostPort: "" }] },
-      ...(options.restart ? { RestartPolicy: { Name: "unless-stopped" as const } } : {}),
+      PortBindings: {
+        "8888/tcp": [{
+          HostIp: engine.address ?? "127.0.0.1",
+          HostPort: options.hostPort ? String(options.hostPort) : "",
+        }],
+      },
+      ...(options.restart ? { RestartPolicy: { Name: options.restart === true ? "always" : options.restart } } : {}),
       ...(options.readOnly ? { ReadonlyRootfs: true } : {}),
     },
   });
@@ -108,7 +121,7 @@ export async function startProxy(on: Docker | ProxyEngine, options: StartProxyOp
   try {
     await engine.docker.containers.start(id);
     const url = await proxyUrl(engine.docker, id);
-    await waitForHttp(`${url}/ping`, { timeoutMs: 60_000 });
+    await waitForHttp(`${url}/ping`, { timeoutMs: options.startTimeoutMs ?? 60_000 });
     const cliEnv = { FAASO_SERVER: url, XDG_CONFIG_HOME: config, DOCKER_HOST: engine.host };
     const login = await faaso(["login"], { env: cliEnv, stdin: `${password}\n` });
     if (login.code !== 0) throw new Error(`faaso login failed: ${login.stderr}`);

@@ -67,10 +67,7 @@ for (const { runtime, hello } of RUNTIMES) {
         assert.match(instance?.name ?? "", new RegExp(`^faaso-${name}-[a-z0-9]{6}$`));
         const inspect = await docker.containers.inspectOrNull(instance!.id);
         assert.equal(inspect?.Config.Hostname, name);
-        assert.equal(
-          inspect?.HostConfig.RestartPolicy?.Name,
-          "unless-stopped",
-        );
+        assert.equal(inspect?.HostConfig.RestartPolicy?.Name, "always");
         const image = await docker.images.inspectOrNull(`faaso-${name}:latest`);
         assert.ok(image?.Config.User && image.Config.User !== "root" && image.Config.User !== "0", "runs as non-root");
         const base = `http://${instance!.address}:3000`;

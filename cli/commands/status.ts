@@ -70,8 +70,11 @@ export function printStatus(
     for (const instance of funko.instances) {
       const health = instance.health === "none" ? "" : ` ${instance.health}`;
       const date = instance.outOfDate ? c.yellow(" out of date") : "";
+      const oom = instance.oomKilled ? " (out of memory: killed at its memory limit)" : "";
       const crashes = instance.restarts
-        ? c.red(`  restarted ${counted(instance.restarts, "time")}, last exit code ${instance.exitCode ?? "?"}`)
+        ? c.red(`  restarted ${counted(instance.restarts, "time")}, last exit code ${instance.exitCode ?? "?"}${oom}`)
+        : oom
+        ? c.red(`  last exit code ${instance.exitCode ?? "?"}${oom}`)
         : "";
       output.print(`  ${instance.name}  ${instance.state}${health}  ${instance.address ?? "-"}${date}${crashes}`);
     }

@@ -1,7 +1,10 @@
 /**
  * Keeps the routing table true to what the engine says: one full listing,
  * then the instance event stream (never polling). When the stream breaks (the
- * engine restarted) it reconnects and resyncs from a fresh listing.
+ * engine restarted, crashed or cannot be reached) the table keeps what it
+ * knows, so known routes keep being served while their instances run, and
+ * the watcher reconnects (100 ms, doubling to 2 s, for as long as it runs)
+ * and resyncs from a fresh listing.
  *
  * Docker 20.10 runs an instance's first healthcheck only after a full
  * `interval`, so the watcher also probes starting instances itself (the
@@ -20,6 +23,8 @@ import { type Endpoint, isHealthy, type RoutingTable } from "./routing_table.ts"
 /** The first probe of a starting instance comes this soon; the delay then grows to LAST_PROBE_MS. */
 const FIRST_PROBE_MS = 20;
 const LAST_PROBE_MS = 1000;
+/** The longest wait between two tries to reach the engine again: it is cheap, and every second counts after a restart. */
+const LAST_RECONNECT_MS = 2000;
 
 /** Options for {@linkcode RouteWatcher}. */
 export interface RouteWatcherOptions {
@@ -82,12 +87,19 @@ export class RouteWatcher {
   async #run(onSync: () => void, onFirstError: (error: unknown) => void): Promise<void> {
     const signal = this.#abort.signal;
     let backoff = 100;
+    let lostAt: number | undefined;
     while (!signal.aborted) {
       try {
         this.#reader = (await this.#instances.events(signal)).getReader();
         const all = (await this.#instances.list(undefined, signal)).filter((instance) => instance.funko);
         this.#table.replaceAll(all);
         for (const instance of all) this.#probeIfPending(instance.id);
+        if (lostAt !== undefined) {
+          this.#options.log(
+            `Following the Docker engine's events again (after ${Math.round((Date.now() - lostAt) / 1000)} s)`,
+          );
+          lostAt = undefined;
+        }
         this.#options.onSync?.(all);
         onSync();
         backoff = 100;
@@ -99,17 +111,25 @@ export class RouteWatcher {
         }
         if (signal.aborted) break;
         this.#options.log("The Docker event stream ended; reconnecting");
+        lostAt ??= Date.now();
       } catch (error) {
         if (signal.aborted) break;
         onFirstError(error);
-        this.#options.log(`Cannot follow the Docker engine's events: ${(error as Error).message}; retrying`);
+        // Once per outage: the retries every 2 s would fill the log.
+        if (lostAt === undefined) {
+          this.#options.log(
+            `Cannot follow the Docker engine's events: ${(error as Error).message}; ` +
+              "known routes keep being served, retrying",
+          );
+        }
+        lostAt ??= Date.now();
       } finally {
         // A listing or an event that failed leaves the subscription open: close it before the next.
         await this.#reader?.cancel().catch(() => {});
         this.#reader = undefined;
       }
       await sleep(backoff, signal);
-      backoff = Math.min(backoff * 2, 5000);
+      backoff = Math.min(backoff * 2, LAST_RECONNECT_MS);
     }
   }
 

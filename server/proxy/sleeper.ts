@@ -440,5 +440,7 @@ function noting(backend: InstanceBackend, expect: (id: string, event: OwnEvent) 
     remove: (instance, seconds, signal) => (thawedIfPaused(instance), backend.remove(instance, seconds, signal)),
     // Its start event comes while the wake that creates it runs: ignored then (one operation at a time).
     create: (funko, signal) => backend.create(funko, signal),
+    repair: (instance, signal) => (expect(instance.id, "start"), backend.repair(instance, signal)),
+    replace: (instance, signal) => backend.replace(instance, signal),
   };
 }

@@ -122,6 +122,7 @@ export function InstancesTable(props: { funko: FunkoStatus }) {
                           <span class="badge bad">
                             {instance.restarts}
                             {instance.exitCode === undefined ? "" : `, last exit code ${instance.exitCode}`}
+                            {instance.oomKilled ? " (out of memory)" : ""}
                           </span>
                         )
                         : "-"}
