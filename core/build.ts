@@ -1,6 +1,7 @@
 /**
  * Building an image from a ready build context (a tar stream): tagged with its
- * UTC build time and, only once the build succeeded, `latest`. The server
+ * UTC build time and, only once the build succeeded, `latest`; pushed to a
+ * registry when one is given (swarm mode). The server
  * builds uploaded contexts with this; build_folder.ts makes contexts.
  *
  * @module
@@ -10,6 +11,7 @@ import { FaasoError } from "./errors.ts";
 import type { FunkoSettings } from "./manifest.ts";
 import { imageRepo, LABELS, LATEST, timestampTag } from "./names.ts";
 import { type Progress, silent } from "./progress.ts";
+import { pushImage } from "./swarm/registry.ts";
 
 /** Options for {@linkcode buildFunko} and {@linkcode buildImage}. */
 export interface BuildOptions {
@@ -23,6 +25,8 @@ export interface BuildOptions {
   noRuntime?: boolean;
   /** Aborts the build. */
   signal?: AbortSignal;
+  /** Push the build to this registry (swarm mode: nodes pull from it). */
+  registry?: string;
 }
 
 /** What a build made. */
@@ -35,6 +39,8 @@ export interface BuildResult {
   tags: string[];
   /** SHA-256 of the build context. */
   sourceHash: string;
+  /** The pushed reference with its digest, when a registry was given: `REGISTRY/faaso-NAME:TIMESTAMP@sha256:...`. */
+  pushed?: string;
 }
 
 /** What a build context is, for labels and tags. */
@@ -99,10 +105,12 @@ export async function buildImage(
   if (!built) throw new FaasoError(`Cannot build ${info.name}: the engine reported success but made no image`);
   await docker.images.tag(built.Id, repo, LATEST);
   progress({ kind: "step", text: `Built ${repo}:${stamp} and tagged it ${LATEST}` });
+  const pushed = options.registry ? await pushImage(docker, info.name, stamp, options.registry, progress) : undefined;
   return {
     funko: info.name,
     imageId: imageId || built.Id,
     tags: [`${repo}:${stamp}`, `${repo}:${LATEST}`],
     sourceHash: info.sourceHash,
+    ...(pushed ? { pushed } : {}),
   };
 }

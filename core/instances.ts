@@ -1,12 +1,15 @@
 /**
- * Instances: the running copies of a funko. Today an instance is a plain
- * container; {@linkcode InstanceBackend} is the seam where swarm service tasks
- * will plug in, so that scaling, status, logs and the proxy's routing table
- * never touch containers directly.
+ * Instances: the running copies of a funko: plain containers here, swarm
+ * service tasks in core/swarm/. {@linkcode InstanceBackend} is the seam, so
+ * that scaling, status, logs and the proxy's routing table never touch
+ * containers directly.
  *
  * @module
  */
 import type { ContainerCreateBody, ContainerSummary, Docker, DockerEvent, LogLine } from "../docker/mod.ts";
+import type { DeployOptions, DeployResult } from "./deploy.ts";
+import type { Progress } from "./progress.ts";
+import type { ScaleResult } from "./scale.ts";
 import { LogLineStream } from "../docker/mod.ts";
 import { notFound } from "./errors.ts";
 import { durationToNanos, type FunkoSettings, memoryToBytes, settingsFromLabels } from "./manifest.ts";
@@ -45,6 +48,8 @@ export interface Instance {
    * requests as soon as they see this.
    */
   retiring?: boolean;
+  /** The machine it runs on, where there are several (a swarm node's hostname). */
+  node?: string;
 }
 
 /** Options for {@linkcode InstanceBackend.logs}. */
@@ -78,8 +83,47 @@ export interface InstanceEvent {
   time?: number;
 }
 
-/** Where instances come from: containers today, swarm tasks next. */
+/** What a backend can do beyond the basics, for callers that adapt to it (scale to zero). */
+export interface InstanceCapabilities {
+  /**
+   * Instances can be paused and unpaused (`docker pause`): a wake in
+   * milliseconds. Swarm tasks cannot: a swarm wakes a funko by starting a
+   * task (`service.scale(funko, 1)`), in seconds.
+   */
+  pause: boolean;
+  /**
+   * FaaSO makes and removes instances one by one (`create`, `remove`,
+   * `retire`). False where the engine keeps a count of them (a swarm
+   * service's replicas): use `service` instead.
+   */
+  perInstance: boolean;
+}
+
+/** The capabilities of plain containers. */
+export const CONTAINER_CAPABILITIES: InstanceCapabilities = { pause: true, perInstance: true };
+
+/**
+ * Whole-funko operations, on backends where the engine itself keeps a funko's
+ * instances (one swarm service per funko) rather than FaaSO one by one. The
+ * lifecycle core hands scale, deploy and rm to it, with the same results.
+ */
+export interface FunkoService {
+  /** Sets how many instances run (replicas); 0 keeps the funko with nothing running (scale to zero). */
+  scale(funko: string, target: number, progress: Progress): Promise<ScaleResult>;
+  /** How many instances are asked for (replicas), or null when the funko has no service. */
+  desired(funko: string, signal?: AbortSignal): Promise<number | null>;
+  /** Rolls the funko onto its newest image (a rolling update that rolls back on failure). */
+  deploy(funko: string, options: DeployOptions, progress: Progress): Promise<DeployResult>;
+  /** Removes the funko's service; returns the names of the instances that ran, or null when it had none. */
+  remove(funko: string, progress: Progress): Promise<string[] | null>;
+}
+
+/** Where instances come from: containers, or swarm tasks. */
 export interface InstanceBackend {
+  /** What it can do; plain containers' ({@linkcode CONTAINER_CAPABILITIES}) when absent. */
+  readonly capabilities?: InstanceCapabilities;
+  /** Set where the engine keeps the instances (a swarm): scale, deploy and rm go through it. */
+  readonly service?: FunkoService;
   /** The instances of one funko, or of all funkos; newest first. */
   list(funko?: string, signal?: AbortSignal): Promise<Instance[]>;
   /** One instance by ID, or null when it is gone. */
@@ -116,6 +160,7 @@ export interface ContainerInstancesOptions {
 
 /** Instances as plain containers on faaso-net, labelled `faaso.funko=NAME`. */
 export class ContainerInstances implements InstanceBackend {
+  readonly capabilities = CONTAINER_CAPABILITIES;
   #docker: Docker;
   #network: Promise<unknown> | undefined;
   #secretsFolder: ContainerInstancesOptions["secretsFolder"];

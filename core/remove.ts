@@ -24,10 +24,13 @@ export async function removeFunko(
   funko: string,
   progress: Progress = silent,
 ): Promise<RemoveResult> {
-  const instances = await deps.instances.list(funko);
+  const service = deps.instances.service;
+  const instances = service ? [] : await deps.instances.list(funko);
   const images = (await deps.docker.images.list({ label: [`${LABELS.funko}=${funko}`] }))
     .filter((image) => (image.RepoTags ?? []).some((tag) => tag.startsWith(`${imageRepo(funko)}:`)));
-  if (instances.length === 0 && images.length === 0) {
+  // A swarm service goes as a whole (its tasks stop with it).
+  const served = service ? await service.remove(funko, progress) : null;
+  if (instances.length === 0 && images.length === 0 && served === null) {
     throw notFound(`No funko named ${funko}: there is no image ${imageRepo(funko)} and no instance of it`);
   }
   await Promise.all(instances.map(async (instance) => {
@@ -40,5 +43,5 @@ export async function removeFunko(
     progress({ kind: "step", text: `Removing image ${tags.join(", ")}` });
     for (const tag of tags) await deps.docker.images.remove(tag);
   }
-  return { funko, instances: instances.map((i) => i.name), images: images.map((i) => i.Id) };
+  return { funko, instances: served ?? instances.map((i) => i.name), images: images.map((i) => i.Id) };
 }

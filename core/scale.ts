@@ -33,6 +33,8 @@ export interface LifecycleDeps {
   docker: Docker;
   /** Where instances come from. */
   instances: InstanceBackend;
+  /** Where builds are pushed and nodes pull from (swarm mode). */
+  registry?: string;
   /**
    * Reports when retiring instances have no request in flight. The server
    * knows (its routing table counts them); without it, a short notice lets
@@ -68,6 +70,8 @@ export async function scale(
   if (!Number.isInteger(target) || target < 0 || target > MAX_SCALE) {
     throw new FaasoError(`Cannot scale ${funko} to ${target}: use a whole number from 0 to ${MAX_SCALE}`);
   }
+  // A swarm keeps the count itself (replicas).
+  if (deps.instances.service) return await deps.instances.service.scale(funko, target, progress);
   const instances = await deps.instances.list(funko);
   const image = await deps.docker.images.inspectOrNull(latestImage(funko));
   if (!image && (target > 0 || instances.length === 0)) {
@@ -136,7 +140,8 @@ export async function retireAndRemove(deps: LifecycleDeps, instances: Instance[]
 
 /** `faaso up`: when nothing runs, the funko's default scale (funko.yml `scale`); else as it is. */
 export async function up(deps: LifecycleDeps, funko: string, progress: Progress = silent): Promise<ScaleResult> {
-  const running = await currentScale(deps, funko);
+  const service = deps.instances.service;
+  const running = service ? (await service.desired(funko)) ?? 0 : await currentScale(deps, funko);
   const image = await deps.docker.images.inspectOrNull(latestImage(funko));
   return await scale(deps, funko, running || settingsFromLabels(image?.Config.Labels).scale, progress);
 }

@@ -32,8 +32,25 @@ export function secretChangeNote(funko: string): string {
     `folder); an app that reads secrets only when it starts needs faaso deploy ${funko} --force`;
 }
 
+/**
+ * Where funko secrets are kept: files in the data folder (this module), or
+ * Swarm secrets (core/swarm/secrets.ts). Values go in and never come back out.
+ */
+export interface SecretBackend {
+  /** Stores (or replaces) a secret. */
+  add(funko: string, name: string, value: Uint8Array): Promise<void>;
+  /** The names of a funko's secrets, sorted. */
+  list(funko: string): Promise<string[]>;
+  /** Every funko's secret names. */
+  listAll(): Promise<Record<string, string[]>>;
+  /** Removes a secret; an unknown one is an error. */
+  remove(funko: string, name: string): Promise<void>;
+  /** What a change to the funko's secrets means for its running instances. */
+  changeNote(funko: string): Promise<string>;
+}
+
 /** The secrets of every funko, in a data folder. */
-export class SecretStore {
+export class SecretStore implements SecretBackend {
   #root: string;
 
   constructor(data: DataFolder) {
@@ -52,7 +69,7 @@ export class SecretStore {
 
   /** Stores (or replaces) a secret, atomically, readable only by the instances' user. */
   async add(funko: string, name: string, value: Uint8Array): Promise<void> {
-    checkName(name);
+    checkSecretName(name);
     if (value.length === 0) throw new FaasoError(`Cannot store the secret ${name}: the value is empty`);
     if (value.length > MAX_SECRET_BYTES) {
       throw new FaasoError(`Cannot store the secret ${name}: it is larger than ${MAX_SECRET_BYTES} bytes`, {
@@ -99,9 +116,14 @@ export class SecretStore {
     return Object.fromEntries(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
   }
 
+  /** What a change means: running instances see it at once, through their mount. */
+  changeNote(funko: string): Promise<string> {
+    return Promise.resolve(secretChangeNote(funko));
+  }
+
   /** Removes a secret; an unknown one is an error. */
   async remove(funko: string, name: string): Promise<void> {
-    checkName(name);
+    checkSecretName(name);
     try {
       await Deno.remove(join(this.#root, checkFunkoName(funko), name));
     } catch (error) {
@@ -111,7 +133,8 @@ export class SecretStore {
   }
 }
 
-function checkName(name: string): void {
+/** Throws a FaasoError naming what is wrong when `name` is not a secret name. */
+export function checkSecretName(name: string): void {
   const parsed = SecretName.safeParse(name);
   if (!parsed.success) throw new FaasoError(`Secret name ${name}: ${parsed.error.issues[0]?.message}`);
 }
