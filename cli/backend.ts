@@ -18,7 +18,8 @@ import { checkFunkoName } from "../core/names.ts";
 import type { Progress } from "../core/progress.ts";
 import type { RemoveResult } from "../core/remove.ts";
 import type { LifecycleDeps, ScaleResult } from "../core/scale.ts";
-import type { SecretStore } from "../core/secrets.ts";
+import type { SecretBackend, SecretStore } from "../core/secrets.ts";
+import type { SwarmSetting } from "../core/swarm/mode.ts";
 import type { FunkoStatus } from "../core/status.ts";
 import type { CallFilter, CallStore, CallSummary } from "../core/call_store.ts";
 import { VERSION } from "../core/version.ts";
@@ -76,72 +77,82 @@ export interface Backend {
   close(): void;
 }
 
-/** The backend that does the work on this machine, through the local engine. */
+/** Options for {@linkcode LocalBackend}. */
+export interface LocalBackendOptions {
+  /** Swarm mode and registry; default FAASO_SWARM (auto) and FAASO_REGISTRY. */
+  swarm?: { setting: SwarmSetting; registry?: string };
+}
+
+/**
+ * The backend that does the work on this machine, through the local engine:
+ * containers, or swarm services when the engine is a swarm manager (decided
+ * on first use, with one cheap engine call; FAASO_SWARM=off skips it).
+ */
 export class LocalBackend implements Backend {
   readonly where = "this machine";
   readonly proxyUrl = localProxyUrl();
-  #deps: LifecycleDeps;
-  #secrets: Promise<SecretStore> | undefined;
+  #docker: Docker;
+  #options: LocalBackendOptions;
+  #lifecycle: Promise<LifecycleDeps> | undefined;
+  #secrets: Promise<SecretBackend> | undefined;
+  #files: Promise<SecretStore> | undefined;
   #calls: CallStore | undefined;
 
-  constructor(docker: Docker = Docker.fromEnv()) {
-    let hostPath: Promise<HostPathResolver> | undefined;
-    const instances = new ContainerInstances(docker, {
-      secretsFolder: async (funko) => {
-        hostPath ??= import("../core/host_paths.ts").then((m) => m.hostPathResolver(docker));
-        return (await hostPath)(await (await this.#secretStore()).folderOf(funko));
-      },
-    });
-    this.#deps = { docker, instances };
+  constructor(docker: Docker = Docker.fromEnv(), options: LocalBackendOptions = {}) {
+    this.#docker = docker;
+    this.#options = options;
   }
 
   async build(folder: string, options: BuildOptions, progress: Progress): Promise<BuildResult> {
     const { buildFunko } = await import("../core/build_folder.ts");
-    return await buildFunko(this.#deps.docker, folder, options, progress);
+    const registry = (await this.#deps()).registry;
+    return await buildFunko(this.#docker, folder, { ...options, ...(registry ? { registry } : {}) }, progress);
   }
 
   async currentScale(funko: string): Promise<number> {
-    return (await import("../core/scale.ts")).currentScale(this.#deps, funko);
+    return (await import("../core/scale.ts")).currentScale(await this.#deps(), funko);
   }
 
   async scale(funko: string, target: number, progress: Progress): Promise<ScaleResult> {
-    return await (await import("../core/scale.ts")).scale(this.#deps, funko, target, progress);
+    return await (await import("../core/scale.ts")).scale(await this.#deps(), funko, target, progress);
   }
 
   async up(funko: string, progress: Progress): Promise<ScaleResult> {
-    return await (await import("../core/scale.ts")).up(this.#deps, funko, progress);
+    return await (await import("../core/scale.ts")).up(await this.#deps(), funko, progress);
   }
 
   async down(funko: string, progress: Progress): Promise<ScaleResult> {
-    return await (await import("../core/scale.ts")).down(this.#deps, funko, progress);
+    return await (await import("../core/scale.ts")).down(await this.#deps(), funko, progress);
   }
 
   async status(funko?: string): Promise<FunkoStatus[]> {
-    const funkos = await (await import("../core/status.ts")).status(this.#deps, funko);
+    const funkos = await (await import("../core/status.ts")).status(await this.#deps(), funko);
     // Schedules and calls are the server's (the same data folder): shown when its store exists.
     return await (await import("../core/calls.ts")).withInvocations(funkos, await this.#callStore(false));
   }
 
   async logs(funko: string, options: FunkoLogsOptions): Promise<ReadableStream<FunkoLogLine>> {
-    return await (await import("../core/logs.ts")).funkoLogs(this.#deps, funko, options);
+    return await (await import("../core/logs.ts")).funkoLogs(await this.#deps(), funko, options);
   }
 
   async remove(funko: string, progress: Progress): Promise<RemoveResult> {
-    return await (await import("../core/remove.ts")).removeFunko(this.#deps, funko, progress);
+    return await (await import("../core/remove.ts")).removeFunko(await this.#deps(), funko, progress);
   }
 
   async deploy(funko: string, options: DeployOptions, progress: Progress): Promise<DeployResult> {
-    return await (await import("../core/deploy.ts")).deploy(this.#deps, funko, options, progress);
+    return await (await import("../core/deploy.ts")).deploy(await this.#deps(), funko, options, progress);
   }
 
   async addSecret(funko: string, name: string, value: Uint8Array): Promise<string> {
-    await (await this.#secretStore()).add(checkFunkoName(funko), name, value);
-    return (await import("../core/secrets.ts")).secretChangeNote(funko);
+    const secrets = await this.#secretStore();
+    await secrets.add(checkFunkoName(funko), name, value);
+    return await secrets.changeNote(funko);
   }
 
   async removeSecret(funko: string, name: string): Promise<string> {
-    await (await this.#secretStore()).remove(checkFunkoName(funko), name);
-    return (await import("../core/secrets.ts")).secretChangeNote(funko);
+    const secrets = await this.#secretStore();
+    await secrets.remove(checkFunkoName(funko), name);
+    return await secrets.changeNote(funko);
   }
 
   async listSecrets(funko?: string): Promise<Record<string, string[]>> {
@@ -163,13 +174,37 @@ export class LocalBackend implements Backend {
   }
 
   async version(): Promise<VersionInfo> {
-    const engine = await this.#deps.docker.system.version();
+    const engine = await this.#docker.system.version();
     return { faaso: VERSION, engine: engine.Version, api: engine.ApiVersion };
   }
 
   close(): void {
-    this.#deps.docker.close();
+    this.#docker.close();
     this.#calls?.close();
+  }
+
+  /** The lifecycle core's dependencies: containers, or swarm tasks when the engine manages a swarm. */
+  #deps(): Promise<LifecycleDeps> {
+    this.#lifecycle ??= (async (): Promise<LifecycleDeps> => {
+      const docker = this.#docker;
+      const { detectSwarm, swarmSettingsFromEnv } = await import("../core/swarm/mode.ts");
+      const swarm = await detectSwarm(docker, this.#options.swarm ?? swarmSettingsFromEnv());
+      if (swarm) {
+        const { SwarmInstances } = await import("../core/swarm/instances.ts");
+        return { docker, instances: new SwarmInstances(docker, swarm), registry: swarm.registry };
+      }
+      let hostPath: Promise<HostPathResolver> | undefined;
+      const instances = new ContainerInstances(docker, {
+        secretsFolder: async (funko) => {
+          hostPath ??= import("../core/host_paths.ts").then((m) => m.hostPathResolver(docker));
+          return (await hostPath)(await (await this.#fileSecrets()).folderOf(funko));
+        },
+      });
+      return { docker, instances };
+    })();
+    // An engine that did not answer may answer the next call.
+    this.#lifecycle.catch(() => this.#lifecycle = undefined);
+    return this.#lifecycle;
   }
 
   /** The data folder's call store; without `create`, null when there is none yet. */
@@ -184,8 +219,20 @@ export class LocalBackend implements Backend {
     return this.#calls = SqliteCallStore.inFolder(root);
   }
 
-  #secretStore(): Promise<SecretStore> {
-    return this.#secrets ??= Promise.all([import("../core/secrets.ts"), import("../core/data_folder.ts")])
+  /** Swarm secrets in swarm mode, else the data folder's. */
+  #secretStore(): Promise<SecretBackend> {
+    return this.#secrets ??= this.#deps().then(async ({ instances }) => {
+      const { SwarmInstances, SwarmSecretStore } = await import("../core/swarm/mod.ts");
+      if (instances instanceof SwarmInstances) return new SwarmSecretStore(instances.service);
+      return await this.#fileSecrets();
+    }).catch((error) => {
+      this.#secrets = undefined;
+      throw error;
+    });
+  }
+
+  #fileSecrets(): Promise<SecretStore> {
+    return this.#files ??= Promise.all([import("../core/secrets.ts"), import("../core/data_folder.ts")])
       .then(([{ SecretStore }, { DataFolder }]) => new SecretStore(DataFolder.fromEnv()));
   }
 }

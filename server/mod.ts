@@ -6,12 +6,13 @@
  * @module
  */
 import { Docker } from "../docker/mod.ts";
-import { ContainerInstances } from "../core/instances.ts";
+import { ContainerInstances, type InstanceBackend } from "../core/instances.ts";
 import { LABELS, latestImage, NETWORK } from "../core/names.ts";
 import type { Progress } from "../core/progress.ts";
 import { hostPathResolver } from "../core/host_paths.ts";
 import { reconcile } from "../core/reconcile.ts";
-import { SecretStore } from "../core/secrets.ts";
+import { type SecretBackend, SecretStore } from "../core/secrets.ts";
+import { detectSwarm, type SwarmSetting } from "../core/swarm/mode.ts";
 import { VERSION } from "../core/version.ts";
 import type { DataFolder } from "../core/data_folder.ts";
 import { FaasoError } from "../core/errors.ts";
@@ -51,6 +52,8 @@ export interface ServeOptions {
   password?: string;
   /** How long to wait for an instance's response headers. */
   upstreamTimeoutMs?: number;
+  /** Swarm mode (default auto: when the engine is a swarm manager) and the registry nodes pull from. */
+  swarm?: { setting: SwarmSetting; registry?: string };
   /** Where to report what the server does. */
   progress: Progress;
 }
@@ -139,19 +142,15 @@ async function prepare(
 
   // Build contexts of a server that died mid-build are of no use to anyone.
   await Deno.remove(options.data.uploadsFolder, { recursive: true }).catch(() => {});
-  const secrets = new SecretStore(options.data);
-  const hostPath = await hostPathResolver(docker);
-  const instances = new ContainerInstances(docker, {
-    secretsFolder: async (funko) => hostPath(await secrets.folderOf(funko)),
-  });
-  await docker.networks.ensure(NETWORK, { labels: { [LABELS.role]: "network" } });
-  await reconcile({ docker, instances }, options.progress);
+  const { instances, secrets, registry } = await instancesFor(docker, options);
+  // A swarm restarts and reschedules its tasks itself: the keeper is for containers.
+  const keeper = instances.service ? undefined : new InstanceKeeper(instances, { progress: options.progress });
+  if (keeper) await reconcile({ docker, instances }, options.progress);
 
   const table = new RoutingTable();
-  const keeper = new InstanceKeeper(instances, { progress: options.progress });
   const watcher = new RouteWatcher(table, instances, {
     log: (message) => options.progress({ kind: "warning", text: message }),
-    onEvent: (event) => keeper.observe(event),
+    onEvent: keeper && ((event) => keeper.observe(event)),
   });
   await watcher.start();
 
@@ -183,6 +182,7 @@ async function prepare(
     lifecycle: {
       docker,
       instances,
+      registry,
       drain: (retiring, ms) => drainInTable(table, retiring.map((instance) => instance.id), ms),
     },
     docker,
@@ -216,7 +216,7 @@ async function prepare(
   });
 
   const finished = server.finished.finally(async () => {
-    keeper.stop();
+    keeper?.stop();
     await invocations.stop();
     proxy.close();
     await watcher.stop();
@@ -229,7 +229,7 @@ async function prepare(
     shutdown: async () => {
       // First stop starting instances: when the engine itself is shutting down (it sends the proxy
       // SIGTERM too), starting containers it is stopping leaves it stale tasks it cannot restart.
-      keeper.stop();
+      keeper?.stop();
       // Deliveries in flight are cut and stay queued, before the proxy's connections close under them.
       const stopped = invocations.stop();
       server.shutdown();
@@ -245,6 +245,37 @@ async function prepare(
     },
   };
   return { handler, running };
+}
+
+/**
+ * Containers on faaso-net with their secrets in the data folder, or, when the
+ * engine manages a swarm (or swarm mode is asked for), swarm services on the
+ * overlay network faaso-net with Swarm secrets.
+ */
+async function instancesFor(
+  docker: Docker,
+  options: ServeOptions,
+): Promise<{ instances: InstanceBackend; secrets: SecretBackend; registry?: string }> {
+  const swarm = await detectSwarm(docker, options.swarm ?? { setting: "auto" });
+  if (swarm) {
+    const { SwarmInstances, SwarmSecretStore } = await import("../core/swarm/mod.ts");
+    const instances = new SwarmInstances(docker, swarm);
+    await instances.service.ensureNetwork();
+    const nodes = await docker.nodes.list();
+    options.progress({
+      kind: "step",
+      text: `Swarm mode: ${nodes.length} nodes, funkos are services faaso-NAME on the overlay network ${NETWORK}; ` +
+        (swarm.registry ? `builds are pushed to ${swarm.registry}` : "no registry (FAASO_REGISTRY): one node only"),
+    });
+    return { instances, secrets: new SwarmSecretStore(instances.service), registry: swarm.registry };
+  }
+  const secrets = new SecretStore(options.data);
+  const hostPath = await hostPathResolver(docker);
+  const instances = new ContainerInstances(docker, {
+    secretsFolder: async (funko) => hostPath(await secrets.folderOf(funko)),
+  });
+  await docker.networks.ensure(NETWORK, { labels: { [LABELS.role]: "network" } });
+  return { instances, secrets };
 }
 
 /** Where the admin password comes from, for the start line. */

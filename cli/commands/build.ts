@@ -51,6 +51,7 @@ export function buildCommand(program: Command, ctx: CliContext): void {
           }, progress), options.quiet);
         results.push(result);
         if (!options.json) ctx.output.print(`Built ${result.tags.join(" and ")} (${result.imageId.slice(7, 19)})`);
+        if (!options.json && result.pushed) ctx.output.print(`Pushed ${result.pushed}`);
         if (options.deploy) await runDeploy(ctx, backend, result.funko, { timeout: options.timeout });
       }
       if (options.json) ctx.output.json(results);

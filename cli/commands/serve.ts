@@ -24,6 +24,15 @@ export function serveCommand(program: Command, ctx: CliContext): void {
       "how long to wait for a funko's answer (env FAASO_UPSTREAM_TIMEOUT)",
       Deno.env.get("FAASO_UPSTREAM_TIMEOUT") ?? "60",
     )
+    .option(
+      "--swarm [mode]",
+      "run funkos as swarm services: auto (when the engine is a swarm manager), on (--swarm alone) or off " +
+        "(env FAASO_SWARM; default auto)",
+    )
+    .option(
+      "--registry <address>",
+      "swarm mode: the registry builds are pushed to and nodes pull from, host:port[/path] (env FAASO_REGISTRY)",
+    )
     .option("--hash-password", "read a password from stdin, print its hash for config.yml's password_hash, and exit")
     .option("-l, --local", "accepted for symmetry: serve always runs on this machine")
     .action(async (options) => {
@@ -42,16 +51,25 @@ export function serveCommand(program: Command, ctx: CliContext): void {
       }
       const progress = (event: { kind: string; text: string }) =>
         event.kind === "warning" ? ctx.output.warn(event.text) : ctx.output.print(event.text);
-      const [{ DataFolder }, { startServer }] = await Promise.all([
+      const [{ DataFolder }, { startServer }, { parseRegistry, parseSwarmSetting }] = await Promise.all([
         import("../../core/data_folder.ts"),
         import("../../server/mod.ts"),
+        import("../../core/swarm/mode.ts"),
       ]);
+      const swarmFlag = options.swarm === true ? "on" : options.swarm;
+      const setting = swarmFlag === undefined
+        ? parseSwarmSetting(Deno.env.get("FAASO_SWARM"))
+        : parseSwarmSetting(swarmFlag, "--swarm");
+      const registry = options.registry === undefined
+        ? parseRegistry(Deno.env.get("FAASO_REGISTRY"))
+        : parseRegistry(options.registry, "--registry");
       const server = await startServer({
         port,
         hostname: options.host,
         data: options.data ? new DataFolder(options.data) : DataFolder.fromEnv(),
         password: Deno.env.get("FAASO_PASSWORD") || undefined,
         upstreamTimeoutMs: timeout * 1000,
+        swarm: { setting, ...(registry ? { registry } : {}) },
         progress,
       });
       if (server.generatedPassword) {

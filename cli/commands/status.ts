@@ -44,7 +44,8 @@ export function printStatus(output: Output, funkos: FunkoStatus[], detailed: boo
     for (const instance of funko.instances) {
       const health = instance.health === "none" ? "" : ` ${instance.health}`;
       const date = instance.outOfDate ? c.yellow(" out of date") : "";
-      output.print(`  ${instance.name}  ${instance.state}${health}  ${instance.address ?? "-"}${date}`);
+      const node = instance.node ? ` on ${instance.node}` : "";
+      output.print(`  ${instance.name}  ${instance.state}${health}  ${instance.address ?? "-"}${node}${date}`);
     }
     if (detailed) {
       const settings = funko.settings;

@@ -14,7 +14,7 @@ import { checkFunkoName } from "../../core/names.ts";
 import { funkoLogs } from "../../core/logs.ts";
 import { deploy } from "../../core/deploy.ts";
 import { removeFunko } from "../../core/remove.ts";
-import { MAX_SECRET_BYTES, secretChangeNote } from "../../core/secrets.ts";
+import { MAX_SECRET_BYTES } from "../../core/secrets.ts";
 import { currentScale, down, scale, up } from "../../core/scale.ts";
 import { status } from "../../core/status.ts";
 import { waitText } from "../../core/words.ts";
@@ -114,7 +114,7 @@ export function adminApi(deps: ServerDeps): Hono {
         deps.docker,
         await received.open(),
         { name, runtime: c.req.query("runtime") ?? "", sourceHash: received.hash, settings: settings.data },
-        { noCache: c.req.query("no_cache") === "1", buildArgs: buildArgs.data, signal },
+        { noCache: c.req.query("no_cache") === "1", buildArgs: buildArgs.data, signal, registry: lifecycle.registry },
         progress,
       );
     }, c.req.raw.signal);
@@ -164,14 +164,14 @@ export function adminApi(deps: ServerDeps): Hono {
     const secret = c.req.param("secret");
     const value = await readLimited(c.req.raw.body, MAX_SECRET_BYTES, `Cannot store the secret ${secret}`);
     await deps.secrets.add(name, secret, value);
-    return c.json({ funko: name, name: secret, note: secretChangeNote(name) });
+    return c.json({ funko: name, name: secret, note: await deps.secrets.changeNote(name) });
   });
 
   api.delete("/funkos/:name/secrets/:secret", async (c) => {
     const name = checkFunkoName(c.req.param("name"));
     const secret = c.req.param("secret");
     await deps.secrets.remove(name, secret);
-    return c.json({ funko: name, name: secret, note: secretChangeNote(name) });
+    return c.json({ funko: name, name: secret, note: await deps.secrets.changeNote(name) });
   });
 
   api.get("/routes", (c) => c.json(deps.table.snapshot()));

@@ -8,7 +8,7 @@ import type { Docker } from "../../docker/mod.ts";
 import type { DataFolder } from "../../core/data_folder.ts";
 import type { InstanceBackend } from "../../core/instances.ts";
 import type { LifecycleDeps } from "../../core/scale.ts";
-import type { SecretStore } from "../../core/secrets.ts";
+import type { SecretBackend } from "../../core/secrets.ts";
 import type { RoutingTable } from "../proxy/routing_table.ts";
 import type { Credentials, LoginThrottle } from "./auth.ts";
 import type { Invocations } from "../async/mod.ts";
@@ -30,7 +30,7 @@ export interface ServerDeps {
   /** The data folder. */
   data: DataFolder;
   /** Funko secrets. */
-  secrets: SecretStore;
+  secrets: SecretBackend;
   /** Async calls and schedules: their store, and the delivery loop's wake-up. */
   invocations: Pick<Invocations, "store" | "wake">;
   /** Aborts when the server stops: ends streams that would otherwise never end (followed logs). */

@@ -11,7 +11,6 @@ import { FaasoError } from "../../../core/errors.ts";
 import { FUNKO_NAME_PATTERN } from "../../../core/names.ts";
 import { removeFunko } from "../../../core/remove.ts";
 import { down, scale, up } from "../../../core/scale.ts";
-import { secretChangeNote } from "../../../core/secrets.ts";
 import { type FunkoStatus, status } from "../../../core/status.ts";
 import { withInvocations } from "../../../core/calls.ts";
 import { clientAddress } from "../auth.ts";
@@ -152,7 +151,7 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
       const secret = typeof form.name === "string" ? form.name.trim() : "";
       const value = typeof form.value === "string" ? form.value : "";
       await deps.secrets.add(name, secret, new TextEncoder().encode(value));
-      const message = `Stored the secret ${secret}. ${secretChangeNote(name)}`;
+      const message = `Stored the secret ${secret}. ${await deps.secrets.changeNote(name)}`;
       return (
         <SecretsSection funko={name} names={await deps.secrets.list(name)} csrf={c.get("csrf")} message={message} />
       );
@@ -166,7 +165,7 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
       const confirmation = await needsConfirmation(c, form, info, `/admin/funkos/${name}`);
       if (confirmation) return confirmation;
       await deps.secrets.remove(name, secret);
-      const message = `Deleted the secret ${secret}. ${secretChangeNote(name)}`;
+      const message = `Deleted the secret ${secret}. ${await deps.secrets.changeNote(name)}`;
       return (
         <SecretsSection funko={name} names={await deps.secrets.list(name)} csrf={c.get("csrf")} message={message} />
       );
