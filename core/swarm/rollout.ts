@@ -56,28 +56,32 @@ export async function rollOut(
   const deadline = Date.now() + timeoutMs;
   const begun = Date.now();
   const started = new Map<string, Instance>();
-  let warned = false;
+  // The swarm says why it rolls back when it starts; the end says only "rollback completed".
+  let why = "";
   while (true) {
     await sleep(POLL_MS);
-    const [now, current] = await Promise.all([
+    const [now, current, tasks] = await Promise.all([
       swarm.docker.services.inspectOrNull(service.ID),
       swarm.instances.list(funko),
+      swarm.instances.tasks(funko),
     ]);
     if (!now) throw new FaasoError(`Cannot finish the update of ${spec.Name}: the service was removed meanwhile`);
+    // Tasks of the new spec only: those a rollback starts are the old version again.
+    const fresh = new Set(tasks.filter((task) => !before.has(task.ID) && runsSpec(task, spec)).map((task) => task.ID));
     for (const instance of current.filter(isServing)) {
-      if (before.has(instance.id) || started.has(instance.id)) continue;
+      if (!fresh.has(instance.id) || started.has(instance.id) || why) continue;
       started.set(instance.id, instance);
       const where = instance.node ? ` on ${instance.node}` : "";
       const of = replicasOf(spec) ? ` (${started.size} of ${replicasOf(spec)})` : "";
       progress({ kind: "step", text: `${instance.name}${where} is healthy${of}` });
     }
     const status = now.UpdateStatus;
-    const fresh = status?.StartedAt !== undefined && status.StartedAt !== startedBefore;
-    const message = status?.Message ?? "";
-    if (fresh && status?.State === "rollback_started" && !warned && !rollback) {
-      warned = true;
-      progress({ kind: "warning", text: `The swarm is rolling ${spec.Name} back: ${message}` });
+    const begunNow = status?.StartedAt !== undefined && status.StartedAt !== startedBefore;
+    if (begunNow && status?.State === "rollback_started" && !why && !rollback) {
+      why = status.Message ?? "no reason given";
+      progress({ kind: "warning", text: `The swarm is rolling ${spec.Name} back: ${why}` });
     }
+    const message = why || (status?.Message ?? "");
     const outcome = (state: RolloutOutcome["state"]) =>
       failedTask(swarm, message).then((failed) => ({
         state,
@@ -85,13 +89,22 @@ export async function rollOut(
         started: [...started.values()],
         ...(failed ? { failed } : {}),
       }));
-    if (fresh && status?.State === "completed") return outcome("completed");
-    if (fresh && status?.State === "rollback_completed") return outcome(rollback ? "completed" : "rolled_back");
-    if (fresh && (status?.State === "paused" || status?.State === "rollback_paused")) return outcome("paused");
+    if (begunNow && status?.State === "completed") return outcome("completed");
+    if (begunNow && status?.State === "rollback_completed") return outcome(rollback ? "completed" : "rolled_back");
+    if (begunNow && (status?.State === "paused" || status?.State === "rollback_paused")) return outcome("paused");
     // An update that changes no task starts no rollout: done once nothing is left to settle.
-    if (!fresh && Date.now() - begun > START_TIMEOUT_MS && current.every(isServing)) return outcome("completed");
+    if (!begunNow && Date.now() - begun > START_TIMEOUT_MS && current.every(isServing)) return outcome("completed");
     if (Date.now() >= deadline) return outcome("timeout");
   }
+}
+
+/** Whether a task was made from `spec`: its image, secrets and force counter. */
+export function runsSpec(task: Task, spec: ServiceSpec): boolean {
+  const secrets = (template: { ContainerSpec: { Secrets?: { SecretID: string }[] } }) =>
+    (template.ContainerSpec.Secrets ?? []).map((secret) => secret.SecretID).sort().join(",");
+  return task.Spec.ContainerSpec.Image === spec.TaskTemplate.ContainerSpec.Image &&
+    (task.Spec.ForceUpdate ?? 0) === (spec.TaskTemplate.ForceUpdate ?? 0) &&
+    secrets(task.Spec) === secrets(spec.TaskTemplate);
 }
 
 /** The task an update message names ("... of task abc123"), if any. */
