@@ -217,7 +217,10 @@ Deno.test("FaaSO on a three-node swarm: push, spread, proxy, rolling deploys, se
             deployed.stderr,
             new RegExp(`Cannot deploy ${name}: faaso-${name}\\.\\d\\.\\w+ on \\S+ did not become healthy`),
           );
-          assert.match(deployed.stderr, /the swarm rolled the service back, and the old instances keep serving/);
+          assert.match(
+            deployed.stderr,
+            new RegExp(`the swarm rolled the service back: 3 instances of faaso-${name}:\\d{8}T\\d{6}Z serve`),
+          );
           assert.match(deployed.stderr, /last lines of faaso-/);
           assert.equal(report.failed, 0, `failed requests: ${report.failures.join(" | ")}`);
           assert.deepEqual([...report.bodies.keys()], ["v2"], "only the old version answered");

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Service, ServiceSpec, Task } from "../../docker/mod.ts";
-import { type DeployOptions, type DeployResult, oldInstancesNote } from "../deploy.ts";
+import type { DeployOptions, DeployResult } from "../deploy.ts";
 import { FaasoError } from "../errors.ts";
 import type { Instance } from "../instances.ts";
 import { settingsFromLabels } from "../manifest.ts";
@@ -164,14 +164,14 @@ export async function deployService(
     progress({ kind: "step", text: `Deployed ${image.tag}: ${counted(replicas, "instance")}` });
     return result;
   }
-  throw await deployFailure(swarm, funko, old, outcome, timeoutMs, progress);
+  throw await deployFailure(swarm, funko, replicas, outcome, timeoutMs, progress);
 }
 
 /** The error of a deploy the swarm rolled back (or that timed out, and is rolled back now). */
 async function deployFailure(
   swarm: SwarmService,
   funko: string,
-  old: Instance[],
+  replicas: number,
   outcome: RolloutOutcome,
   timeoutMs: number,
   progress: Progress,
@@ -182,7 +182,7 @@ async function deployFailure(
     progress({ kind: "step", text: `Rolling ${serviceName(funko)} back: no healthy new instance in time` });
     const service = await swarm.docker.services.inspectOrNull(serviceName(funko));
     if (service) await rollOut(swarm, service, service.Spec, ROLLBACK_TIMEOUT_MS, silent, true);
-    what = `the new instances did not become healthy in ${timeoutMs / 1000} s; FaaSO rolled the service back`;
+    what = `the new instances did not become healthy in ${timeoutMs / 1000} s; FaaSO had the swarm roll back`;
   } else {
     const task = outcome.failed;
     const name = task ? `${imageRepo(funko)}.${task.Slot ?? ""}.${task.ID}` : "a new task";
@@ -194,12 +194,27 @@ async function deployFailure(
     if (task) details = await lastLines(swarm, task);
     if (details.length) details = [`last lines of ${name}:`, ...details];
   }
-  const note = await oldInstancesNote({ docker: swarm.docker, instances: swarm.instances }, old);
-  return new FaasoError(`Cannot deploy ${funko}: ${what}, and ${note}`, {
+  return new FaasoError(`Cannot deploy ${funko}: ${what}: ${await servingNote(swarm, funko, replicas)}`, {
     status: 409,
     code: "deploy_failed",
     details,
   });
+}
+
+/**
+ * What serves after a rollback: the swarm replaces tasks by slot, so the old
+ * version may run in tasks of its own making; what counts is how many serve
+ * and which build.
+ */
+async function servingNote(swarm: SwarmService, funko: string, replicas: number): Promise<string> {
+  const [service, serving] = await Promise.all([
+    swarm.docker.services.inspectOrNull(serviceName(funko)),
+    swarm.instances.list(funko).then((instances) => instances.filter(isServing)),
+  ]);
+  const reference = service?.Spec.TaskTemplate.ContainerSpec.Image ?? "";
+  const tag = reference.slice(reference.lastIndexOf("/") + 1).split("@")[0];
+  const of = serving.length < replicas ? ` (of ${replicas})` : "";
+  return `${counted(serving.length, "instance")}${of} of ${tag || "the previous build"} serve`;
 }
 
 /** What went wrong with a task: it crashed, or never turned healthy. */
