@@ -58,6 +58,10 @@ async function startProxyService(swarm: TestSwarm, image: string, password: stri
     "type=bind,source=/var/run/docker.sock,target=/var/run/docker.sock",
     "--mount",
     "type=volume,source=faaso-data,target=/data",
+    "--health-timeout",
+    "10s",
+    "--health-retries",
+    "6",
     "--env",
     `FAASO_REGISTRY=${swarm.registry}`,
     "--env",
@@ -344,8 +348,6 @@ Deno.test("FaaSO on a three-node swarm: push, spread, proxy, rolling deploys, se
             }
           })();
           await swarm.stop(lost);
-          sampling = false;
-          await sampler;
           await waitUntil(
             async () => {
               const now = await serving();
@@ -354,6 +356,19 @@ Deno.test("FaaSO on a three-node swarm: push, spread, proxy, rolling deploys, se
             "3 tasks serving on the remaining nodes",
             180_000,
           );
+          // Until the proxy let go of the lost tasks: requests sent there meanwhile count as in flight there.
+          await waitUntil(
+            async () => {
+              const routes = await fetch(`${proxy}/admin/api/routes`, { headers: { authorization: `Bearer ${token}` } })
+                .then((r) => r.json());
+              return !((routes[name] ?? []) as { id: string; ready: boolean }[])
+                .some((route) => route.ready && victims.some((victim) => victim.id === route.id));
+            },
+            "the proxy to stop routing to the lost tasks",
+            60_000,
+          );
+          sampling = false;
+          await sampler;
           await new Promise((resolve) => setTimeout(resolve, 1000));
           const report = await load.stop();
           console.log(

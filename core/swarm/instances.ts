@@ -20,7 +20,7 @@ import { LABELS } from "../names.ts";
 import { silent } from "../progress.ts";
 import type { SwarmMode } from "./mode.ts";
 import { SwarmService } from "./service.ts";
-import { isCurrentTask, isSettling, taskChanges, type TaskContext, taskInstance } from "./tasks.ts";
+import { isAbandoned, isCurrentTask, isSettling, taskChanges, type TaskContext, taskInstance } from "./tasks.ts";
 
 /** How often tasks are listed while nothing moves, and while something does (a task starting or being replaced). */
 const STEADY_MS = 1000;
@@ -49,6 +49,7 @@ export class SwarmInstances implements InstanceBackend {
   async list(funko?: string, signal?: AbortSignal): Promise<Instance[]> {
     const [tasks, context] = await Promise.all([this.tasks(funko, signal), this.#taskContext(signal)]);
     return tasks.filter(isCurrentTask).map((task) => taskInstance(task, context))
+      .filter((instance) => !isAbandoned(instance))
       .sort((a, b) => b.created.getTime() - a.created.getTime());
   }
 

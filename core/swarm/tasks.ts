@@ -126,6 +126,15 @@ export function isSettling(instances: Iterable<Instance>): boolean {
   return false;
 }
 
+/**
+ * Whether a listed task is as good as gone: the swarm replaced it (desired
+ * state shutdown) and its node is lost, so it will never report stopping;
+ * it stays in the engine's listing until the node comes back or is removed.
+ */
+export function isAbandoned(instance: Instance): boolean {
+  return instance.state === "dead" && instance.retiring === true;
+}
+
 /** Whether a task serves: running (healthy, where it has a healthcheck) and not being replaced. */
 export function isServing(instance: Instance): boolean {
   return instance.state === "running" && instance.health !== "starting" && !instance.retiring;

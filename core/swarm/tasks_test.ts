@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import type { Task } from "../../docker/mod.ts";
 import type { Instance } from "../instances.ts";
-import { instanceState, isCurrentTask, isSettling, taskChanges, type TaskContext, taskInstance } from "./tasks.ts";
+import {
+  instanceState,
+  isAbandoned,
+  isCurrentTask,
+  isSettling,
+  taskChanges,
+  type TaskContext,
+  taskInstance,
+} from "./tasks.ts";
 
 function task(overrides: Partial<Task> & { state?: Task["Status"]["State"] } = {}): Task {
   const { state = "running", ...rest } = overrides;
@@ -113,6 +121,12 @@ Deno.test("taskChanges: a task that stops running says stop; one that vanishes u
     { action: "stop", id: "a", funko: "hello" },
     { action: "destroy", id: "b", funko: "hello" },
   ]);
+});
+
+Deno.test("isAbandoned: a task the swarm replaced on a lost node is gone, whatever it last reported", () => {
+  assert.equal(isAbandoned(taskInstance(task({ NodeID: "n2", DesiredState: "shutdown" }), context)), true);
+  assert.equal(isAbandoned(taskInstance(task({ NodeID: "n2" }), context)), false, "not replaced yet");
+  assert.equal(isAbandoned(taskInstance(task({ DesiredState: "shutdown" }), context)), false, "still stopping");
 });
 
 Deno.test("isSettling: starting, pending or retiring tasks call for a closer look", () => {
