@@ -88,15 +88,24 @@ export class SwarmService implements FunkoService {
     return deployService(this, funko, options, progress);
   }
 
-  /** Removes the service and waits until its tasks are gone; the local registry tags of its images go too. */
+  /**
+   * Removes the service and waits until its tasks are gone, with their
+   * containers on this node (stopped ones of past tasks too: they would keep
+   * the images in use); the local registry tags of its images go too.
+   */
   async remove(funko: string, progress: Progress = silent): Promise<string[] | null> {
     const service = await this.docker.services.inspectOrNull(serviceName(funko));
     const names = service ? (await this.instances.list(funko)).map((instance) => instance.name) : null;
     if (service) {
       progress({ kind: "step", text: `Removing the service ${service.Spec.Name} (${counted(names!.length, "task")})` });
       await this.docker.services.remove(service.ID);
+      const containers = { label: [`com.docker.swarm.service.id=${service.ID}`] };
       const deadline = Date.now() + 60_000;
-      while ((await this.instances.list(funko)).length > 0 && Date.now() < deadline) await sleep(POLL_MS);
+      while (Date.now() < deadline) {
+        const [tasks, left] = await Promise.all([this.instances.list(funko), this.docker.containers.list(containers)]);
+        if (tasks.length === 0 && left.length === 0) break;
+        await sleep(POLL_MS);
+      }
     }
     if (this.registry) {
       const repo = registryRepo(this.registry, funko);

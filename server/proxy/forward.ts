@@ -32,6 +32,9 @@ const HOP_BY_HOP = new Set([
 
 const PREFIX = "/funko/";
 
+/** Instances a request may try when they refuse its connection. */
+const CONNECT_ATTEMPTS = 3;
+
 /** How long a request may wait for a starting instance (a cold start, later a wake from zero). */
 const WAIT_FOR_INSTANCE_MS = 10_000;
 
@@ -154,7 +157,10 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
         // Nothing was sent (connect), or nothing came back from a request that may be sent twice.
         const retryable = request.body === null &&
           (failure.kind === "connect" || (failure.beforeResponse && IDEMPOTENT.has(request.method)));
-        const next = attempt === 0 && retryable ? table.pick(target.funko, endpoint) : undefined;
+        // A refused connection sent nothing, so it may go on to a third instance: several can go at once (the
+        // tasks of a lost swarm node), and each refusal takes its instance out of the picks.
+        const again = attempt === 0 || (failure.kind === "connect" && attempt < CONNECT_ATTEMPTS - 1);
+        const next = again && retryable ? table.pick(target.funko, endpoint) : undefined;
         if (!next) {
           return jsonAnswer(502, "upstream_failed", `Funko ${target.funko} failed to answer: ${failure.message}`);
         }
