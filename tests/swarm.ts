@@ -242,10 +242,7 @@ export class TestSwarm implements AsyncDisposable {
   async #startNode(role: string, image: string, subnet: string): Promise<SwarmNode> {
     const name = `${this.id}-${role}`;
     const manager = role === "manager";
-    const dns = (await Deno.readTextFile("/etc/resolv.conf").catch(() => "")).split("\n")
-      .map((line) => /^nameserver\s+(\S+)/.exec(line)?.[1]).filter((ip): ip is string =>
-        !!ip && !ip.startsWith("127.")
-      );
+    const dns = await hostResolvers();
     await runOk("docker", [
       "run",
       "-d",
@@ -313,6 +310,22 @@ export class TestSwarm implements AsyncDisposable {
     }
     if (this.#folder) await Deno.remove(this.#folder, { recursive: true }).catch(() => {});
   }
+}
+
+/**
+ * The host's DNS servers, for the containers the nodes run: a node's own
+ * resolv.conf names Docker's embedded resolver, which its nested containers
+ * cannot reach (dockerd would fall back to public servers). systemd-resolved's
+ * upstream list stands in for a loopback stub.
+ */
+async function hostResolvers(): Promise<string[]> {
+  for (const file of ["/etc/resolv.conf", "/run/systemd/resolve/resolv.conf"]) {
+    const text = await Deno.readTextFile(file).catch(() => "");
+    const servers = text.split("\n").map((line) => /^nameserver\s+(\S+)/.exec(line)?.[1])
+      .filter((ip): ip is string => !!ip && !ip.startsWith("127.") && ip !== "::1");
+    if (servers.length) return servers;
+  }
+  return [];
 }
 
 /** Removes the node containers, cgroups and network whose names start with `prefix`. */

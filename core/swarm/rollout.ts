@@ -158,6 +158,14 @@ export async function deployService(
       `healthy before an old one drains (up to ${timeoutMs / 1000} s; the swarm rolls back on failure)`,
   });
   const outcome = await rollOut(swarm, service, spec, timeoutMs, progress);
+  if (outcome.state === "completed" && outcome.started.length === 0) {
+    // Only a hand-edited update config lets a swarm finish an update that started nothing healthy.
+    throw new FaasoError(
+      `Cannot deploy ${funko}: the swarm finished the update but no new instance serves: ` +
+        await servingNote(swarm, funko, replicas),
+      { status: 409, code: "deploy_failed" },
+    );
+  }
   if (outcome.state === "completed") {
     result.started = outcome.started.map((instance) => instance.name);
     result.removed = old.map((instance) => instance.name);
