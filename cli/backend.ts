@@ -10,17 +10,20 @@
  */
 import { Docker } from "../docker/mod.ts";
 import type { BuildOptions, BuildResult } from "../core/build.ts";
+import type { PruneResult } from "../core/builds.ts";
+import type { DataFolder } from "../core/data_folder.ts";
 import type { DeployOptions, DeployResult } from "../core/deploy.ts";
-import type { HostPathResolver } from "../core/host_paths.ts";
 import { ContainerInstances } from "../core/instances.ts";
 import type { FunkoLogLine, FunkoLogsOptions } from "../core/logs.ts";
 import { checkFunkoName } from "../core/names.ts";
 import type { Progress } from "../core/progress.ts";
 import type { RemoveResult } from "../core/remove.ts";
-import type { LifecycleDeps, ScaleResult } from "../core/scale.ts";
+import type { RollbackOptions, RollbackResult } from "../core/rollback.ts";
+import type { LifecycleDeps, ScaleResult, StartOptions } from "../core/scale.ts";
 import type { SecretBackend, SecretStore } from "../core/secrets.ts";
 import type { SwarmSetting } from "../core/swarm/mode.ts";
 import type { FunkoStatus } from "../core/status.ts";
+import type { TrafficReport } from "../core/traffic.ts";
 import type { CallFilter, CallStore, CallSummary } from "../core/call_store.ts";
 import { VERSION } from "../core/version.ts";
 import { localProxyUrl } from "./urls.ts";
@@ -35,36 +38,54 @@ export interface VersionInfo {
   api: string;
 }
 
+/** What a change to a secret did, and what it means for running instances. */
+export interface SecretChange {
+  /** The store changed: "this machine's data folder PATH", "the server URL". */
+  store: string;
+  /** What it means for running instances. */
+  note: string;
+}
+
 /** The operations behind the CLI's commands. */
 export interface Backend {
   /** "this machine", or the server's URL. */
   readonly where: string;
   /** The proxy funkos are reached through: the server's URL, or the local faaso serve's. */
   readonly proxyUrl: string;
-  /** Builds the funko in a local folder. */
+  /**
+   * Builds the funko in a local folder. A mirror or network left unset in
+   * `options` is the setting of the machine that builds: this one's
+   * environment, or the server's own.
+   */
   build(folder: string, options: BuildOptions, progress: Progress): Promise<BuildResult>;
   /** Running instances of a funko. */
   currentScale(funko: string): Promise<number>;
-  /** Brings a funko to `target` running instances. */
-  scale(funko: string, target: number, progress: Progress): Promise<ScaleResult>;
-  /** At least one running instance. */
-  up(funko: string, progress: Progress): Promise<ScaleResult>;
+  /** Brings a funko to `target` running instances, waiting for new ones. */
+  scale(funko: string, target: number, progress: Progress, options?: StartOptions): Promise<ScaleResult>;
+  /** At least one running instance, waiting for new ones. */
+  up(funko: string, progress: Progress, options?: StartOptions): Promise<ScaleResult>;
   /** No instances. */
   down(funko: string, progress: Progress): Promise<ScaleResult>;
   /** The state of all funkos, or of one. */
   status(funko?: string): Promise<FunkoStatus[]>;
   /** The merged output of a funko's instances. */
   logs(funko: string, options: FunkoLogsOptions): Promise<ReadableStream<FunkoLogLine>>;
-  /** Removes a funko's instances and images. */
+  /** Removes a funko's instances, images and secrets. */
   remove(funko: string, progress: Progress): Promise<RemoveResult>;
   /** Rolls a funko onto its newest image with no request lost. */
   deploy(funko: string, options: DeployOptions, progress: Progress): Promise<DeployResult>;
-  /** Stores a secret; returns what the change means for running instances. */
-  addSecret(funko: string, name: string, value: Uint8Array): Promise<string>;
-  /** Removes a secret; returns what the change means for running instances. */
-  removeSecret(funko: string, name: string): Promise<string>;
+  /** Deploys an earlier build of a funko the same way. */
+  rollback(funko: string, options: RollbackOptions, progress: Progress): Promise<RollbackResult>;
+  /** Removes builds beyond the newest `keep` (default: the configured number), of one funko or of all. */
+  prune(funko: string | undefined, keep: number | undefined, progress: Progress): Promise<PruneResult[]>;
+  /** Stores a secret. */
+  addSecret(funko: string, name: string, value: Uint8Array): Promise<SecretChange>;
+  /** Removes a secret. */
+  removeSecret(funko: string, name: string): Promise<SecretChange>;
   /** Secret names, of one funko or of all. */
   listSecrets(funko?: string): Promise<Record<string, string[]>>;
+  /** Where secrets are kept: "this machine's data folder PATH", "the server URL". */
+  secretStore(): Promise<string>;
   /** Async calls, newest first. */
   listCalls(filter: CallFilter): Promise<CallSummary[]>;
   /** Queues a failed async call again. */
@@ -73,6 +94,12 @@ export interface Backend {
   removeCall(id: string): Promise<CallSummary>;
   /** Versions where the work is done. */
   version(): Promise<VersionInfo>;
+  /**
+   * Every funko's traffic over the last `windowSeconds`, as the server
+   * counted it; undefined when no server answers (local mode without a
+   * running `faaso serve`) or its metrics are off.
+   */
+  traffic(windowSeconds: number): Promise<TrafficReport | undefined>;
   /** Releases connections. */
   close(): void;
 }
@@ -96,6 +123,7 @@ export class LocalBackend implements Backend {
   #lifecycle: Promise<LifecycleDeps> | undefined;
   #secrets: Promise<SecretBackend> | undefined;
   #files: Promise<SecretStore> | undefined;
+  #data: Promise<DataFolder> | undefined;
   #calls: CallStore | undefined;
 
   constructor(docker: Docker = Docker.fromEnv(), options: LocalBackendOptions = {}) {
@@ -104,21 +132,25 @@ export class LocalBackend implements Backend {
   }
 
   async build(folder: string, options: BuildOptions, progress: Progress): Promise<BuildResult> {
-    const { buildFunko } = await import("../core/build_folder.ts");
-    const registry = (await this.#deps()).registry;
-    return await buildFunko(this.#docker, folder, { ...options, ...(registry ? { registry } : {}) }, progress);
+    const [{ buildFunko }, { buildSettingsFromEnv, withDefaults }] = await Promise.all([
+      import("../core/build_folder.ts"),
+      import("../core/build_settings.ts"),
+    ]);
+    const settings = withDefaults(options, buildSettingsFromEnv());
+    const keepBuilds = options.keepBuilds ?? await (await this.#dataFolder()).keepBuilds();
+    return await buildFunko(await this.#deps(), folder, { ...options, ...settings, keepBuilds }, progress);
   }
 
   async currentScale(funko: string): Promise<number> {
     return (await import("../core/scale.ts")).currentScale(await this.#deps(), funko);
   }
 
-  async scale(funko: string, target: number, progress: Progress): Promise<ScaleResult> {
-    return await (await import("../core/scale.ts")).scale(await this.#deps(), funko, target, progress);
+  async scale(funko: string, target: number, progress: Progress, options?: StartOptions): Promise<ScaleResult> {
+    return await (await import("../core/scale.ts")).scale(await this.#deps(), funko, target, progress, options);
   }
 
-  async up(funko: string, progress: Progress): Promise<ScaleResult> {
-    return await (await import("../core/scale.ts")).up(await this.#deps(), funko, progress);
+  async up(funko: string, progress: Progress, options?: StartOptions): Promise<ScaleResult> {
+    return await (await import("../core/scale.ts")).up(await this.#deps(), funko, progress, options);
   }
 
   async down(funko: string, progress: Progress): Promise<ScaleResult> {
@@ -136,29 +168,50 @@ export class LocalBackend implements Backend {
   }
 
   async remove(funko: string, progress: Progress): Promise<RemoveResult> {
-    return await (await import("../core/remove.ts")).removeFunko(await this.#deps(), funko, progress);
+    const { removeFunko } = await import("../core/remove.ts");
+    return await removeFunko(await this.#deps(), checkFunkoName(funko), progress, await this.#secretStore());
   }
 
   async deploy(funko: string, options: DeployOptions, progress: Progress): Promise<DeployResult> {
     return await (await import("../core/deploy.ts")).deploy(await this.#deps(), funko, options, progress);
   }
 
-  async addSecret(funko: string, name: string, value: Uint8Array): Promise<string> {
-    const secrets = await this.#secretStore();
-    await secrets.add(checkFunkoName(funko), name, value);
-    return await secrets.changeNote(funko);
+  async rollback(funko: string, options: RollbackOptions, progress: Progress): Promise<RollbackResult> {
+    return await (await import("../core/rollback.ts")).rollback(
+      await this.#deps(),
+      checkFunkoName(funko),
+      options,
+      progress,
+    );
   }
 
-  async removeSecret(funko: string, name: string): Promise<string> {
-    const secrets = await this.#secretStore();
-    await secrets.remove(checkFunkoName(funko), name);
-    return await secrets.changeNote(funko);
+  async prune(funko: string | undefined, keep: number | undefined, progress: Progress): Promise<PruneResult[]> {
+    const { pruneAll, pruneBuilds } = await import("../core/builds.ts");
+    const count = keep ?? await (await this.#dataFolder()).keepBuilds();
+    if (funko === undefined) return await pruneAll(await this.#deps(), count, progress);
+    return [await pruneBuilds(await this.#deps(), checkFunkoName(funko), count, progress)];
+  }
+
+  async addSecret(funko: string, name: string, value: Uint8Array): Promise<SecretChange> {
+    const store = await this.#secretStore();
+    await store.add(checkFunkoName(funko), name, value);
+    return await this.#secretChange(funko);
+  }
+
+  async removeSecret(funko: string, name: string): Promise<SecretChange> {
+    await (await this.#secretStore()).remove(checkFunkoName(funko), name);
+    return await this.#secretChange(funko);
   }
 
   async listSecrets(funko?: string): Promise<Record<string, string[]>> {
     const secrets = await this.#secretStore();
     if (!funko) return await secrets.listAll();
     return { [funko]: await secrets.list(checkFunkoName(funko)) };
+  }
+
+  async secretStore(): Promise<string> {
+    const where = (await this.#secretStore()).where;
+    return where ?? `this machine's data folder ${(await this.#dataFolder()).root}`;
   }
 
   async listCalls(filter: CallFilter): Promise<CallSummary[]> {
@@ -178,6 +231,30 @@ export class LocalBackend implements Backend {
     return { faaso: VERSION, engine: engine.Version, api: engine.ApiVersion };
   }
 
+  /** Asks the `faaso serve` that runs with this machine's data folder, if one answers within 2 s. */
+  async traffic(windowSeconds: number): Promise<TrafficReport | undefined> {
+    const [{ DataFolder }, { localServer }] = await Promise.all([
+      import("../core/data_folder.ts"),
+      import("../core/local_server.ts"),
+    ]);
+    const server = await localServer(DataFolder.fromEnv());
+    if (!server) return undefined;
+    try {
+      const response = await fetch(`${server.url}/admin/api/stats?window=${windowSeconds}`, {
+        headers: { authorization: `Bearer ${server.token}` },
+        signal: AbortSignal.timeout(2000),
+      });
+      if (!response.ok) {
+        await response.body?.cancel();
+        return undefined;
+      }
+      return await response.json() as TrafficReport;
+    } catch {
+      // Not running any more (it left serve.json behind), or busy beyond patience: no figures.
+      return undefined;
+    }
+  }
+
   close(): void {
     this.#docker.close();
     this.#calls?.close();
@@ -193,12 +270,8 @@ export class LocalBackend implements Backend {
         const { SwarmInstances } = await import("../core/swarm/instances.ts");
         return { docker, instances: new SwarmInstances(docker, swarm), registry: swarm.registry };
       }
-      let hostPath: Promise<HostPathResolver> | undefined;
       const instances = new ContainerInstances(docker, {
-        secretsFolder: async (funko) => {
-          hostPath ??= import("../core/host_paths.ts").then((m) => m.hostPathResolver(docker));
-          return (await hostPath)(await (await this.#fileSecrets()).folderOf(funko));
-        },
+        secretsFolder: async (funko) => await (await this.#fileSecrets()).hostFolderOf(funko),
       });
       return { docker, instances };
     })();
@@ -219,6 +292,15 @@ export class LocalBackend implements Backend {
     return this.#calls = SqliteCallStore.inFolder(root);
   }
 
+  async #secretChange(funko: string): Promise<SecretChange> {
+    const store = await this.#secretStore();
+    return { store: await this.secretStore(), note: await store.changeNote(await this.#deps(), funko) };
+  }
+
+  #dataFolder(): Promise<DataFolder> {
+    return this.#data ??= import("../core/data_folder.ts").then(({ DataFolder }) => DataFolder.fromEnv());
+  }
+
   /** Swarm secrets in swarm mode, else the data folder's. */
   #secretStore(): Promise<SecretBackend> {
     return this.#secrets ??= this.#deps().then(async ({ instances }) => {
@@ -232,7 +314,15 @@ export class LocalBackend implements Backend {
   }
 
   #fileSecrets(): Promise<SecretStore> {
-    return this.#files ??= Promise.all([import("../core/secrets.ts"), import("../core/data_folder.ts")])
-      .then(([{ SecretStore }, { DataFolder }]) => new SecretStore(DataFolder.fromEnv()));
+    return this.#files ??= Promise.all([
+      import("../core/secrets.ts"),
+      import("../core/host_paths.ts"),
+      this.#dataFolder(),
+    ]).then(([{ SecretStore }, { hostPathResolver }, data]) => {
+      // Whether FaaSO runs in a container (and so where the data folder is on the host) is asked only when needed.
+      let resolver: ReturnType<typeof hostPathResolver> | undefined;
+      const docker = this.#docker;
+      return new SecretStore(data, { hostPath: async (path) => (await (resolver ??= hostPathResolver(docker)))(path) });
+    });
   }
 }

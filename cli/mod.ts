@@ -18,9 +18,12 @@ import { secretCommands } from "./commands/secret.ts";
 import { exportCommand } from "./commands/export.ts";
 import { logsCommand } from "./commands/logs.ts";
 import { newCommand } from "./commands/new.ts";
+import { pruneCommand } from "./commands/prune.ts";
 import { rmCommand } from "./commands/rm.ts";
+import { rollbackCommand } from "./commands/rollback.ts";
 import { scaleCommands } from "./commands/scale.ts";
 import { statusCommand } from "./commands/status.ts";
+import { topCommand } from "./commands/top.ts";
 import { versionCommand } from "./commands/version.ts";
 import { invokeCommand } from "./commands/invoke.ts";
 import { completionsCommand } from "./commands/completions.ts";
@@ -94,8 +97,11 @@ export function createProgram(ctx: CliContext) {
   deployCommand(program, ctx);
   statusCommand(program, ctx);
   logsCommand(program, ctx);
+  topCommand(program, ctx);
   invokeCommand(program, ctx);
+  rollbackCommand(program, ctx);
   rmCommand(program, ctx);
+  pruneCommand(program, ctx);
   exportCommand(program, ctx);
   secretCommands(program, ctx);
   program.commandsGroup("The server, and working on one:");
@@ -127,6 +133,7 @@ Environment:
   FAASO_PORT, FAASO_HOST, FAASO_PASSWORD, FAASO_UPSTREAM_TIMEOUT   faaso serve's settings (see faaso serve --help)
   FAASO_SWARM      auto (default: swarm services when the engine is a swarm manager), on or off
   FAASO_REGISTRY   swarm mode: the registry builds are pushed to and nodes pull from (host:port[/path])
+  FAASO_METRICS_TOKEN, FAASO_ACCESS_LOG   /metrics's bearer token (else DATA/metrics-token); faaso serve's access log
   DOCKER_HOST      the Docker engine: unix:///path or tcp://host:port (default unix:///var/run/docker.sock)
   NO_COLOR         no colours; FAASO_DEBUG: stack traces of unexpected errors
 `;

@@ -1,7 +1,8 @@
 /**
  * Remote mode: the same operations as local mode, done by a FaaSO server
  * through its admin API. A build is merged and rendered here, exactly as in
- * local mode, and uploaded as a tar.gz.
+ * local mode, and uploaded as a tar.gz; an image funko's build sends only the
+ * image's reference and settings, and the server's engine finds the image.
  *
  * @module
  */
@@ -12,12 +13,15 @@ import { FaasoError } from "../core/errors.ts";
 import type { FunkoLogLine, FunkoLogsOptions } from "../core/logs.ts";
 import type { Progress } from "../core/progress.ts";
 import type { RemoveResult } from "../core/remove.ts";
-import type { ScaleResult } from "../core/scale.ts";
+import type { PruneResult } from "../core/builds.ts";
+import type { RollbackOptions, RollbackResult } from "../core/rollback.ts";
+import type { ScaleResult, StartOptions } from "../core/scale.ts";
 import type { FunkoStatus } from "../core/status.ts";
+import type { TrafficReport } from "../core/traffic.ts";
 import type { CallFilter, CallSummary } from "../core/call_store.ts";
 import { checkFunkoName } from "../core/names.ts";
 import { VERSION } from "../core/version.ts";
-import type { Backend, VersionInfo } from "./backend.ts";
+import type { Backend, SecretChange, VersionInfo } from "./backend.ts";
 import type { ServerTarget } from "./config.ts";
 
 /** One line of a server's operation stream. */
@@ -50,10 +54,23 @@ export class RemoteBackend implements Backend {
   }
 
   async build(folder: string, options: BuildOptions, progress: Progress): Promise<BuildResult> {
-    const [{ prepareBuild }, { tarFiles }] = await Promise.all([
+    const [{ imageSourceOf, loadBuildFunko, prepareBuild }, { tarFiles }] = await Promise.all([
       import("../core/build_folder.ts"),
       import("../core/archive.ts"),
     ]);
+    const funko = await loadBuildFunko(folder, options);
+    if (funko.image) {
+      // The server's engine resolves (or pulls) the image itself: nothing is uploaded.
+      const source = imageSourceOf(funko, options);
+      return await this.#operation<BuildResult>("POST", `/funkos/${source.name}/image`, progress, {
+        json: {
+          image: source.image,
+          settings: source.settings,
+          pull: options.pull ?? false,
+          no_cache: !!options.noCache,
+        },
+      });
+    }
     await using prepared = await prepareBuild(folder, options);
     progress({ kind: "step", text: `Uploading ${prepared.files.length} files to ${this.where}` });
     return await this.#operation<BuildResult>("POST", `/funkos/${prepared.info.name}/build`, progress, {
@@ -63,6 +80,9 @@ export class RemoteBackend implements Backend {
         settings: JSON.stringify(prepared.info.settings),
         no_cache: options.noCache ? "1" : undefined,
         build_args: options.buildArgs ? JSON.stringify(options.buildArgs) : undefined,
+        // Only what was asked for: this machine's FAASO_GITHUB_MIRROR means nothing to the server.
+        github_mirror: options.githubMirror,
+        build_network: options.network,
       },
     });
   }
@@ -71,12 +91,14 @@ export class RemoteBackend implements Backend {
     return (await (await this.#request("GET", `/funkos/${checkFunkoName(funko)}/scale`)).json()).scale;
   }
 
-  scale(funko: string, target: number, progress: Progress): Promise<ScaleResult> {
-    return this.#operation("POST", `/funkos/${checkFunkoName(funko)}/scale`, progress, { json: { count: target } });
+  scale(funko: string, target: number, progress: Progress, options: StartOptions = {}): Promise<ScaleResult> {
+    return this.#operation("POST", `/funkos/${checkFunkoName(funko)}/scale`, progress, {
+      json: { count: target, ...startFields(options) },
+    });
   }
 
-  up(funko: string, progress: Progress): Promise<ScaleResult> {
-    return this.#operation("POST", `/funkos/${checkFunkoName(funko)}/up`, progress);
+  up(funko: string, progress: Progress, options: StartOptions = {}): Promise<ScaleResult> {
+    return this.#operation("POST", `/funkos/${checkFunkoName(funko)}/up`, progress, { json: startFields(options) });
   }
 
   down(funko: string, progress: Progress): Promise<ScaleResult> {
@@ -107,23 +129,37 @@ export class RemoteBackend implements Backend {
     });
   }
 
-  async addSecret(funko: string, name: string, value: Uint8Array): Promise<string> {
+  rollback(funko: string, options: RollbackOptions, progress: Progress): Promise<RollbackResult> {
+    return this.#operation("POST", `/funkos/${checkFunkoName(funko)}/rollback`, progress, {
+      json: { tag: options.tag, timeout: (options.timeoutMs ?? 120_000) / 1000, force: options.force ?? false },
+    });
+  }
+
+  prune(funko: string | undefined, keep: number | undefined, progress: Progress): Promise<PruneResult[]> {
+    return this.#operation("POST", "/prune", progress, {
+      json: { funko: funko === undefined ? undefined : checkFunkoName(funko), keep },
+    });
+  }
+
+  async addSecret(funko: string, name: string, value: Uint8Array): Promise<SecretChange> {
     const response = await this.#request(
       "PUT",
       `/funkos/${checkFunkoName(funko)}/secrets/${encodeURIComponent(name)}`,
-      {
-        body: value as Uint8Array<ArrayBuffer>,
-      },
+      { body: value as Uint8Array<ArrayBuffer> },
     );
-    return (await response.json()).note;
+    return this.#secretChange(await response.json());
   }
 
-  async removeSecret(funko: string, name: string): Promise<string> {
+  async removeSecret(funko: string, name: string): Promise<SecretChange> {
     const response = await this.#request(
       "DELETE",
       `/funkos/${checkFunkoName(funko)}/secrets/${encodeURIComponent(name)}`,
     );
-    return (await response.json()).note;
+    return this.#secretChange(await response.json());
+  }
+
+  secretStore(): Promise<string> {
+    return Promise.resolve(`the server ${this.where}`);
   }
 
   async listSecrets(funko?: string): Promise<Record<string, string[]>> {
@@ -149,7 +185,21 @@ export class RemoteBackend implements Backend {
     return await (await this.#request("GET", "/version")).json();
   }
 
+  async traffic(windowSeconds: number): Promise<TrafficReport | undefined> {
+    try {
+      return await (await this.#request("GET", "/stats", { query: { window: String(windowSeconds) } })).json();
+    } catch (error) {
+      if (error instanceof FaasoError && error.code === "metrics_off") return undefined;
+      throw error;
+    }
+  }
+
   close(): void {}
+
+  #secretChange(body: { note: string; store?: string }): SecretChange {
+    // A server older than this client does not say which store it used.
+    return { note: body.note, store: body.store ? `${body.store} ${this.where}` : `the server ${this.where}` };
+  }
 
   async #request(method: string, path: string, request: ApiRequest = {}): Promise<Response> {
     const url = new URL(`${this.#target.url}/admin/api${path}`);
@@ -201,6 +251,14 @@ export class RemoteBackend implements Backend {
     this.#versionChecked = true;
     if (version !== VERSION) this.#warn(`this faaso is ${VERSION}, the server at ${this.where} is ${version}`);
   }
+}
+
+/** Up and scale options as the admin API takes them (seconds). */
+function startFields(options: StartOptions): { timeout?: number; wait?: boolean } {
+  return {
+    ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs / 1000 }),
+    ...(options.wait === undefined ? {} : { wait: options.wait }),
+  };
 }
 
 async function serverError(response: Response, where: string, hadToken: boolean): Promise<FaasoError> {

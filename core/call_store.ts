@@ -21,6 +21,9 @@
  */
 import type { ScheduleRunState } from "./schedule.ts";
 
+/** Every state a call can be in, in the order they come. */
+export const CALL_STATES: readonly CallState[] = ["queued", "running", "failed", "done"];
+
 /** Where a call is. */
 export type CallState = "queued" | "running" | "done" | "failed";
 

@@ -6,13 +6,14 @@
  *
  * @module
  */
-import type { CallCounts, CallFilter, CallState, CallStore, CallSummary } from "./call_store.ts";
+import type { CallCounts, CallFilter, CallStore, CallSummary } from "./call_store.ts";
 import { FaasoError, notFound } from "./errors.ts";
 import { type ScheduleRunState, scheduleStatus } from "./schedule.ts";
 import type { FunkoStatus } from "./status.ts";
 
 /** The states `faaso calls --state` takes. */
-export const CALL_STATES: readonly CallState[] = ["queued", "running", "failed", "done"];
+export { CALL_STATES } from "./call_store.ts";
+import { CALL_STATES } from "./call_store.ts";
 
 /** Lists calls, newest first. */
 export async function listCalls(store: CallStore, filter: CallFilter = {}): Promise<CallSummary[]> {

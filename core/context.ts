@@ -11,9 +11,10 @@ import { ContextHash, type WalkedFile, walkFiles } from "./archive.ts";
 import { FaasoError } from "./errors.ts";
 import { displayPath, type Funko, MANIFEST } from "./funko.ts";
 import { resolveRuntime, type Runtime } from "./runtime.ts";
+import { checkOptions, OPTIONS_FILE, readRuntimeOptions } from "./runtime_options.ts";
 
 /** Files of a runtime folder that describe it rather than go into images. */
-const RUNTIME_ONLY = ["README.md", "template"];
+const RUNTIME_ONLY = ["README.md", "template", OPTIONS_FILE];
 /** Folders never copied from a funko. */
 const NEVER_COPIED = [".git"];
 /** The suffix of files rendered with nunjucks. */
@@ -55,10 +56,12 @@ export async function writeContext(
   options: ContextOptions = {},
 ): Promise<WrittenContext> {
   const runtime = funko.runtime && !options.noRuntime ? await resolveRuntime(funko.runtime, funko.folder) : undefined;
+  const declared = runtime ? await readRuntimeOptions(runtime.folder) : undefined;
+  const manifest = funko.manifest ?? join(funko.folder, MANIFEST);
   const variables: TemplateVariables = {
     name: funko.name,
     runtime: funko.runtime ?? "",
-    options: funko.options,
+    options: declared ? checkOptions(funko.options, declared, runtime!.name, manifest) : funko.options,
     healthcheck: funko.healthcheck,
   };
   // Target path -> source; the funko's files are added last so they win.

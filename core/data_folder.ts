@@ -1,13 +1,19 @@
 /**
- * The server's one data folder (`FAASO_DATA`, `/data` in the image): its
- * config, credentials, secrets and state. The server writes nowhere else.
+ * The data folder (`FAASO_DATA`, `/data` in the image, else
+ * `~/.local/share/faaso`): the server's config, credentials, secrets and
+ * state, and in local mode the CLI's secrets and config. The server writes
+ * nowhere else.
  *
  * @module
  */
 import { join } from "node:path";
 import { z } from "zod";
+import { DEFAULT_KEEP_BUILDS } from "./builds.ts";
 import { FaasoError } from "./errors.ts";
 import { formatIssues } from "./manifest.ts";
+
+/** How many builds of each funko to keep: 1 (only the newest) to 1000. */
+const KeepBuilds = z.number().int("use a whole number").min(1, "keep at least 1").max(1000, "keep at most 1000");
 
 /** `DATA/config.yml`: settings a self-hoster may write by hand. */
 export const ServerConfig = z.object({
@@ -15,6 +21,8 @@ export const ServerConfig = z.object({
   password: z.string().min(8, "use at least 8 characters").optional(),
   /** The admin password's hash, as `faaso serve --hash-password` prints it. */
   password_hash: z.string().startsWith("pbkdf2-sha256$", "use a hash from faaso serve --hash-password").optional(),
+  /** How many builds of each funko to keep (FAASO_KEEP_BUILDS overrides it). */
+  keep_builds: KeepBuilds.optional(),
 }).strict();
 
 /** A validated `config.yml`. */
@@ -58,6 +66,16 @@ export class DataFolder {
     return join(this.root, "uploads");
   }
 
+  /** `metrics-token`: the read-only token for /metrics and the traffic figures (generated on first start). */
+  get metricsTokenFile(): string {
+    return join(this.root, "metrics-token");
+  }
+
+  /** `serve.json`: where the running `faaso serve` of this folder listens, for the CLI on this machine. */
+  get serveFile(): string {
+    return join(this.root, "serve.json");
+  }
+
   /** Creates the folder (mode 0700) if needed. */
   async ensure(): Promise<void> {
     await Deno.mkdir(this.root, { recursive: true, mode: 0o700 });
@@ -77,6 +95,20 @@ export class DataFolder {
     const parsed = ServerConfig.safeParse(data, { reportInput: true });
     if (!parsed.success) throw new FaasoError(`${this.configFile}: ${formatIssues(parsed.error)}`);
     return parsed.data;
+  }
+
+  /**
+   * How many builds of each funko to keep: FAASO_KEEP_BUILDS, else
+   * `keep_builds` in config.yml, else {@linkcode DEFAULT_KEEP_BUILDS}.
+   */
+  async keepBuilds(): Promise<number> {
+    const fromEnv = Deno.env.get("FAASO_KEEP_BUILDS");
+    if (fromEnv) {
+      const parsed = KeepBuilds.safeParse(/^\d+$/.test(fromEnv) ? Number(fromEnv) : NaN);
+      if (!parsed.success) throw new FaasoError(`FAASO_KEEP_BUILDS=${fromEnv}: ${parsed.error.issues[0]?.message}`);
+      return parsed.data;
+    }
+    return (await this.readConfig()).keep_builds ?? DEFAULT_KEEP_BUILDS;
   }
 
   /** Writes a file only its owner can read (0600), replacing it atomically. */

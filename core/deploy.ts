@@ -10,12 +10,10 @@ import { FaasoError, notFound } from "./errors.ts";
 import { drainMs, settingsFromLabels } from "./manifest.ts";
 import type { Instance } from "./instances.ts";
 import { buildTag, latestImage } from "./names.ts";
+import { DEFAULT_WAIT_MS, lastLines, waitHealthy } from "./wait.ts";
 import { type Progress, silent } from "./progress.ts";
-import { isLive, type LifecycleDeps, retireAndRemove } from "./scale.ts";
+import { isLive, type LifecycleDeps, retireAndRemove, warnIfForeign } from "./scale.ts";
 import { counted } from "./words.ts";
-
-/** How often a deploy looks at its new instances. */
-const POLL_MS = 250;
 
 /** Options for {@linkcode deploy}. */
 export interface DeployOptions {
@@ -50,6 +48,7 @@ export async function deploy(
   if (deps.instances.service) return await deps.instances.service.deploy(funko, options, progress);
   const image = await deps.docker.images.inspectOrNull(latestImage(funko));
   if (!image) throw notFound(`Cannot deploy ${funko}: there is no image ${latestImage(funko)} (build it first)`);
+  warnIfForeign(image, funko, progress);
   const settings = settingsFromLabels(image.Config.Labels);
   const existing = await deps.instances.list(funko);
   const old = existing.filter(isLive);
@@ -79,7 +78,7 @@ export async function deploy(
   }
   result.started = fresh.map((instance) => instance.name);
 
-  const timeoutMs = options.timeoutMs ?? 120_000;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS;
   progress({
     kind: "step",
     text: `Waiting for ${result.started.join(", ")} to become healthy (up to ${timeoutMs / 1000} s)`,
@@ -115,35 +114,6 @@ export async function deploy(
   return result;
 }
 
-/** Waits until every instance is healthy (or running, without a healthcheck); says what went wrong otherwise. */
-async function waitHealthy(
-  deps: LifecycleDeps,
-  instances: Instance[],
-  timeoutMs: number,
-): Promise<{ instance: Instance; reason: string } | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  while (true) {
-    const now = await Promise.all(instances.map((instance) => deps.instances.get(instance.id)));
-    let waiting: Instance | undefined;
-    for (const [i, current] of now.entries()) {
-      const instance = instances[i]!;
-      if (!current) return { instance, reason: "disappeared" };
-      if (current.state !== "running" && current.state !== "restarting" && current.state !== "created") {
-        return { instance, reason: `stopped (${current.state})` };
-      }
-      if (current.health === "unhealthy") return { instance, reason: "is unhealthy" };
-      if ((current.restarts ?? 0) > 0) {
-        return { instance, reason: `crashed (restarted ${counted(current.restarts ?? 0, "time")})` };
-      }
-      const ready = current.state === "running" && (current.health === "healthy" || current.health === "none");
-      if (!ready) waiting = instance;
-    }
-    if (!waiting) return undefined;
-    if (Date.now() >= deadline) return { instance: waiting, reason: `did not become healthy in ${timeoutMs / 1000} s` };
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-}
-
 /** What the instances that ran before a failed deploy are doing now: serving, or not either. */
 export async function oldInstancesNote(deps: LifecycleDeps, old: Instance[]): Promise<string> {
   if (old.length === 0) return "no instance ran before the deploy";
@@ -157,15 +127,6 @@ export async function oldInstancesNote(deps: LifecycleDeps, old: Instance[]): Pr
   const what = `(${states.map((state) => state.replace(/ none$/, "")).join(", ")})`;
   if (serving === 0) return `the old instances are not serving either ${what}`;
   return `${serving} of ${counted(old.length, "old instance")} keep serving, the others do not ${what}`;
-}
-
-async function lastLines(deps: LifecycleDeps, instance: Instance, count = 20): Promise<string[]> {
-  try {
-    const lines = await deps.instances.logs(instance, { tail: count });
-    return (await Array.fromAsync(lines)).map((line) => line.text);
-  } catch {
-    return [];
-  }
 }
 
 async function removeAll(deps: LifecycleDeps, instances: Instance[], timeoutSeconds: number): Promise<void> {

@@ -4,7 +4,17 @@ import type { Instance } from "./instances.ts";
 import type { LifecycleDeps } from "./scale.ts";
 
 function instance(id: string, state: Instance["state"], health: Instance["health"]): Instance {
-  return { id, name: `faaso-a-${id}`, funko: "a", state, health, imageId: "sha256:old", created: new Date(0) };
+  return {
+    id,
+    name: `faaso-a-${id}`,
+    funko: "a",
+    state,
+    health,
+    imageId: "sha256:old",
+    created: new Date(0),
+    port: 3000,
+    healthPath: "/ping",
+  };
 }
 
 /** Lifecycle deps whose engine knows these instances as they are now (only `instances.get` is used). */

@@ -14,6 +14,8 @@ export { MANIFEST };
 export interface Funko extends FunkoManifest {
   /** Absolute path of the funko's folder. */
   folder: string;
+  /** Its funko.yml as the user named it (`hello/funko.yml`), for messages. */
+  manifest?: string;
 }
 
 /**
@@ -40,7 +42,7 @@ export async function loadFunko(folder: string): Promise<Funko> {
     }
     throw new FaasoError(`Cannot read ${shown}: ${(error as Error).message}`, { cause: error });
   }
-  return { ...parseManifest(text, shown), folder: absolute };
+  return { ...parseManifest(text, shown), folder: absolute, manifest: shown };
 }
 
 /** Parses and validates the text of a `funko.yml`; `file` is used in messages. */

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { parseManifest } from "./funko.ts";
-import { durationToNanos, memoryToBytes, settingsFromLabels, settingsOf } from "./manifest.ts";
+import {
+  durationToNanos,
+  Healthcheck,
+  healthPath,
+  memoryToBytes,
+  readyWhen,
+  settingsFromLabels,
+  settingsOf,
+} from "./manifest.ts";
 import { FaasoError } from "./errors.ts";
 
 Deno.test("parseManifest fills defaults", () => {
@@ -147,4 +155,52 @@ Deno.test("parseManifest: a YAML error states its position once", () => {
     assert.match(error.message, /^x\/funko\.yml: line \d+, column \d+: \S/);
     return true;
   });
+});
+
+Deno.test("parseManifest takes an image funko with its port and health path", () => {
+  const funko = parseManifest("name: web\nimage: registry.example.com/team/app:1.4\nport: 8080\nhealth: /healthz\n");
+  assert.equal(funko.image, "registry.example.com/team/app:1.4");
+  const settings = settingsOf(funko);
+  assert.equal(settings.port, 8080);
+  assert.equal(settings.health, "/healthz");
+  assert.equal(readyWhen(settings), "GET /healthz answers 2xx or 3xx");
+  assert.equal(healthPath(settings.health), "/healthz");
+  const plain = settingsOf(parseManifest("name: web\nimage: nginx\n"));
+  assert.deepEqual([plain.port, plain.health], [3000, "none"], "ready once port 3000 accepts connections");
+  assert.equal(readyWhen(plain), "port 3000 accepts connections");
+  assert.equal(healthPath(plain.health), null);
+});
+
+Deno.test("settingsOf: a runtime funko is checked at /ping, a Dockerfile of one's own at its port or path", () => {
+  assert.equal(settingsOf(parseManifest("name: a\nruntime: deno\n")).health, "/ping");
+  assert.equal(settingsOf(parseManifest("name: a\n")).health, "none");
+  const own = settingsOf(parseManifest("name: a\nport: 5000\nhealth: /healthz\n"));
+  assert.deepEqual([own.port, own.health], [5000, "/healthz"]);
+});
+
+Deno.test("parseManifest names what is wrong with image, port and health", () => {
+  const cases: [string, RegExp][] = [
+    ["image: Bad:Ref", /: w\/funko\.yml: image: use an image reference such as nginx:1\.27/],
+    ["image: 'app:'", /image: use an image reference/],
+    ["image: ''", /image: use an image reference/],
+    ["image: nginx\nruntime: deno", /image: name either an image .* or a runtime .*, not both/],
+    ["image: nginx\noptions:\n  x: 1", /options: options belong to runtimes; an image funko has none/],
+    ["runtime: deno\nport: 8080", /port: the runtime decides it \(the shipped ones: port 3000, health \/ping\)/],
+    ["runtime: deno\nhealth: /healthz", /health: the runtime decides it/],
+    ["image: nginx\nport: 0", /port: use a port number from 1 to 65535/],
+    ["image: nginx\nport: 70000", /port: use a port number from 1 to 65535/],
+    ["image: nginx\nport: 80.5", /port: use a port number from 1 to 65535/],
+    ["image: nginx\nport: '80'", /port: use a port number from 1 to 65535/],
+    ["image: nginx\nhealth: healthz", /health: use an HTTP path such as \/healthz, or none/],
+    ["image: nginx\nhealth: /a b", /health: use an HTTP path/],
+  ];
+  for (const [yaml, message] of cases) {
+    assert.throws(() => parseManifest(`name: w\n${yaml}\n`, "w/funko.yml"), message, yaml);
+  }
+});
+
+Deno.test("settingsFromLabels gives older images port 3000 and the port's acceptance", () => {
+  const old = { env: {}, scale: 1, drain: "10s", healthcheck: Healthcheck.parse({}) };
+  const settings = settingsFromLabels({ "faaso.settings": JSON.stringify(old) });
+  assert.deepEqual([settings.port, settings.health], [3000, "none"]);
 });

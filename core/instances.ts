@@ -6,13 +6,27 @@
  *
  * @module
  */
-import type { ContainerCreateBody, ContainerSummary, Docker, DockerEvent, LogLine } from "../docker/mod.ts";
+import type {
+  ContainerCreateBody,
+  ContainerInspect,
+  ContainerSummary,
+  Docker,
+  DockerEvent,
+  LogLine,
+} from "../docker/mod.ts";
 import type { DeployOptions, DeployResult } from "./deploy.ts";
 import type { Progress } from "./progress.ts";
-import type { ScaleResult } from "./scale.ts";
+import type { ScaleResult, StartOptions } from "./scale.ts";
 import { LogLineStream } from "../docker/mod.ts";
 import { notFound } from "./errors.ts";
-import { durationToNanos, type FunkoSettings, memoryToBytes, settingsFromLabels } from "./manifest.ts";
+import {
+  DEFAULT_PORT,
+  durationToNanos,
+  type FunkoSettings,
+  healthPath,
+  memoryToBytes,
+  settingsFromLabels,
+} from "./manifest.ts";
 import { instanceName, LABELS, latestImage, NETWORK } from "./names.ts";
 import { SECRETS_MOUNT } from "./secrets.ts";
 
@@ -36,6 +50,13 @@ export interface Instance {
   health: InstanceHealth;
   /** Its address on faaso-net, when it has one. */
   address?: string;
+  /** The port its app listens on (label `faaso.port`): where requests and probes go. */
+  port: number;
+  /**
+   * The path whose GET says it is ready (label `faaso.health`); null when
+   * accepting connections on its port is enough. See core/probe.ts.
+   */
+  healthPath: string | null;
   /** ID of the image it runs. */
   imageId: string;
   /** When it was created. */
@@ -50,6 +71,10 @@ export interface Instance {
   retiring?: boolean;
   /** The machine it runs on, where there are several (a swarm node's hostname). */
   node?: string;
+  /** The host folder mounted at /secrets (known when read one by one): the secrets store it was started with. */
+  secretsFolder?: string;
+  /** The exit code of its last run, when it has stopped or crashed before (known when read one by one). */
+  exitCode?: number;
 }
 
 /** Options for {@linkcode InstanceBackend.logs}. */
@@ -109,7 +134,7 @@ export const CONTAINER_CAPABILITIES: InstanceCapabilities = { pause: true, perIn
  */
 export interface FunkoService {
   /** Sets how many instances run (replicas); 0 keeps the funko with nothing running (scale to zero). */
-  scale(funko: string, target: number, progress: Progress): Promise<ScaleResult>;
+  scale(funko: string, target: number, progress: Progress, options?: StartOptions): Promise<ScaleResult>;
   /** How many instances are asked for (replicas), or null when the funko has no service. */
   desired(funko: string, signal?: AbortSignal): Promise<number | null>;
   /** Rolls the funko onto its newest image (a rolling update that rolls back on failure). */
@@ -192,11 +217,33 @@ export class ContainerInstances implements InstanceBackend {
       state: container.State.Status as InstanceState,
       health: health && health !== "none" ? health : "none",
       address: container.NetworkSettings.Networks[NETWORK]?.IPAddress || undefined,
+      ...probeLabels(container.Config.Labels),
       imageId: container.Image,
       created: new Date(container.Created),
       restarts: container.RestartCount,
       retiring: container.HostConfig.RestartPolicy?.Name === "no",
+      secretsFolder: container.Mounts?.find((mount) => mount.Destination === SECRETS_MOUNT)?.Source,
+      ...await this.#exitCode(container, signal),
     };
+  }
+
+  /**
+   * How the container's last run ended. Between runs the engine says so
+   * itself; once a crashed container runs again it reports 0, and only its
+   * last `die` event (the engine keeps recent ones) still tells.
+   */
+  async #exitCode(container: ContainerInspect, signal?: AbortSignal): Promise<{ exitCode?: number }> {
+    const state = container.State;
+    if (!state.Running && state.FinishedAt && !state.FinishedAt.startsWith("0001")) return { exitCode: state.ExitCode };
+    if (!container.RestartCount) return {};
+    const events = await this.#docker.events.stream({
+      filters: { type: ["container"], container: [container.Id], event: ["die"] },
+      since: Math.floor(Date.parse(container.Created) / 1000),
+      until: Math.ceil(Date.now() / 1000),
+      signal,
+    });
+    const last = (await Array.fromAsync(events)).at(-1)?.Actor.Attributes.exitCode;
+    return last === undefined ? {} : { exitCode: Number(last) };
   }
 
   /** Container events of instances, as {@linkcode InstanceEvent}s. */
@@ -217,9 +264,10 @@ export class ContainerInstances implements InstanceBackend {
 
   /**
    * Creates `faaso-NAME-xxxxxx` from `faaso-NAME:latest` on faaso-net (with the
-   * network alias NAME, so other containers can reach `http://NAME:3000`),
+   * network alias NAME, so other containers can reach `http://NAME:PORT`),
    * restart policy `unless-stopped`, the settings the image carries (env,
-   * limits, healthcheck) and the funko's secrets at /secrets, and starts it.
+   * limits, healthcheck, port and health path as labels) and the funko's
+   * secrets at /secrets, and starts it.
    * A container that cannot start is removed again.
    */
   async create(funko: string, signal?: AbortSignal): Promise<Instance> {
@@ -284,7 +332,8 @@ export class ContainerInstances implements InstanceBackend {
 /**
  * The container of an instance: `faaso-NAME:latest` with the funko's settings
  * applied, on faaso-net with the alias NAME, restarted unless stopped, and its
- * secrets folder (a host path) mounted read-only at /secrets.
+ * secrets folder (a host path) mounted read-only at /secrets. Its labels say
+ * which port it listens on and how it is checked.
  */
 export function instanceConfig(
   funko: string,
@@ -301,7 +350,14 @@ export function instanceConfig(
       `FAASO_FUNKO=${funko}`,
       `FAASO_INSTANCE=${name}`,
     ],
-    Labels: { [LABELS.funko]: funko, [LABELS.role]: "instance" },
+    // The port and health path ride on the container, so a listing tells the proxy where and how to
+    // reach each instance without asking the engine about its image.
+    Labels: {
+      [LABELS.funko]: funko,
+      [LABELS.role]: "instance",
+      [LABELS.port]: String(settings.port),
+      [LABELS.health]: settings.health,
+    },
     Healthcheck: {
       // Without a command the image's own check (the runtime's GET /ping) stays.
       ...(health.command ? { Test: ["CMD-SHELL", health.command] } : {}),
@@ -356,8 +412,21 @@ export function toInstance(container: ContainerSummary): Instance {
     state: container.State as InstanceState,
     health: healthFromStatus(container.Status),
     address: container.NetworkSettings?.Networks?.[NETWORK]?.IPAddress || undefined,
+    ...probeLabels(container.Labels),
     imageId: container.ImageID,
     created: new Date(container.Created * 1000),
+  };
+}
+
+/**
+ * An instance's port and health path from its labels. Instances created
+ * before FaaSO labelled them listen on 3000 and are checked by their port.
+ */
+export function probeLabels(labels: Record<string, string> | null | undefined): Pick<Instance, "port" | "healthPath"> {
+  const port = Number(labels?.[LABELS.port]);
+  return {
+    port: Number.isInteger(port) && port > 0 && port < 65536 ? port : DEFAULT_PORT,
+    healthPath: healthPath(labels?.[LABELS.health] ?? "none"),
   };
 }
 

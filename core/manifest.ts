@@ -6,6 +6,8 @@
  * @module
  */
 import { z } from "zod";
+import { isImageReference } from "../docker/images.ts";
+export { readyWhen } from "./words.ts";
 import { FUNKO_NAME_PATTERN, FUNKO_NAME_RULE, LABELS } from "./names.ts";
 import { AsyncSettings, DEFAULT_ASYNC_SETTINGS } from "./async_settings.ts";
 import { Schedule } from "./schedule.ts";
@@ -36,6 +38,34 @@ export const Healthcheck = z.object({
   /** Failures in a row before the instance is unhealthy. */
   retries: z.number().int().min(1).max(100).default(3),
 }).strict();
+
+/** The port the shipped runtimes listen on, and a funko's port unless it names one. */
+export const DEFAULT_PORT = 3000;
+
+/** The health path of the shipped runtimes. */
+export const RUNTIME_HEALTH = "/ping";
+
+/** The port a funko's app listens on inside its container. */
+const Port = z.custom<number>(
+  (value) => Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 65535,
+  "use a port number from 1 to 65535",
+);
+
+/**
+ * How FaaSO tells that an instance is ready for requests: an HTTP path whose
+ * GET answers 2xx or 3xx, or `none` (ready once it accepts connections on its
+ * port). Docker's own healthcheck, when the image has one, is judged besides.
+ */
+export const HealthTarget = z.string().regex(
+  /^(none|\/[\x21-\x7e]*)$/,
+  "use an HTTP path such as /healthz, or none (ready once the port accepts connections)",
+);
+
+/** A Docker image reference: `nginx:1.27`, `registry.example.com/team/app:1.4`, `app@sha256:...`. */
+export const ImageReference = z.string().refine(
+  isImageReference,
+  "use an image reference such as nginx:1.27, registry.example.com/team/app:1.4 or app@sha256:...",
+);
 
 /** A memory size as Docker takes it: `256m`, `1g`, `512000k`. */
 const MemorySize = z.string().regex(/^\d+(\.\d+)?[bkmg]?$/i, { message: "use a size such as 256m or 1g", abort: true })
@@ -80,21 +110,56 @@ export const FunkoSettings = z.object({
   async: AsyncSettings.default(DEFAULT_ASYNC_SETTINGS),
   /** Requests the proxy makes on a schedule. */
   schedule: Schedule.default([]),
+  /** The port the app listens on: where the proxy sends requests. */
+  port: Port.default(DEFAULT_PORT),
+  /** FaaSO's readiness check: an HTTP path, or `none` for the port's acceptance. */
+  health: HealthTarget.default("none"),
 });
 
 /** Validated settings. */
 export type FunkoSettings = z.infer<typeof FunkoSettings>;
 
-/** The schema of `funko.yml`. */
+/**
+ * The schema of `funko.yml`. A funko is made one of three ways: from a
+ * runtime (`runtime:`), from its own Dockerfile (neither), or from an image
+ * that exists already (`image:`).
+ */
 export const FunkoManifest = z.object({
   /** The funko's name: its image is `faaso-NAME`, its URL `/funko/NAME/`. */
   name: FunkoName,
   /** A runtime name (`deno`) or a path to a runtime folder; omit it when the funko has its own Dockerfile. */
   runtime: z.string().min(1).optional(),
+  /** An image to run as it is, instead of building code: `registry.example.com/team/app:1.4`. */
+  image: ImageReference.optional(),
   /** Runtime-specific settings, passed to its templates. */
   options: z.record(z.string(), z.unknown()).default({}),
   ...FunkoSettings.shape,
-}).strict();
+  // Unset here (not defaulted) so that they can be refused beside a runtime, which decides them.
+  port: Port.optional(),
+  health: HealthTarget.optional(),
+}).strict().superRefine((manifest, ctx) => {
+  if (manifest.image !== undefined && manifest.runtime !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["image"],
+      message: "name either an image (to run it as it is) or a runtime (to build code), not both",
+    });
+  }
+  if (manifest.image !== undefined && Object.keys(manifest.options).length > 0) {
+    ctx.addIssue({ code: "custom", path: ["options"], message: "options belong to runtimes; an image funko has none" });
+  }
+  if (manifest.runtime !== undefined) {
+    for (const field of ["port", "health"] as const) {
+      if (manifest[field] === undefined) continue;
+      ctx.addIssue({
+        code: "custom",
+        path: [field],
+        message: `the runtime decides it (the shipped ones: port ${DEFAULT_PORT}, health ${RUNTIME_HEALTH}); ` +
+          "port and health are for funkos with an image: or a Dockerfile of their own",
+      });
+    }
+  }
+});
 
 /** A validated `funko.yml`. */
 export type FunkoManifest = z.infer<typeof FunkoManifest>;
@@ -152,11 +217,32 @@ export function memoryToBytes(size: string): number {
   return Math.round(Number(match[1]) * (units[(match[2] || "b").toLowerCase()] ?? 1));
 }
 
-/** The settings part of a manifest. */
+/**
+ * The settings part of a manifest. A runtime funko is checked at the
+ * runtime's port and `GET /ping`; any other at its `port` (3000 unless set),
+ * by its `health` path or, without one, by the port accepting connections.
+ */
 export function settingsOf(manifest: FunkoManifest): FunkoSettings {
   const { env, memory, cpus, scale, drain, healthcheck } = manifest;
-  const invocations = { async: manifest.async, schedule: manifest.schedule };
-  return { env, scale, drain, healthcheck, ...invocations, ...(memory ? { memory } : {}), ...(cpus ? { cpus } : {}) };
+  const port = manifest.port ?? DEFAULT_PORT;
+  const health = manifest.health ?? (manifest.runtime !== undefined ? RUNTIME_HEALTH : "none");
+  return {
+    env,
+    scale,
+    drain,
+    healthcheck,
+    port,
+    health,
+    async: manifest.async,
+    schedule: manifest.schedule,
+    ...(memory ? { memory } : {}),
+    ...(cpus ? { cpus } : {}),
+  };
+}
+
+/** The HTTP path of a health setting, or null for `none` (the port's acceptance). */
+export function healthPath(health: string): string | null {
+  return health.startsWith("/") ? health : null;
 }
 
 /** How long retiring instances get to finish, in milliseconds. */

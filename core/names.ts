@@ -21,6 +21,18 @@ export const LABELS = {
   settings: "faaso.settings",
   /** What a container is to FaaSO: `instance` (a funko's) or `proxy`. */
   role: "faaso.role",
+  /** The image an image funko was made from, as funko.yml names it, on images. */
+  image: "faaso.image",
+  /** The port an instance's app listens on, on instances: the proxy reads it from the listing. */
+  port: "faaso.port",
+  /** An instance's health path, or `none` (its port's acceptance), on instances. */
+  health: "faaso.health",
+  /**
+   * The funko a build stage belongs to: the runtimes' Dockerfiles set it in
+   * every stage before the last (build labels reach only the last), so that
+   * untagged stages can be found and removed.
+   */
+  buildStage: "faaso.build-stage",
 } as const;
 
 /** A funko's name: a DNS label that is also a valid Docker image name. */
@@ -45,12 +57,33 @@ export function imageRepo(funko: string): string {
   return `faaso-${funko}`;
 }
 
+/**
+ * The image name `faaso export` suggests for plain `docker build`:
+ * `NAME-export`, like the folder it writes. Not `faaso-NAME`, FaaSO's own
+ * repository, whose `latest` is what `faaso up` runs.
+ */
+export function exportTag(funko: string): string {
+  return `${funko}-export`;
+}
+
 /** The tag every build moves to the newest image. */
 export const LATEST = "latest";
 
 /** The image reference instances run: `faaso-NAME:latest`. */
 export function latestImage(funko: string): string {
   return `${imageRepo(funko)}:${LATEST}`;
+}
+
+/**
+ * What to say when `faaso-NAME:latest` carries no `faaso.funko` label: someone
+ * built or tagged it by hand (`docker build -t faaso-NAME`), so it is not one
+ * of FaaSO's builds and has none of the funko's settings.
+ */
+export function foreignLatestNote(funko: string): string {
+  const repo = imageRepo(funko);
+  return `${repo}:${LATEST} was not built by FaaSO (it has no ${LABELS.funko} label: a docker build -t ${repo}?), ` +
+    `so its instances run with default settings; faaso build puts a build of ${funko} back there, ` +
+    `faaso rollback ${funko} an earlier one`;
 }
 
 /**

@@ -5,12 +5,13 @@
  *
  * @module
  */
-import type { Docker } from "../docker/mod.ts";
+import type { Docker, ImageInspect } from "../docker/mod.ts";
 import { FaasoError, notFound } from "./errors.ts";
 import type { Instance, InstanceBackend } from "./instances.ts";
 import { drainMs, MAX_SCALE, settingsFromLabels } from "./manifest.ts";
-import { latestImage } from "./names.ts";
+import { foreignLatestNote, LABELS, latestImage } from "./names.ts";
 import { type Progress, silent } from "./progress.ts";
+import { DEFAULT_WAIT_MS, lastLines, waitHealthy } from "./wait.ts";
 import { counted } from "./words.ts";
 
 /** What a scale operation did. */
@@ -56,22 +57,24 @@ export async function currentScale(deps: LifecycleDeps, funko: string): Promise<
 
 /**
  * Brings `funko` to exactly `target` running instances. Stopped instances of
- * the latest image are started again before new ones are created; when
+ * the latest image are started again before new ones are created, and new
+ * ones are waited for as a deploy does (see {@linkcode StartOptions}); when
  * shrinking, out-of-date and unhealthy instances go first, retired and drained
- * as in a deploy. Stopped leftovers
- * are removed, so afterwards every instance is running.
+ * as in a deploy. Stopped leftovers are removed, so afterwards every instance
+ * is running.
  */
 export async function scale(
   deps: LifecycleDeps,
   funko: string,
   target: number,
   progress: Progress = silent,
+  options: StartOptions = {},
 ): Promise<ScaleResult> {
   if (!Number.isInteger(target) || target < 0 || target > MAX_SCALE) {
     throw new FaasoError(`Cannot scale ${funko} to ${target}: use a whole number from 0 to ${MAX_SCALE}`);
   }
   // A swarm keeps the count itself (replicas).
-  if (deps.instances.service) return await deps.instances.service.scale(funko, target, progress);
+  if (deps.instances.service) return await deps.instances.service.scale(funko, target, progress, options);
   const instances = await deps.instances.list(funko);
   const image = await deps.docker.images.inspectOrNull(latestImage(funko));
   if (!image && (target > 0 || instances.length === 0)) {
@@ -86,11 +89,13 @@ export async function scale(
   const result: ScaleResult = { funko, before: live.length, after: live.length, started: [], removed: [] };
 
   const missing = target - live.length;
+  if (missing > 0 && image) warnIfForeign(image, funko, progress);
   const restartable = stopped.filter((instance) => instance.imageId === image?.Id).slice(0, Math.max(missing, 0));
+  const fresh: Instance[] = [];
   for (const instance of restartable) {
     progress({ kind: "step", text: `Starting ${instance.name}` });
     await deps.instances.start(instance);
-    result.started.push(instance.name);
+    fresh.push(instance);
   }
   const toCreate = Math.max(missing - restartable.length, 0);
   if (toCreate > 0) {
@@ -99,11 +104,18 @@ export async function scale(
     for (const outcome of created) {
       if (outcome.status === "fulfilled") {
         progress({ kind: "step", text: `Started ${outcome.value.name}` });
-        result.started.push(outcome.value.name);
+        fresh.push(outcome.value);
       }
     }
     const failure = created.find((outcome) => outcome.status === "rejected");
-    if (failure) throw (failure as PromiseRejectedResult).reason;
+    if (failure) {
+      await Promise.all(fresh.map((instance) => deps.instances.remove(instance, 0)));
+      throw (failure as PromiseRejectedResult).reason;
+    }
+  }
+  result.started = fresh.map((instance) => instance.name);
+  if (fresh.length > 0 && options.wait !== false) {
+    await waitForStart(deps, funko, fresh, live.length, options, progress);
   }
 
   const surplus = [...live].sort(removalOrder(image?.Id)).slice(0, Math.max(live.length - target, 0));
@@ -116,6 +128,59 @@ export async function scale(
   result.removed.push(...[...surplus, ...leftovers].map((instance) => instance.name));
   result.after = live.length + result.started.length - surplus.length;
   return result;
+}
+
+/** Options for starting instances: {@linkcode up} and {@linkcode scale}. */
+export interface StartOptions {
+  /** Wait until new instances are healthy (default true), failing if one is not. */
+  wait?: boolean;
+  /** How long they get. Default 120 s. */
+  timeoutMs?: number;
+}
+
+/**
+ * Waits for instances just started, as a deploy does; when one crashes, stops
+ * or turns unhealthy, they are all removed again (those that ran before stay)
+ * and the error shows the failing one's last lines.
+ */
+async function waitForStart(
+  deps: LifecycleDeps,
+  funko: string,
+  fresh: Instance[],
+  before: number,
+  options: StartOptions,
+  progress: Progress,
+): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS;
+  progress({
+    kind: "step",
+    text: `Waiting for ${fresh.map((i) => i.name).join(", ")} to become healthy (up to ${timeoutMs / 1000} s)`,
+  });
+  const problem = await waitHealthy(deps, fresh, timeoutMs);
+  if (!problem) return;
+  const details = await lastLines(deps, problem.instance);
+  progress({ kind: "step", text: `Removing ${counted(fresh.length, "new instance")}` });
+  await Promise.all(fresh.map((instance) => deps.instances.remove(instance, 0)));
+  const kept = before === 0
+    ? ""
+    : before === 1
+    ? "; the instance that ran before keeps running"
+    : `; the ${before} instances that ran before keep running`;
+  const removed = fresh.length === 1 ? "it was removed" : `the ${fresh.length} new instances were removed`;
+  throw new FaasoError(
+    `Cannot start ${funko}: ${problem.instance.name} ${problem.reason}, so ${removed}${kept}`,
+    {
+      status: 409,
+      code: "start_failed",
+      details: details.length ? [`last lines of ${problem.instance.name}:`, ...details] : [],
+    },
+  );
+}
+
+/** Warns when `faaso-NAME:latest` is not a FaaSO build (a `docker build -t faaso-NAME` replaced it). */
+export function warnIfForeign(image: ImageInspect, funko: string, progress: Progress): void {
+  if (image.Config.Labels?.[LABELS.funko] === funko) return;
+  progress({ kind: "warning", text: foreignLatestNote(funko) });
 }
 
 /** How long proxies get to see that instances retire, when no drain hook reports it. */
@@ -139,11 +204,16 @@ export async function retireAndRemove(deps: LifecycleDeps, instances: Instance[]
 }
 
 /** `faaso up`: when nothing runs, the funko's default scale (funko.yml `scale`); else as it is. */
-export async function up(deps: LifecycleDeps, funko: string, progress: Progress = silent): Promise<ScaleResult> {
+export async function up(
+  deps: LifecycleDeps,
+  funko: string,
+  progress: Progress = silent,
+  options: StartOptions = {},
+): Promise<ScaleResult> {
   const service = deps.instances.service;
   const running = service ? (await service.desired(funko)) ?? 0 : await currentScale(deps, funko);
   const image = await deps.docker.images.inspectOrNull(latestImage(funko));
-  return await scale(deps, funko, running || settingsFromLabels(image?.Config.Labels).scale, progress);
+  return await scale(deps, funko, running || settingsFromLabels(image?.Config.Labels).scale, progress, options);
 }
 
 /** `faaso down`: no instances. */

@@ -10,6 +10,7 @@ import { z } from "zod";
 import type { DataFolder } from "./data_folder.ts";
 import { FaasoError, notFound } from "./errors.ts";
 import { checkFunkoName, FUNKO_NAME_PATTERN } from "./names.ts";
+import type { LifecycleDeps } from "./scale.ts";
 
 /** The user the runtimes' instances run as; secret files belong to it so that it alone (and root) can read them. */
 export const INSTANCE_UID = 10001;
@@ -26,10 +27,13 @@ export const SecretName = z.string().regex(
   "use letters, digits, '_', '-' and '.' (1-128 characters, not starting with '.' or '-')",
 );
 
-/** What changing a secret means for running instances, said the same way by the CLI and the server. */
-export function secretChangeNote(funko: string): string {
-  return `Running instances of ${funko} see it in ${SECRETS_MOUNT} at once (a read-only mount of its secrets ` +
-    `folder); an app that reads secrets only when it starts needs faaso deploy ${funko} --force`;
+/** Options for {@linkcode SecretStore}. */
+export interface SecretStoreOptions {
+  /**
+   * Turns a path of this process into the engine host's path of the same
+   * folder (FaaSO in a container), as instances mount it. Default: the same.
+   */
+  hostPath?: (path: string) => string | Promise<string>;
 }
 
 /**
@@ -37,6 +41,8 @@ export function secretChangeNote(funko: string): string {
  * Swarm secrets (core/swarm/secrets.ts). Values go in and never come back out.
  */
 export interface SecretBackend {
+  /** Where the values are kept, when not in a data folder: said with every change. */
+  readonly where?: string;
   /** Stores (or replaces) a secret. */
   add(funko: string, name: string, value: Uint8Array): Promise<void>;
   /** The names of a funko's secrets, sorted. */
@@ -45,16 +51,25 @@ export interface SecretBackend {
   listAll(): Promise<Record<string, string[]>>;
   /** Removes a secret; an unknown one is an error. */
   remove(funko: string, name: string): Promise<void>;
+  /** Removes every secret of a funko. */
+  removeAll(funko: string): Promise<void>;
   /** What a change to the funko's secrets means for its running instances. */
-  changeNote(funko: string): Promise<string>;
+  changeNote(deps: LifecycleDeps, funko: string): Promise<string>;
 }
 
 /** The secrets of every funko, in a data folder. */
 export class SecretStore implements SecretBackend {
   #root: string;
+  #hostPath: (path: string) => string | Promise<string>;
 
-  constructor(data: DataFolder) {
+  constructor(data: DataFolder, options: SecretStoreOptions = {}) {
     this.#root = data.secretsFolder;
+    this.#hostPath = options.hostPath ?? ((path) => path);
+  }
+
+  /** The folder holding every funko's secrets folder. */
+  get root(): string {
+    return this.#root;
   }
 
   /** The folder of a funko's secrets (created, empty, if needed): what instances mount. */
@@ -65,6 +80,11 @@ export class SecretStore implements SecretBackend {
     await Deno.mkdir(folder, { recursive: true, mode: 0o700 });
     await giveToInstances(folder, 0o700);
     return folder;
+  }
+
+  /** The folder of a funko's secrets as the engine's host sees it: what instances mount at /secrets. */
+  async hostFolderOf(funko: string): Promise<string> {
+    return await this.#hostPath(await this.folderOf(funko));
   }
 
   /** Stores (or replaces) a secret, atomically, readable only by the instances' user. */
@@ -116,9 +136,9 @@ export class SecretStore implements SecretBackend {
     return Object.fromEntries(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
   }
 
-  /** What a change means: running instances see it at once, through their mount. */
-  changeNote(funko: string): Promise<string> {
-    return Promise.resolve(secretChangeNote(funko));
+  /** What a change means for the running instances: see {@linkcode secretChangeNote}. */
+  changeNote(deps: LifecycleDeps, funko: string): Promise<string> {
+    return secretChangeNote(deps, this, funko);
   }
 
   /** Removes a secret; an unknown one is an error. */
@@ -131,6 +151,48 @@ export class SecretStore implements SecretBackend {
       throw error;
     }
   }
+
+  /** Removes every secret of a funko, and its folder. */
+  async removeAll(funko: string): Promise<void> {
+    await Deno.remove(join(this.#root, checkFunkoName(funko)), { recursive: true }).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
+  }
+}
+
+/**
+ * What a change to `funko`'s secrets in `store` means for its running
+ * instances, said the same way by the CLI, the admin API and the web UI. An
+ * instance sees the store it was started with (a mount): instances started by
+ * local mode and by a server, or by servers with different data folders, do
+ * not share secrets, and the note says so rather than promise what is not so.
+ */
+export async function secretChangeNote(deps: LifecycleDeps, store: SecretStore, funko: string): Promise<string> {
+  const folder = await store.hostFolderOf(funko);
+  const live = (await deps.instances.list(funko)).filter((instance) =>
+    instance.state === "running" || instance.state === "restarting"
+  );
+  if (live.length === 0) {
+    return `${funko} has no running instance; the next ones started with this store see it in ${SECRETS_MOUNT}`;
+  }
+  const mounts = await Promise.all(
+    live.map(async (instance) => (await deps.instances.get(instance.id))?.secretsFolder),
+  );
+  const elsewhere = mounts.filter((mount) => mount !== folder);
+  if (elsewhere.length === 0) {
+    return `Running instances of ${funko} see it in ${SECRETS_MOUNT} at once (a read-only mount of its secrets ` +
+      `folder); an app that reads secrets only when it starts needs faaso deploy ${funko} --force`;
+  }
+  const other = elsewhere.find((mount) => mount !== undefined) ?? "no secrets folder";
+  const one = elsewhere.length === 1;
+  const which = elsewhere.length < live.length
+    ? `${elsewhere.length} of the ${live.length} running instances of ${funko} ${one ? "was" : "were"}`
+    : one
+    ? `The running instance of ${funko} was`
+    : `The ${live.length} running instances of ${funko} were`;
+  return `${which} started with another secrets store (${other}) and ${one ? "does" : "do"} not see it: ` +
+    "local mode and a server, or two servers, keep separate stores. " +
+    `faaso deploy ${funko} --force, run the way this command was, restarts them with this store`;
 }
 
 /** Throws a FaasoError naming what is wrong when `name` is not a secret name. */

@@ -8,7 +8,8 @@ import type { ImageSummary } from "../docker/mod.ts";
 import { notFound } from "./errors.ts";
 import { type FunkoSettings, settingsFromLabels } from "./manifest.ts";
 import type { Instance } from "./instances.ts";
-import { imageRepo, LABELS, LATEST } from "./names.ts";
+import { repoTags } from "./builds.ts";
+import { imageRepo, LABELS, LATEST, latestImage } from "./names.ts";
 import { isLive, type LifecycleDeps } from "./scale.ts";
 import type { CallCounts } from "./call_store.ts";
 import type { ScheduleStatus } from "./schedule.ts";
@@ -23,6 +24,11 @@ export interface ImageStatus {
   created: string;
   /** Its size in bytes. */
   size: number;
+  /**
+   * True for an image at `faaso-NAME:latest` that FaaSO did not build (no
+   * `faaso.funko` label: a `docker build -t faaso-NAME` by hand).
+   */
+  foreign?: boolean;
 }
 
 /** An instance, and whether it runs the funko's latest image. */
@@ -39,6 +45,8 @@ export interface FunkoStatus {
   name: string;
   /** The runtime its latest image was built from. */
   runtime: string;
+  /** The image its latest image was made from, for an image funko (funko.yml's `image:`); else empty. */
+  image: string;
   /** Running instances. */
   scale: number;
   /** How instances of the latest image run: env, limits, default scale, drain, healthcheck. */
@@ -60,36 +68,57 @@ export interface FunkoStatus {
  * which case an unknown name is an error.
  */
 export async function status(deps: LifecycleDeps, name?: string): Promise<FunkoStatus[]> {
-  const [images, instances] = await Promise.all([
+  const [images, listed] = await Promise.all([
     deps.docker.images.list({ label: [name ? `${LABELS.funko}=${name}` : LABELS.funko] }),
     deps.instances.list(name),
   ]);
   const names = new Set<string>();
   for (const image of images) names.add(image.Labels?.[LABELS.funko] ?? "");
-  for (const instance of instances) names.add(instance.funko);
+  for (const instance of listed) names.add(instance.funko);
   names.delete("");
   if (name && !names.has(name)) {
     throw notFound(`No funko named ${name}: there is no image ${imageRepo(name)} and no instance of it`);
   }
-  return [...names].sort().map((funko) => {
-    const own = images.filter((image) => image.Labels?.[LABELS.funko] === funko && hasRepo(image, funko))
-      .sort((a, b) => b.Created - a.Created);
-    const latestImage = own.find((image) => image.RepoTags?.includes(`${imageRepo(funko)}:${LATEST}`));
-    const funkoInstances = instances.filter((instance) => instance.funko === funko);
-    return {
-      name: funko,
-      runtime: latestImage?.Labels?.[LABELS.runtime] ?? "",
-      settings: settingsFromLabels(latestImage?.Labels),
-      scale: funkoInstances.filter(isLive).length,
-      latest: latestImage ? toImageStatus(latestImage, funko) : null,
-      images: own.map((image) => toImageStatus(image, funko)),
-      instances: funkoInstances.map((instance) => ({
-        ...instance,
-        created: instance.created.toISOString(),
-        outOfDate: latestImage !== undefined && instance.imageId !== latestImage.Id,
-      })),
-    };
-  });
+  // Read one by one, instances say how often they restarted and how their last run ended.
+  const instances = await Promise.all(
+    listed.map(async (instance) => ({ ...instance, ...await deps.instances.get(instance.id) ?? {} })),
+  );
+  return await Promise.all(
+    [...names].sort().map(async (funko) => {
+      const own = images.filter((image) => image.Labels?.[LABELS.funko] === funko && hasRepo(image, funko))
+        .sort((a, b) => b.Created - a.Created);
+      const labelled = own.find((image) => image.RepoTags?.includes(`${imageRepo(funko)}:${LATEST}`));
+      const latest = labelled ? toImageStatus(labelled, funko) : await foreignLatest(deps, funko);
+      const funkoInstances = instances.filter((instance) => instance.funko === funko);
+      return {
+        name: funko,
+        runtime: labelled?.Labels?.[LABELS.runtime] ?? "",
+        image: labelled?.Labels?.[LABELS.image] ?? "",
+        settings: settingsFromLabels(labelled?.Labels),
+        scale: funkoInstances.filter(isLive).length,
+        latest,
+        images: own.map((image) => toImageStatus(image, funko)),
+        instances: funkoInstances.map(({ secretsFolder: _, ...instance }) => ({
+          ...instance,
+          created: instance.created.toISOString(),
+          outOfDate: latest !== null && instance.imageId !== latest.id,
+        })),
+      };
+    }),
+  );
+}
+
+/** `faaso-NAME:latest` when it is an image FaaSO did not build, else null. */
+async function foreignLatest(deps: LifecycleDeps, funko: string): Promise<ImageStatus | null> {
+  const image = await deps.docker.images.inspectOrNull(latestImage(funko));
+  if (!image) return null;
+  return {
+    id: image.Id,
+    tags: repoTags(image, funko).sort().reverse(),
+    created: image.Created,
+    size: image.Size,
+    foreign: image.Config.Labels?.[LABELS.funko] !== funko,
+  };
 }
 
 function hasRepo(image: ImageSummary, funko: string): boolean {

@@ -14,3 +14,14 @@ export function waitText(seconds: number): string {
   if (seconds < 120) return counted(seconds, "second");
   return counted(Math.ceil(seconds / 60), "minute");
 }
+
+/**
+ * When FaaSO counts an instance ready, in words: "GET /healthz answers 2xx or
+ * 3xx", or "port 8080 accepts connections". Here, not in manifest.ts, so that
+ * printing it loads no schema library.
+ */
+export function readyWhen(settings: { health: string; port: number }): string {
+  return settings.health.startsWith("/")
+    ? `GET ${settings.health} answers 2xx or 3xx`
+    : `port ${settings.port} accepts connections`;
+}

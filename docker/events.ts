@@ -24,6 +24,8 @@ export interface EventsOptions {
   filters?: Record<string, string[]>;
   /** Replay events since this Unix time (seconds). */
   since?: number;
+  /** End the stream at this Unix time (seconds): with `since`, a look at past events that ends by itself. */
+  until?: number;
   /** Ends the stream. */
   signal?: AbortSignal;
 }
@@ -43,7 +45,7 @@ export class Events {
    */
   async stream(options: EventsOptions = {}): Promise<ReadableStream<DockerEvent>> {
     const response = await this.#transport.request("GET", "/events", {
-      query: { filters: options.filters, since: options.since },
+      query: { filters: options.filters, since: options.since, until: options.until },
       expect: [200],
       signal: options.signal,
     });

@@ -1,5 +1,5 @@
 /**
- * Images: build from a streamed context, push, list, inspect, tag, remove.
+ * Images: build from a streamed context, push, pull, list, inspect, tag, remove.
  *
  * @see https://docs.docker.com/engine/api/v1.41/#tag/Image
  * @module
@@ -68,11 +68,67 @@ export interface PushMessage {
  * `error`), or undefined when the line is not a failure. The engine reports a
  * failed build with HTTP 200 and such a line, so every line must be checked.
  */
-export function buildFailure(message: BuildMessage | PushMessage): string | undefined {
+export function buildFailure(message: BuildMessage | PullMessage | PushMessage): string | undefined {
   if (message.errorDetail || message.error) {
     return (message.errorDetail?.message ?? message.error ?? "the build failed").trim();
   }
   return undefined;
+}
+
+/** One line of pull progress, as the engine streams it. */
+export interface PullMessage {
+  /** What is happening: "Pulling fs layer", "Digest: sha256:...", "Status: Downloaded newer image for ...". */
+  status?: string;
+  /** The layer the line is about. */
+  id?: string;
+  /** Bytes done and to do, on download and extract lines. */
+  progressDetail?: { current?: number; total?: number };
+  /** Set when the pull failed. */
+  error?: string;
+  /** Details of the failure. */
+  errorDetail?: { message?: string; code?: number };
+}
+
+// The grammar of github.com/distribution/reference: [domain/]path[:tag][@digest].
+const DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[0-9a-fA-F:]+\\])(?::[0-9]+)?`;
+const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+const TAG = "[\\w][\\w.-]{0,127}";
+const DIGEST = "[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9A-Fa-f]{32,}";
+const REFERENCE = new RegExp(
+  `^((?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::(${TAG}))?(?:@(${DIGEST}))?$`,
+);
+
+/** Whether `text` is an image reference the engine accepts: `nginx:1.27`, `host:5000/team/app@sha256:...`. */
+export function isImageReference(text: string): boolean {
+  return text.length <= 255 && REFERENCE.test(text);
+}
+
+/**
+ * Splits a reference into the repository and the tag or digest to pull
+ * (`latest` when it names neither: an empty tag would pull every tag).
+ *
+ * @example
+ * ```ts
+ * splitImageReference("localhost:5000/app"); // { repository: "localhost:5000/app", tag: "latest" }
+ * splitImageReference("app:1@sha256:ab..."); // { repository: "app", tag: "sha256:ab..." }
+ * ```
+ */
+export function splitImageReference(reference: string): { repository: string; tag: string } {
+  const match = REFERENCE.exec(reference);
+  if (!match) throw new Error(`Cannot pull ${reference}: not an image reference`);
+  return { repository: match[1]!, tag: match[3] ?? match[2] ?? "latest" };
+}
+
+/** The progress lines of a build, pull or push; a line that reports failure throws {@linkcode DockerStreamError}. */
+async function* checkedLines<T extends BuildMessage | PullMessage | PushMessage>(
+  body: ReadableStream<Uint8Array>,
+): AsyncGenerator<T> {
+  for await (const message of jsonLines<T>(body)) {
+    const failure = buildFailure(message);
+    if (failure !== undefined) throw new DockerStreamError(failure);
+    yield message;
+  }
 }
 
 /** Options for {@linkcode Images.build}. */
@@ -87,6 +143,11 @@ export interface BuildOptions {
   noCache?: boolean;
   /** Path of the Dockerfile inside the context. Default `Dockerfile`. */
   dockerfile?: string;
+  /**
+   * The network RUN steps join: `bridge` (the engine's default), `host`, `none`, or a
+   * user-defined network's name, whose containers they then reach by name.
+   */
+  networkMode?: string;
   /** Aborts the build. */
   signal?: AbortSignal;
 }
@@ -117,18 +178,14 @@ export class Images {
     if (options.buildArgs) query.set("buildargs", JSON.stringify(options.buildArgs));
     if (options.noCache) query.set("nocache", "1");
     if (options.dockerfile) query.set("dockerfile", options.dockerfile);
+    if (options.networkMode) query.set("networkmode", options.networkMode);
     const response = await this.#transport.request("POST", `/build?${query}`, {
       body: context,
       headers: { "content-type": "application/x-tar" },
       signal: options.signal,
       expect: [200],
     });
-    if (!response.body) return;
-    for await (const message of jsonLines<BuildMessage>(response.body)) {
-      const failure = buildFailure(message);
-      if (failure !== undefined) throw new DockerStreamError(failure);
-      yield message;
-    }
+    if (response.body) yield* checkedLines<BuildMessage>(response.body);
   }
 
   /**
@@ -148,17 +205,44 @@ export class Images {
       expect: [200],
       signal,
     });
-    if (!response.body) return;
-    for await (const message of jsonLines<PushMessage>(response.body)) {
-      const failure = buildFailure(message);
-      if (failure !== undefined) throw new DockerStreamError(failure);
-      yield message;
-    }
+    if (response.body) yield* checkedLines<PushMessage>(response.body);
   }
 
-  /** Lists images, optionally filtered (`{ reference: ["faaso-*"], label: [...] }`). */
-  list(filters: Record<string, string[]> = {}, signal?: AbortSignal): Promise<ImageSummary[]> {
-    return this.#transport.json("GET", "/images/json", { query: { filters }, signal });
+  /**
+   * Pulls an image from its registry and yields the engine's progress lines.
+   * Throws {@linkcode DockerApiError} when the engine refuses at once (404: no
+   * such image or tag; 500: the registry cannot be reached) and
+   * {@linkcode DockerStreamError} when a line reports failure midway.
+   *
+   * @see https://docs.docker.com/engine/api/v1.41/#operation/ImageCreate
+   */
+  async *pull(
+    reference: string,
+    options: { auth?: string; signal?: AbortSignal } = {},
+  ): AsyncGenerator<PullMessage, void> {
+    const { repository, tag } = splitImageReference(reference);
+    const response = await this.#transport.request("POST", "/images/create", {
+      query: { fromImage: repository, tag },
+      // The engine wants the header even for anonymous pulls from some registries: "{}" is no credentials.
+      headers: { "x-registry-auth": options.auth ?? NO_REGISTRY_AUTH },
+      signal: options.signal,
+      expect: [200],
+    });
+    if (response.body) yield* checkedLines<PullMessage>(response.body);
+  }
+
+  /**
+   * Lists images, optionally filtered (`{ reference: ["faaso-*"], label: [...], dangling: ["true"] }`).
+   * `all` includes the intermediate images of builds (the layer cache), which are hidden otherwise.
+   */
+  list(
+    filters: Record<string, string[]> = {},
+    options: { all?: boolean; signal?: AbortSignal } = {},
+  ): Promise<ImageSummary[]> {
+    return this.#transport.json("GET", "/images/json", {
+      query: { filters, all: options.all ? "1" : undefined },
+      signal: options.signal,
+    });
   }
 
   /** Inspects an image, or returns null when there is no such image. */

@@ -1,12 +1,22 @@
 /**
  * One HTTP/1.1 connection to an upstream: writes a request (its body streamed,
  * chunked when its length is unknown), reads the response head, and reads the
- * body by Content-Length, chunked encoding or until close. The pool reuses the
- * connection once a response has been read to its end.
+ * body by Content-Length, chunked encoding or until close.
+ *
+ * The pool reuses the connection only when its answer ended exactly where its
+ * framing says and nothing else came: bytes already read past the end, or
+ * arriving while it waits in the pool (a read is kept pending on an idle
+ * connection, as nginx watches its idle upstream connections), close it. A
+ * funko that writes more than it framed (a body after a 204 or a HEAD, a
+ * second answer after the first) would otherwise have those bytes read as the
+ * answer to another client's request: response queue poisoning.
+ *
+ * Every stage has a deadline: the connect, each pause while the request body
+ * is sent, the answer's head, and each pause while its body is read.
  *
  * @module
  */
-import { type Head, parseHead, UpstreamError, type UpstreamErrorKind } from "./head.ts";
+import { checkPartialResponseHead, type Head, parseHead, UpstreamError, type UpstreamErrorKind } from "./head.ts";
 import { Http1Reader } from "./reader.ts";
 import { frameChunk, LAST_CHUNK, MessageBuffer } from "./response.ts";
 import type { ClientGone, UpstreamRequest, UpstreamResponse } from "./types.ts";
@@ -17,12 +27,18 @@ export { UpstreamError };
 const SMALL_BODY = 64 * 1024;
 /** The `done` of an answer read whole: already settled. */
 const DONE = Promise.resolve();
+/** How long a new connection may take to open. */
+const CONNECT_TIMEOUT_MS = 10_000;
+/** The longest pause while a body is sent or read, unless the request says. */
+const BODY_TIMEOUT_MS = 60_000;
 
 /** One keep-alive connection to an upstream. */
 export class Http1Connection {
   /** When it was last returned to the pool. */
   idleSince = 0;
-  /** When the answer's head must have come (ms since the epoch); 0 when not waiting for one. */
+  /** `reactorTurns.started` when it was last returned to the pool: reused once a later turn has completed. */
+  idleMark = 0;
+  /** When the exchange's current stage must have made progress (ms since the epoch); 0 when nothing is awaited. */
   answerDeadline = 0;
   #conn: Deno.TcpConn;
   #reader: Http1Reader;
@@ -35,10 +51,22 @@ export class Http1Connection {
   #release: ((connection: Http1Connection, reusable: boolean) => void) | undefined;
   #client: ClientGone | undefined;
   #headTimeoutMs = 0;
+  #bodyTimeoutMs = BODY_TIMEOUT_MS;
   #answered = false;
   #bodySent = false;
   #keepAlive = false;
+  /** In the pool between exchanges: whatever its pending read brings is not an answer to anything. */
+  #idle = false;
   #onAbort = () => this.close("aborted");
+  #idleRead = (more: boolean) => {
+    // Bytes (or the end) that came while no request was out: never an answer to the next one.
+    if (this.#idle) this.close(more ? "protocol" : "reset");
+    return more;
+  };
+  #idleBroken = () => {
+    if (this.#idle) this.close("reset");
+    return false;
+  };
 
   private constructor(conn: Deno.TcpConn) {
     this.#conn = conn;
@@ -46,20 +74,33 @@ export class Http1Connection {
     deadlines.add(this);
   }
 
-  /** Connects, or fails with a `connect` {@linkcode UpstreamError}. */
-  static async open(hostname: string, port: number): Promise<Http1Connection> {
+  /** Connects within `timeoutMs`, or fails with a `connect` {@linkcode UpstreamError}. */
+  static async open(hostname: string, port: number, timeoutMs = CONNECT_TIMEOUT_MS): Promise<Http1Connection> {
+    const connecting = Deno.connect({ hostname, port });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no connection after ${timeoutMs} ms`)), timeoutMs);
+    });
     try {
-      const conn = await Deno.connect({ hostname, port });
+      const conn = await Promise.race([connecting, late]);
       conn.setNoDelay(true);
       return new Http1Connection(conn);
     } catch (error) {
+      connecting.then((conn) => conn.close(), () => {});
       throw new UpstreamError(
         "connect",
         `cannot connect to ${hostname}:${port}: ${(error as Error).message}`,
         true,
         error,
       );
+    } finally {
+      clearTimeout(timer);
     }
+  }
+
+  /** Whether it was closed (by the pool, a deadline, the upstream or bytes that came while idle). */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   /** Closes the connection; pending reads and writes fail. */
@@ -92,6 +133,7 @@ export class Http1Connection {
     host: string,
     release: (connection: Http1Connection, reusable: boolean) => void,
   ): Promise<UpstreamResponse> {
+    this.#idle = false;
     this.#reader.resetCount();
     this.#headWritten = false;
     this.#answered = false;
@@ -99,9 +141,11 @@ export class Http1Connection {
     this.#release = release;
     this.#client = request.client;
     this.#headTimeoutMs = request.headTimeoutMs ?? 0;
+    this.#bodyTimeoutMs = request.bodyTimeoutMs ?? BODY_TIMEOUT_MS;
     this.#client?.onGone(this.#onAbort);
     try {
       if (this.#client?.gone) throw new UpstreamError("aborted", "the client went away", true);
+      if (this.#closed) throw new UpstreamError("reset", "the connection closed before the request", true);
       const head = this.#composeHead(request, host);
       // Nearly always one write takes the head: no extra async step then.
       const written = await this.#conn.write(head);
@@ -119,9 +163,9 @@ export class Http1Connection {
       }
       let response: Head;
       do {
-        const text = await this.#reader.readHead(64 * 1024);
+        const text = await this.#reader.readHead(64 * 1024, checkPartialResponseHead);
         if (text === null) throw new UpstreamError("reset", "the connection closed before an answer", true);
-        response = parseHead(text, request.method);
+        response = parseHead(text, request.method, this.#reader.headSuspect);
         if (response.status === 101) {
           throw new UpstreamError("protocol", "an unrequested 101 Switching Protocols", false);
         }
@@ -137,11 +181,23 @@ export class Http1Connection {
     }
   }
 
+  /** Starts the deadline for the answer's head, once the request is sent. */
   #startTimer(): void {
     if (this.#headTimeoutMs && !this.#answered) deadlines.watch(this, Date.now() + this.#headTimeoutMs);
   }
 
-  /** Ends the exchange once: back to the pool when it can be reused, else closed. */
+  /** Starts (again) the deadline for the next piece of a body: the request's while sent, the answer's while read. */
+  #bodyTimer(): void {
+    if (this.#bodyTimeoutMs) deadlines.watch(this, Date.now() + this.#bodyTimeoutMs);
+  }
+
+  /**
+   * Ends the exchange once: back to the pool when it can be reused (the
+   * answer ended where its framing says, both sides keep the connection, and
+   * no byte beyond the answer is here), else closed. A reused connection gets
+   * a pending read: whatever it brings before the next request is written
+   * closes the connection.
+   */
   #finish(reusable: boolean): void {
     const release = this.#release;
     if (!release) return;
@@ -149,9 +205,13 @@ export class Http1Connection {
     deadlines.unwatch(this);
     this.#client?.onGone(undefined);
     this.#client = undefined;
-    const keep = reusable && this.#keepAlive && this.#bodySent && !this.#closed;
+    const keep = reusable && this.#keepAlive && this.#bodySent && !this.#closed && this.#reader.buffered === 0;
     if (!keep) this.close();
-    release(this, keep);
+    else {
+      this.#idle = true;
+      this.#reader.fill().then(this.#idleRead, this.#idleBroken);
+    }
+    release(this, keep && !this.#closed);
   }
 
   /** The request's head in the connection's buffer; notes whether a body follows and how. */
@@ -191,6 +251,7 @@ export class Http1Connection {
     const { status, statusText, headers, framing } = head;
     if (framing.kind === "length" && framing.remaining <= SMALL_BODY) {
       while (this.#reader.buffered < framing.remaining) {
+        this.#bodyTimer();
         if (!await this.#reader.fill()) {
           throw new UpstreamError("reset", "the connection closed in the middle of an answer", false);
         }
@@ -205,7 +266,9 @@ export class Http1Connection {
     const body = new ReadableStream<Uint8Array<ArrayBuffer>>({
       pull: async (controller) => {
         try {
+          this.#bodyTimer();
           const chunk = await this.#reader.readBody(framing);
+          deadlines.unwatch(this);
           if (chunk) controller.enqueue(chunk);
           else {
             controller.close();
@@ -224,14 +287,13 @@ export class Http1Connection {
     return { status, statusText, headers, body, done };
   }
 
+  /** Sends the request's body; each pause (the client's upload, or the upstream not reading) has the stage's deadline. */
   async #writeBody(body: ReadableStream<Uint8Array>, chunked: boolean): Promise<void> {
+    if (!this.#answered) this.#bodyTimer();
     for await (const chunk of body) {
       if (chunk.length === 0) continue;
-      if (!chunked) {
-        await this.#write(chunk);
-        continue;
-      }
-      await this.#write(frameChunk(chunk));
+      await this.#write(chunked ? frameChunk(chunk) : chunk);
+      if (!this.#answered) this.#bodyTimer();
     }
     if (chunked) await this.#write(LAST_CHUNK);
   }

@@ -29,8 +29,18 @@
  * @module
  */
 export { type FetchHandler, serveFetch } from "./fetch_bridge.ts";
-export { BadRequestError, type Framing, type Head, parseHead, type RequestHead, UpstreamError } from "./head.ts";
+export {
+  BadRequestError,
+  checkPartialResponseHead,
+  type Framing,
+  type Head,
+  HeadTooLargeError,
+  listElements,
+  parseHead,
+  UpstreamError,
+} from "./head.ts";
 export type { UpstreamErrorKind } from "./head.ts";
+export { checkPartialRequestHead, parseRequestHead, type RequestHead } from "./request_head.ts";
 export { Http1Pool, IDEMPOTENT, signalGone } from "./pool.ts";
 export { Http1Reader } from "./reader.ts";
 export { closeQuietly, jsonAnswer, latin1Bytes, type ServerResponse, writeAll } from "./response.ts";

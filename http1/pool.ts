@@ -7,6 +7,7 @@
  * @module
  */
 import { Http1Connection, UpstreamError } from "./connection.ts";
+import { ReactorTurn, reactorTurns } from "./reactor_turn.ts";
 import type { ClientGone, UpstreamRequest, UpstreamResponse } from "./types.ts";
 
 export { UpstreamError } from "./connection.ts";
@@ -38,6 +39,7 @@ export class Http1Pool {
   #open = new Set<Http1Connection>();
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #maxIdle = 256;
+  #turn = new ReactorTurn();
 
   /**
    * Sends a request and resolves with the response head. A reused connection
@@ -47,7 +49,15 @@ export class Http1Pool {
    */
   async request(hostname: string, port: number, request: UpstreamRequest): Promise<UpstreamResponse> {
     const key = `${hostname}:${port}`;
-    const reused = this.#take(key);
+    let reused = this.#take(key);
+    const idle = this.#idle.get(key);
+    if (reused === undefined && idle?.length) {
+      // Only connections idle since after the reactor's last look are at hand: wait for a turn that started after the
+      // longest idle of them went idle (the one in flight, often), shared by all who wait, rather than send on one
+      // whose socket may hold bytes the reactor has not shown yet.
+      await this.#turn.after(idle[0]!.idleMark);
+      reused = this.#take(key);
+    }
     try {
       return await this.#send(reused ?? await this.#connect(hostname, port), key, request);
     } catch (error) {
@@ -65,8 +75,14 @@ export class Http1Pool {
     return connection;
   }
 
+  /** Connections open now, idle or busy (for metrics). */
+  get openConnections(): number {
+    return this.#open.size;
+  }
+
   /** Closes every connection, idle or busy: the requests using them fail. */
   close(): void {
+    this.#turn.close();
     for (const connection of this.#open) connection.close();
     this.#open.clear();
     this.#idle.clear();
@@ -78,12 +94,27 @@ export class Http1Pool {
     return connection.send(request, key, (done, reusable) => this.#release(key, done, reusable));
   }
 
+  /**
+   * The most recently idle connection that may be reused: still open (one
+   * that got bytes while idle was closed), not idle too long, and idle since
+   * before a reactor turn that has completed, so that any byte that reached
+   * it by then would have been seen (and closed it). A byte that comes after
+   * that could not be told from the answer to the next request.
+   */
   #take(key: string): Http1Connection | undefined {
     const idle = this.#idle.get(key);
-    while (idle && idle.length > 0) {
-      const connection = idle.pop()!;
-      if (Date.now() - connection.idleSince < IDLE_TIMEOUT_MS) return connection;
-      this.#closeIdle(connection);
+    if (!idle) return undefined;
+    const now = Date.now();
+    for (let i = idle.length - 1; i >= 0; i--) {
+      const connection = idle[i]!;
+      if (connection.closed || now - connection.idleSince >= IDLE_TIMEOUT_MS) {
+        idle.splice(i, 1);
+        this.#closeIdle(connection);
+      } else if (reactorTurns.completed > connection.idleMark) {
+        if (i === idle.length - 1) idle.pop();
+        else idle.splice(i, 1);
+        return connection;
+      }
     }
     return undefined;
   }
@@ -100,6 +131,7 @@ export class Http1Pool {
       return;
     }
     connection.idleSince = Date.now();
+    connection.idleMark = reactorTurns.started;
     idle.push(connection);
     this.#sweeper ??= setInterval(() => this.#sweep(), IDLE_TIMEOUT_MS);
   }
@@ -113,7 +145,7 @@ export class Http1Pool {
   #sweep(): void {
     const now = Date.now();
     for (const [key, idle] of this.#idle) {
-      const fresh = idle.filter((connection) => now - connection.idleSince < IDLE_TIMEOUT_MS);
+      const fresh = idle.filter((connection) => !connection.closed && now - connection.idleSince < IDLE_TIMEOUT_MS);
       for (const connection of idle) if (!fresh.includes(connection)) this.#closeIdle(connection);
       if (fresh.length) this.#idle.set(key, fresh);
       else this.#idle.delete(key);

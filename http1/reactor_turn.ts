@@ -16,11 +16,20 @@ import { closeQuietly } from "./response.ts";
 
 const ONE = new Uint8Array([1]);
 
+/**
+ * Turns of the reactor, counted across every {@linkcode ReactorTurn}: a
+ * turn's byte comes back only through the reactor, which then sees every
+ * socket that is ready, so once a turn that started after some moment has
+ * completed, every byte that had reached any socket by that moment has been
+ * seen. The pool reuses an idle connection only then (see pool.ts).
+ */
+export const reactorTurns = { started: 0, completed: 0 };
+
 /** Makes callers wait for a reactor turn once `intervalMs` passed since the last one. */
 export class ReactorTurn {
   #intervalMs: number;
   #lastTurn = 0;
-  #turn: Promise<void> | undefined;
+  #turn: Promise<boolean> | undefined;
   #pair: Promise<[Deno.TcpConn, Deno.TcpConn]> | undefined;
   #sink = new Uint8Array(64);
 
@@ -29,12 +38,29 @@ export class ReactorTurn {
   }
 
   /** A promise to await before the next request, or undefined when a turn happened lately. */
-  due(): Promise<void> | undefined {
+  due(): Promise<unknown> | undefined {
     if (Date.now() - this.#lastTurn < this.#intervalMs) return undefined;
     return this.#turn ??= this.#wait().finally(() => {
       this.#turn = undefined;
       this.#lastTurn = Date.now();
     });
+  }
+
+  /**
+   * Resolves once a turn that started after the count `mark` (a value of
+   * `reactorTurns.started`) has completed, here or in another ReactorTurn;
+   * joins the turn in flight, and runs another after it when it started too
+   * early.
+   */
+  async after(mark: number): Promise<void> {
+    while (reactorTurns.completed <= mark) {
+      this.#turn ??= this.#wait().finally(() => {
+        this.#turn = undefined;
+        this.#lastTurn = Date.now();
+      });
+      // A broken socket pair cannot prove anything: give up waiting rather than spin.
+      if (!await this.#turn) return;
+    }
   }
 
   /** Closes the socket pair. */
@@ -44,16 +70,21 @@ export class ReactorTurn {
     for (const conn of await pair?.catch(() => []) ?? []) closeQuietly(conn);
   }
 
-  async #wait(): Promise<void> {
+  /** One turn; false when the socket pair broke. */
+  async #wait(): Promise<boolean> {
     try {
       const [sender, receiver] = await (this.#pair ??= socketPair());
       // The read goes first, so that it cannot complete at once: only the reactor can tell it the byte came.
       const reading = receiver.read(this.#sink);
+      const number = ++reactorTurns.started;
       await sender.write(ONE);
       await reading;
+      if (number > reactorTurns.completed) reactorTurns.completed = number;
+      return true;
     } catch {
       // A broken pair (closed on shutdown) only costs fairness: make a new one next time.
       this.#pair = undefined;
+      return false;
     }
   }
 }

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { RequestHead } from "./head.ts";
+import type { RequestHead } from "./request_head.ts";
 
 const encoder = new TextEncoder();
 /**

@@ -10,7 +10,8 @@
  *
  * @module
  */
-import { BadRequestError, type Framing, parseRequestHead, type RequestHead, UpstreamError } from "./head.ts";
+import { BadRequestError, type Framing, HeadTooLargeError, UpstreamError } from "./head.ts";
+import { checkPartialRequestHead, parseRequestHead, type RequestHead } from "./request_head.ts";
 import type { ClientGone } from "./types.ts";
 import { Http1Reader } from "./reader.ts";
 import { ReactorTurn } from "./reactor_turn.ts";
@@ -101,6 +102,11 @@ export class Http1Server {
     return new Http1Server(Deno.listen({ hostname: options.hostname, port: options.port }), options);
   }
 
+  /** Client connections open now, idle or busy (for metrics). */
+  get openConnections(): number {
+    return this.#connections.size;
+  }
+
   /** Stops accepting and closes idle connections; busy ones close after their answer. */
   shutdown(): void {
     if (this.#closing) return;
@@ -178,14 +184,15 @@ export class Http1Server {
         let head: RequestHead;
         try {
           // A kept-alive client's next head is usually here already (the watch read got it).
-          const text = reader.bufferedHead(MAX_HEAD_BYTES) ?? await reader.readHead(MAX_HEAD_BYTES);
+          const text = reader.bufferedHead(MAX_HEAD_BYTES) ??
+            await reader.readHead(MAX_HEAD_BYTES, checkPartialRequestHead);
           if (text === null) break;
-          head = parseRequestHead(text);
+          head = parseRequestHead(text, reader.headSuspect);
         } catch (error) {
           // A head too large or not HTTP gets an answer; a client that left mid-head does not.
           const answer = error instanceof BadRequestError
             ? jsonAnswer(error.status, "bad_request", error.message)
-            : error instanceof UpstreamError && error.kind === "protocol"
+            : error instanceof HeadTooLargeError
             ? jsonAnswer(431, "bad_request", "the request head is larger than 64 KiB")
             : undefined;
           if (answer) await writeResponse(conn, buffer, UNREAD, answer, false);
@@ -207,6 +214,12 @@ export class Http1Server {
         }
         if (request.takenOver) return;
         if (!response) throw new Error("the handler answered null without taking the connection over");
+        if (request.bodyError) {
+          // The body turned out malformed after the handler had started (a proxy had sent the head on): nothing
+          // was written to the client yet, so it learns why, whatever the handler made of the broken body.
+          if (response.body instanceof ReadableStream) response.body.cancel().catch(() => {});
+          response = jsonAnswer(400, "bad_request", `bad request body: ${request.bodyError.message}`);
+        }
         const keepAlive = head.keepAlive && !this.#closing && request.bodyRead;
         if (!await writeResponse(conn, buffer, head, response, keepAlive) || !keepAlive) break;
       }
@@ -228,6 +241,8 @@ class IncomingRequest implements ServerRequest {
   readonly body: ReadableStream<Uint8Array<ArrayBuffer>> | null;
   readonly remoteAddr: Deno.NetAddr;
   bodyRead: boolean;
+  /** Why the body could not be read, when it was malformed (not when the client went away). */
+  bodyError: UpstreamError | undefined;
   takenOver = false;
   gone = false;
   #onGone: (() => void) | undefined;
@@ -292,8 +307,13 @@ class IncomingRequest implements ServerRequest {
           this.bodyRead = true;
           onBodyRead();
         } catch (error) {
-          closeQuietly(this.#conn);
-          this.clientGone();
+          if (error instanceof UpstreamError && error.kind === "protocol") {
+            // Malformed, not gone: whoever reads the body fails, and the listener answers 400 if it still can.
+            this.bodyError = error;
+          } else {
+            closeQuietly(this.#conn);
+            this.clientGone();
+          }
           controller.error(error);
         }
       },

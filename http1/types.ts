@@ -30,8 +30,14 @@ export interface UpstreamRequest {
   body: ReadableStream<Uint8Array> | null;
   /** The client: when it goes, the request is aborted and the connection closed. */
   client?: ClientGone;
-  /** Fails with `timeout` when the response's head takes longer. */
+  /** Fails with `timeout` when the response's head takes longer (counted from the end of the request). */
   headTimeoutMs?: number;
+  /**
+   * Fails with `timeout` when sending the request's body or reading the
+   * response's body makes no progress for this long. Default 60 s (nginx's
+   * `proxy_send_timeout` and `proxy_read_timeout`).
+   */
+  bodyTimeoutMs?: number;
 }
 
 /** An upstream's answer. */

@@ -6,6 +6,7 @@
  * @module
  */
 import { Docker } from "../docker/mod.ts";
+import { type BuildSettings, describeBuildSettings } from "../core/build_settings.ts";
 import { ContainerInstances, type InstanceBackend } from "../core/instances.ts";
 import { LABELS, latestImage, NETWORK } from "../core/names.ts";
 import type { Progress } from "../core/progress.ts";
@@ -16,6 +17,7 @@ import { detectSwarm, type SwarmSetting } from "../core/swarm/mode.ts";
 import { VERSION } from "../core/version.ts";
 import type { DataFolder } from "../core/data_folder.ts";
 import { FaasoError } from "../core/errors.ts";
+import { localUrl, removeServeFile, writeServeFile } from "../core/local_server.ts";
 import {
   type FetchHandler,
   type Http1Handler,
@@ -30,6 +32,16 @@ import type { ServerDeps } from "./admin/deps.ts";
 import { createProxy, drainInTable, InstanceKeeper, isFunkoTarget, RouteWatcher, RoutingTable } from "./proxy/mod.ts";
 import { isAsyncTarget, startInvocations } from "./async/mod.ts";
 import { WorkerCallStore } from "./async/worker_call_store.ts";
+import {
+  AccessLog,
+  type AccessLogFormat,
+  callMetrics,
+  isMetricsTarget,
+  Metrics,
+  metricsEndpoint,
+  MetricsToken,
+  TrafficRecorder,
+} from "./metrics/mod.ts";
 
 const PING: ServerResponse = {
   status: 200,
@@ -54,6 +66,12 @@ export interface ServeOptions {
   upstreamTimeoutMs?: number;
   /** Swarm mode (default auto: when the engine is a swarm manager) and the registry nodes pull from. */
   swarm?: { setting: SwarmSetting; registry?: string };
+  /** The mirror and network of the builds it does (remote builds). */
+  build?: BuildSettings;
+  /** Count traffic for /metrics, the web UI and the CLI. Default true. */
+  metrics?: boolean;
+  /** Write an access log line per proxied request: to `-` (stderr) or a file. Default: none. */
+  accessLog?: { destination: string; format: AccessLogFormat };
   /** Where to report what the server does. */
   progress: Progress;
 }
@@ -83,6 +101,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   try {
     const ready = await prepare(options, docker, server);
     handler = ready.handler;
+    ready.announce();
     return ready.running;
   } catch (error) {
     server.closeAll();
@@ -128,18 +147,36 @@ async function prepare(
   options: ServeOptions,
   docker: Docker,
   server: Http1Server,
-): Promise<{ handler: Http1Handler; running: RunningServer }> {
+): Promise<{ handler: Http1Handler; running: RunningServer; announce: () => void }> {
+  // What the command line asked for: a bad path fails before the engine is asked anything.
+  const accessLog = options.accessLog
+    ? await AccessLog.open({
+      ...options.accessLog,
+      onError: (error) => options.progress({ kind: "warning", text: `Cannot write the access log: ${error}` }),
+    })
+    : undefined;
   const engine = await docker.system.version();
   options.progress({
     kind: "step",
     text: `Docker engine ${engine.Version} (API ${engine.ApiVersion}) at ${docker.transport.host}`,
   });
   const { credentials, generated } = await Credentials.load(options.data, { password: options.password });
+  const keepBuilds = await options.data.keepBuilds();
   options.progress({
     kind: "step",
     text: `Data folder ${options.data.root}; admin password ${passwordOrigin(credentials.source, generated)}`,
   });
+  if (generated) {
+    options.progress({ kind: "step", text: `Generated the admin password: ${generated}` });
+    options.progress({
+      kind: "step",
+      text: "It is stored only as a hash and will not be shown again; set FAASO_PASSWORD to choose one.",
+    });
+  }
 
+  if (options.build?.githubMirror || options.build?.network) {
+    options.progress({ kind: "step", text: `Builds: ${describeBuildSettings(options.build)}` });
+  }
   // Build contexts of a server that died mid-build are of no use to anyone.
   await Deno.remove(options.data.uploadsFolder, { recursive: true }).catch(() => {});
   const { instances, secrets, registry } = await instancesFor(docker, options);
@@ -148,6 +185,8 @@ async function prepare(
   if (keeper) await reconcile({ docker, instances }, options.progress);
 
   const table = new RoutingTable();
+  const metrics = options.metrics === false ? undefined : new Metrics({ table });
+  const metricsToken = await MetricsToken.load(options.data);
   const watcher = new RouteWatcher(table, instances, {
     log: (message) => options.progress({ kind: "warning", text: message }),
     onEvent: keeper && ((event) => keeper.observe(event)),
@@ -158,6 +197,7 @@ async function prepare(
   const proxy = createProxy({
     table,
     upstreamTimeoutMs: options.upstreamTimeoutMs,
+    observer: metrics || accessLog ? new TrafficRecorder(metrics?.traffic, accessLog) : undefined,
     onUnreachable: (endpoint) => watcher.probe(endpoint),
     funkoExists: async (funko) => {
       const cached = images.get(funko);
@@ -175,6 +215,7 @@ async function prepare(
     handler: proxy,
     log: (message) => options.progress({ kind: "warning", text: message }),
   });
+  metrics?.addSource(callMetrics(invocations.store));
   // The admin API and web UI load on their first request: a proxy that only proxies stays small.
   const stopping = new AbortController();
   const deps: ServerDeps = {
@@ -192,7 +233,11 @@ async function prepare(
     secrets,
     throttle: new LoginThrottle(),
     data: options.data,
+    keepBuilds,
     invocations,
+    build: options.build,
+    metrics,
+    metricsToken,
   };
   let app: Promise<{ fetch: FetchHandler }> | undefined;
   const admin = async (request: ServerRequest) => {
@@ -205,20 +250,41 @@ async function prepare(
     if (isAsyncTarget(request.target)) return invocations.accept(request);
     // The container's healthcheck: answered without loading the admin side.
     if (request.target === "/ping") return PING;
+    if (isMetricsTarget(request.target)) return scrape(request);
     return admin(request);
   };
+  const scrape = metricsEndpoint(metrics, metricsToken, credentials);
   const { hostname, port } = server.addr;
   const url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
-  options.progress({
-    kind: "step",
-    text:
-      `FaaSO ${VERSION} listening on ${url}: funkos at ${url}/funko/NAME/, the web UI and admin API at ${url}/admin/`,
-  });
+  // Said once the server answers with the handler below: the listening line means ready.
+  const announce = () => {
+    options.progress({
+      kind: "step",
+      text:
+        `FaaSO ${VERSION} listening on ${url}: funkos at ${url}/funko/NAME/, the web UI and admin API at ${url}/admin/`,
+    });
+    if (metrics) {
+      metrics.countConnections(() => ({ client: server.openConnections, upstream: proxy.openConnections() }));
+      metrics.start();
+      options.progress({
+        kind: "step",
+        text: `Metrics at ${url}/metrics for the bearer token in ${metricsToken.source}`,
+      });
+    }
+    if (accessLog) {
+      const where = options.accessLog!.destination === "-" ? "stderr" : options.accessLog!.destination;
+      options.progress({ kind: "step", text: `Access log (${accessLog.format}) to ${where}` });
+    }
+  };
+  await writeServeFile(options.data, localUrl(hostname, port));
 
   const finished = server.finished.finally(async () => {
     keeper?.stop();
     await invocations.stop();
     proxy.close();
+    metrics?.stop();
+    await accessLog?.close();
+    await removeServeFile(options.data);
     await watcher.stop();
     docker.close();
   });
@@ -244,7 +310,7 @@ async function prepare(
       clearTimeout(cut);
     },
   };
-  return { handler, running };
+  return { handler, running, announce };
 }
 
 /**
@@ -269,11 +335,8 @@ async function instancesFor(
     });
     return { instances, secrets: new SwarmSecretStore(instances.service), registry: swarm.registry };
   }
-  const secrets = new SecretStore(options.data);
-  const hostPath = await hostPathResolver(docker);
-  const instances = new ContainerInstances(docker, {
-    secretsFolder: async (funko) => hostPath(await secrets.folderOf(funko)),
-  });
+  const secrets = new SecretStore(options.data, { hostPath: await hostPathResolver(docker) });
+  const instances = new ContainerInstances(docker, { secretsFolder: (funko) => secrets.hostFolderOf(funko) });
   await docker.networks.ensure(NETWORK, { labels: { [LABELS.role]: "network" } });
   return { instances, secrets };
 }

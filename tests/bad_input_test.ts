@@ -4,13 +4,16 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cleanupFunko, faaso, faasoOk, tempFolder, testDocker, uniqueName } from "./helpers.ts";
+import { cleanupFunko, faaso, faasoOk, fileTimeLimit, sandbox, tempFolder, testDocker, uniqueName } from "./helpers.ts";
 
-/** Temporary build folders FaaSO made and has not removed. */
+fileTimeLimit(import.meta.url, { minutes: 10 });
+
+/** Temporary build folders the CLI made in this test file's TMPDIR (its sandbox) and has not removed. */
 async function buildFolders(): Promise<string[]> {
-  const tmp = Deno.env.get("TMPDIR") ?? "/tmp";
   const found: string[] = [];
-  for await (const entry of Deno.readDir(tmp)) if (entry.name.startsWith("faaso-build-")) found.push(entry.name);
+  for await (const entry of Deno.readDir(sandbox().tmp)) {
+    if (entry.name.startsWith("faaso-build-")) found.push(entry.name);
+  }
   return found.sort();
 }
 
@@ -83,20 +86,20 @@ Deno.test("build keeps latest when the Dockerfile fails, and leaves nothing behi
     const before = await docker.images.inspectOrNull(`faaso-${name}:latest`);
     assert.ok(before);
     const tagsBefore = (await docker.images.list({ reference: [`faaso-${name}`] })).flatMap((i) => i.RepoTags ?? []);
-    const containersBefore = (await docker.containers.list()).map((c) => c.Id).sort();
     const foldersBefore = await buildFolders();
 
-    // A funko that brings a Dockerfile whose RUN step fails.
+    // A funko that brings a Dockerfile whose RUN step fails; the step names the funko, so that the
+    // builder's container for it (if one were left) is told apart from everything else on the engine.
     await Deno.writeTextFile(
       join(folder.path, name, "Dockerfile"),
-      "FROM debian:bookworm-slim\nRUN echo about to fail && exit 3\n",
+      `FROM debian:bookworm-slim\nRUN echo about to fail ${name} && exit 3\n`,
     );
     const run = await faaso(["build", name], { cwd: folder.path });
     assert.equal(run.code, 1);
     assert.match(
       run.stderr,
       new RegExp(
-        `Cannot build ${name}: The command '/bin/sh -c echo about to fail && exit 3' returned a non-zero code: 3`,
+        `Cannot build ${name}: The command '/bin/sh -c echo about to fail ${name} && exit 3' returned a non-zero code: 3`,
       ),
     );
     assert.match(run.stderr, /about to fail/, "the engine's output reaches the user");
@@ -105,7 +108,8 @@ Deno.test("build keeps latest when the Dockerfile fails, and leaves nothing behi
     assert.equal(after?.Id, before.Id, "latest still points at the good image");
     const tagsAfter = (await docker.images.list({ reference: [`faaso-${name}`] })).flatMap((i) => i.RepoTags ?? []);
     assert.deepEqual(tagsAfter.sort(), tagsBefore.sort(), "no new tag");
-    assert.deepEqual((await docker.containers.list()).map((c) => c.Id).sort(), containersBefore, "no container left");
+    const left = (await docker.containers.list()).filter((c) => (c as { Command?: string }).Command?.includes(name));
+    assert.deepEqual(left.map((c) => c.Id), [], "no container of the failed step left");
     assert.deepEqual(await buildFolders(), foldersBefore, "the temporary build folder is gone");
   } finally {
     await cleanupFunko(docker, name);
@@ -166,4 +170,61 @@ Deno.test("an unknown command or option exits 2 with usage", async () => {
   const option = await faaso(["build", "--frob", "x"]);
   assert.equal(option.code, 2);
   assert.match(option.stderr, /^Error: Unknown option '--frob'/);
+});
+
+Deno.test("a mistyped runtime option is an error naming the file, the field and the runtime's options", async () => {
+  await using folder = await tempFolder();
+  using docker = testDocker();
+  const name = uniqueName("it-options");
+  try {
+    await faasoOk(["new", "-r", "deno", name], { cwd: folder.path });
+    const manifest = join(folder.path, name, "funko.yml");
+    await Deno.writeTextFile(manifest, `name: ${name}\nruntime: deno\noptions:\n  ship_pakages: [curl]\n`);
+    const typo = await faaso(["build", name], { cwd: folder.path });
+    assert.equal(typo.code, 1);
+    assert.match(
+      typo.stderr,
+      new RegExp(
+        `Error: ${name}/funko\\.yml: options\\.ship_pakages: unknown option \\(the deno runtime's options are ` +
+          "deno_version, ship_packages, build_args; did you mean ship_packages\\?\\)",
+      ),
+    );
+    await Deno.writeTextFile(manifest, `name: ${name}\nruntime: deno\noptions:\n  ship_packages: curl\n`);
+    const kind = await faaso(["export", name, "out"], { cwd: folder.path });
+    assert.equal(kind.code, 1);
+    assert.match(
+      kind.stderr,
+      new RegExp(`${name}/funko\\.yml: options\\.ship_packages: use a list, such as \\[a, b\\]`),
+    );
+    assert.deepEqual([...Deno.readDirSync(folder.path)].map((e) => e.name), [name], "export wrote nothing");
+    assert.equal(await docker.images.inspectOrNull(`faaso-${name}:latest`), null, "nothing was built");
+  } finally {
+    await cleanupFunko(docker, name);
+  }
+});
+
+Deno.test("a funko folder is accepted where a name is expected; a wrong one is explained", async () => {
+  await using folder = await tempFolder();
+  const name = uniqueName("it-folder");
+  await Deno.mkdir(join(folder.path, "myfunko"));
+  await Deno.writeTextFile(join(folder.path, "myfunko", "funko.yml"), `name: ${name}\nruntime: deno\n`);
+  for (const arg of ["myfunko/", "./myfunko", join(folder.path, "myfunko")]) {
+    const run = await faaso(["up", arg], { cwd: folder.path });
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, new RegExp(`Cannot run ${name}: there is no image faaso-${name}:latest`), arg);
+  }
+  const status = await faaso(["status", "myfunko/"], { cwd: folder.path });
+  assert.match(status.stderr, new RegExp(`No funko named ${name}`));
+  const missing = await faaso(["logs", "nosuch/"], { cwd: folder.path });
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /nosuch\/ is not a funko: no such folder, and a funko name uses lowercase letters/);
+  await Deno.mkdir(join(folder.path, "plain"));
+  const plain = await faaso(["rm", "./plain", "--yes"], { cwd: folder.path });
+  assert.match(
+    plain.stderr,
+    /\.\/plain is not a funko: a funko name uses lowercase .*, or a funko folder, with a funko\.yml/,
+  );
+  const upper = await faaso(["down", "Hello"], { cwd: folder.path });
+  assert.match(upper.stderr, /Hello: not a funko name: use lowercase letters/);
+  for (const run of [missing, plain, upper]) assert.doesNotMatch(run.stderr, /faaso-.*\/:latest|Docker engine/);
 });

@@ -13,10 +13,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 force=${1:-}
 
-# The deno runtime's default version is the one its Dockerfile template names.
-deno_version=$(sed -n 's/.*deno_version or "\([0-9.]*\)".*/\1/p' "$root/runtimes/deno/Dockerfile.j2" | head -n 1)
+# The deno runtime's default version is the one its options file declares (deno_version's default).
+deno_version=$(awk '/^deno_version:/ { found = 1; next } found && /^[^ ]/ { exit }
+  found && /^ *default:/ { gsub(/[" ]/, "", $2); print $2; exit }' "$root/runtimes/deno/options.yml")
 if [ -z "$deno_version" ]; then
-  echo "Cannot find the default deno_version in runtimes/deno/Dockerfile.j2" >&2
+  echo "Cannot find the default deno_version in runtimes/deno/options.yml" >&2
   exit 1
 fi
 

@@ -6,9 +6,21 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { cleanupFunko, instancesOf, ROOT, tempFolder, testDocker, uniqueName, waitUntil } from "./helpers.ts";
+import {
+  cleanupFunko,
+  fileTimeLimit,
+  instancesOf,
+  ROOT,
+  tempFolder,
+  testDocker,
+  timedFetch,
+  uniqueName,
+  waitUntil,
+} from "./helpers.ts";
 import { startLoad } from "./load.ts";
-import { savedToken, startProxy } from "./proxy_helpers.ts";
+import { execInProxy, proxyLogs, savedToken, startProxy } from "./proxy_helpers.ts";
+
+fileTimeLimit(import.meta.url, { minutes: 12 });
 
 const ECHO = join(ROOT, "tests", "fixtures", "echo");
 
@@ -29,15 +41,20 @@ Deno.test("deploys, settings and secrets through the server", async (t) => {
   await using source = await tempFolder();
   const token = await savedToken(proxy);
   const name = uniqueName("it-deploy");
+  let v1 = "";
   const base = `${proxy.url}/funko/${name}`;
   const readyRoutes = async () => {
-    const response = await fetch(`${proxy.url}/admin/api/routes`, { headers: { authorization: `Bearer ${token}` } });
+    const response = await timedFetch(`${proxy.url}/admin/api/routes`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     return ((await response.json())[name] ?? []).filter((r: { ready: boolean }) => r.ready).length;
   };
   try {
     await t.step("settings in funko.yml are applied to instances and shown by status", async () => {
       await echoFunko(source.path, manifest(name, "v1"));
-      assert.equal((await proxy.cli(["build", source.path, "-q"])).code, 0);
+      const built = await proxy.cli(["build", source.path, "-q"]);
+      assert.equal(built.code, 0, built.stderr);
+      v1 = /:(\d{8}T\d{6}Z) and/.exec(built.stdout)![1]!;
       const up = await proxy.cli(["up", name]);
       assert.equal(up.code, 0, up.stderr);
       assert.match(up.stdout, /2 instances running/, "up starts the default scale");
@@ -72,7 +89,7 @@ Deno.test("deploys, settings and secrets through the server", async (t) => {
       const after = await instancesOf(docker, name);
       assert.equal(after.length, 2);
       assert.ok(after.every((i) => !before.includes(i.id)), "every instance was replaced");
-      for (let i = 0; i < 20; i++) assert.equal(await (await fetch(`${base}/version`)).text(), "v2");
+      for (let i = 0; i < 20; i++) assert.equal(await (await timedFetch(`${base}/version`)).text(), "v2");
       console.log(`deploy under load: ${report.ok} requests, ${report.failed} failed`);
     });
 
@@ -105,11 +122,14 @@ Deno.test("deploys, settings and secrets through the server", async (t) => {
       assert.equal(added.code, 0, added.stderr);
       assert.match(
         added.stdout,
-        /Stored .*'s secret api-token \(\d+ bytes\)\. Running instances .* see it in \/secrets at once/,
+        new RegExp(
+          `Stored ${name}'s secret api-token \\(\\d+ bytes\\) in the data folder /data of the server ${proxy.url}\\. ` +
+            `Running instances of ${name} see it in /secrets at once`,
+        ),
       );
       const digest = createHash("sha256").update(value).digest("hex");
       for (const instance of await instancesOf(docker, name)) {
-        const read = await fetch(`http://${instance.address}:3000/secret/api-token`);
+        const read = await timedFetch(`http://${instance.address}:3000/secret/api-token`);
         assert.equal(await read.text(), digest, `${instance.name} reads the secret`);
       }
       const listed = await proxy.cli(["secret", "ls", name]);
@@ -125,27 +145,64 @@ Deno.test("deploys, settings and secrets through the server", async (t) => {
       for (
         const path of ["/admin/api/funkos", `/admin/api/funkos/${name}`, "/admin/api/routes", "/admin/api/secrets"]
       ) {
-        const response = await fetch(`${proxy.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+        const response = await timedFetch(`${proxy.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
         places.push([path, await response.text()]);
       }
       for (const instance of await instancesOf(docker, name)) {
         places.push([`inspect ${instance.name}`, JSON.stringify(await docker.containers.inspectOrNull(instance.id))]);
       }
-      const proxyLogs = await new Deno.Command("docker", { args: ["logs", proxy.id], stdout: "piped", stderr: "piped" })
-        .output();
-      places.push([
-        "the server's log",
-        new TextDecoder().decode(proxyLogs.stdout) + new TextDecoder().decode(proxyLogs.stderr),
-      ]);
+      places.push(["the server's log", await proxyLogs(proxy)]);
       for (const [where, text] of places) assert.ok(!text.includes(value), `the value shows in ${where}`);
 
       const removed = await proxy.cli(["secret", "rm", name, "api-token"]);
       assert.equal(removed.code, 0, removed.stderr);
       const [instance] = await instancesOf(docker, name);
-      assert.equal((await fetch(`http://${instance!.address}:3000/secret/api-token`)).status, 404);
+      assert.equal((await timedFetch(`http://${instance!.address}:3000/secret/api-token`)).status, 404);
       const missing = await proxy.cli(["secret", "rm", name, "api-token"]);
       assert.equal(missing.code, 1);
       assert.match(missing.stderr, /has no secret named api-token/);
+    });
+
+    await t.step("through the server, scale waits for new instances and refuses ones that crash", async () => {
+      const before = (await instancesOf(docker, name)).map((i) => i.id).sort();
+      await echoFunko(
+        source.path,
+        manifest(name, "v4", "  start_period: 1ms\n").replace("env:\n", "env:\n  ECHO_CRASH_AT_START: 'yes'\n"),
+      );
+      assert.equal((await proxy.cli(["build", source.path, "-q"])).code, 0);
+      const run = await proxy.cli(["scale", name, "3"]);
+      assert.equal(run.code, 1, run.stdout);
+      assert.match(run.stderr, new RegExp(`Cannot start ${name}: faaso-${name}-\\w+ crashed.*so it was removed`));
+      assert.match(run.stderr, /crashes at start on purpose/);
+      assert.deepEqual((await instancesOf(docker, name)).map((i) => i.id).sort(), before);
+    });
+
+    await t.step("through the server, rollback deploys an earlier build; prune keeps what runs", async () => {
+      const run = await proxy.cli(["rollback", name, v1]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, new RegExp(`Rolled ${name} back to faaso-${name}:${v1} .*2 new instances.*2 old ones`));
+      await waitUntil(async () => await readyRoutes() === 2, "2 ready routes", 30_000);
+      assert.equal(await (await fetch(`${base}/version`)).text(), "v1");
+      const pruned = await proxy.cli(["prune", name, "--keep", "1"]);
+      assert.equal(pruned.code, 0, pruned.stderr);
+      // Kept: the newest build (v4) and the one latest names and the instances run (v1); gone: v2 and v3.
+      assert.match(pruned.stdout, new RegExp(`${name}: removed 2 builds .*; 2 builds kept`));
+      assert.ok(await docker.images.inspectOrNull(`faaso-${name}:${v1}`), "the running build stays");
+    });
+
+    await t.step("through the server, rm removes the funko's secrets on the server too", async () => {
+      await proxy.cli(["secret", "add", name, "left-behind"], { stdin: "value" });
+      const removed = await proxy.cli(["rm", name, "--yes"]);
+      assert.equal(removed.code, 0, removed.stderr);
+      assert.match(
+        removed.stdout,
+        new RegExp(`Removed ${name}: 2 instances, \\d+ images, 1 secret \\(from the server`),
+      );
+      const listed = await fetch(`${proxy.url}/admin/api/funkos/${name}/secrets`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.deepEqual((await listed.json()).names, []);
+      assert.equal((await execInProxy(proxy, `test -e /data/secrets/${name}`)).code, 1, "no folder left");
     });
   } finally {
     await cleanupFunko(docker, name);

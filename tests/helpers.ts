@@ -2,24 +2,24 @@
  * Shared pieces of the integration tests: run the real CLI as a subprocess,
  * reach instances over the real network, and clean up what a test made.
  *
+ * Every CLI run gets the test file's sandbox (its own HOME, config home, data
+ * folder and TMPDIR, and no FAASO_* variable from the person's shell: see
+ * sandbox.ts), a kill timer, and every test file a time limit (limits.ts).
+ *
  * @module
  */
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { Docker } from "../docker/mod.ts";
 import { ContainerInstances, type Instance } from "../core/instances.ts";
+import { defaultFileTimeLimit, runCommand, timedFetch } from "./limits.ts";
+import { isolatedEnv, sandbox } from "./sandbox.ts";
+import { FAASO_ARGS } from "./cli_args.ts";
 
-/** The repository's root folder. */
-export const ROOT = fileURLToPath(new URL("../", import.meta.url));
+export { FAASO_ARGS, ROOT } from "./cli_args.ts";
+export { fileTimeLimit, runCommand, timedFetch } from "./limits.ts";
+export { isolatedEnv, sandbox } from "./sandbox.ts";
 
-/**
- * The arguments `deno task faaso` passes to deno (its permissions and flags),
- * read from deno.json so that tests and benchmarks run FaaSO exactly as users do.
- */
-export const FAASO_ARGS: string[] = (() => {
-  const config = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)) as { tasks: Record<string, string> };
-  const words = config.tasks.faaso!.split(/\s+/).slice(1);
-  return words.map((word) => word === "main.ts" ? `${ROOT}main.ts` : word);
-})();
+defaultFileTimeLimit();
 
 /** What a CLI run printed and returned. */
 export interface CliRun {
@@ -34,29 +34,25 @@ export interface FaasoRunOptions {
   cwd?: string;
   /** Text fed to standard input. */
   stdin?: string;
-  /** Extra environment variables. */
+  /** Environment variables on top of the sandbox's (e.g. FAASO_SERVER, FAASO_DATA, DOCKER_HOST). */
   env?: Record<string, string>;
+  /** Kill timer. Default COMMAND_TIMEOUT_MS (15 min). */
+  timeoutMs?: number;
 }
 
-/** Runs `faaso ARGS` exactly as `deno task faaso` does, and collects its output. */
+/**
+ * Runs `faaso ARGS` exactly as `deno task faaso` does, in the test file's
+ * sandbox, and collects its output.
+ */
 export async function faaso(args: string[], options: FaasoRunOptions = {}): Promise<CliRun> {
-  const command = new Deno.Command(Deno.execPath(), {
-    args: [...FAASO_ARGS, ...args],
+  const { code, stdout, stderr } = await runCommand(Deno.execPath(), [...FAASO_ARGS, ...args], {
     cwd: options.cwd,
-    env: { NO_COLOR: "1", ...options.env },
-    stdin: options.stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
+    env: isolatedEnv(options.env),
+    stdin: options.stdin,
+    timeoutMs: options.timeoutMs,
+    label: `faaso ${args.join(" ")}`,
   });
-  const child = command.spawn();
-  if (options.stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(options.stdin));
-    await writer.close();
-  }
-  const result = await child.output();
-  const decoder = new TextDecoder();
-  return { code: result.code, stdout: decoder.decode(result.stdout), stderr: decoder.decode(result.stderr) };
+  return { code, stdout, stderr };
 }
 
 /** Like {@linkcode faaso}, but throws with the output when the exit code is not 0. */
@@ -73,9 +69,9 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${crypto.randomUUID().slice(0, 6)}`;
 }
 
-/** A temporary folder, removed by the returned function. */
+/** A temporary folder in the sandbox, removed by the returned function. */
 export async function tempFolder(): Promise<{ path: string; [Symbol.asyncDispose](): Promise<void> }> {
-  const path = await Deno.makeTempDir({ prefix: "faaso-test-" });
+  const path = await Deno.makeTempDir({ dir: sandbox().tmp, prefix: "faaso-test-" });
   return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }).catch(() => {}) };
 }
 
@@ -91,7 +87,10 @@ export function instancesOf(docker: Docker, funko: string): Promise<Instance[]> 
   return new ContainerInstances(docker).list(funko);
 }
 
-/** Removes every container and image of `funko`, whatever state the test left them in. */
+/**
+ * Removes every container and image of `funko`, whatever state the test left
+ * them in, and its secrets in the sandbox's data folder.
+ */
 export async function cleanupFunko(docker: Docker, funko: string): Promise<void> {
   for (const container of await docker.containers.list({ label: [`faaso.funko=${funko}`] })) {
     await docker.containers.remove(container.Id, { force: true });
@@ -99,6 +98,13 @@ export async function cleanupFunko(docker: Docker, funko: string): Promise<void>
   for (const image of await docker.images.list({ reference: [`faaso-${funko}`] })) {
     await docker.images.remove(image.Id, { force: true });
   }
+  await Deno.remove(join(sandbox().data, "secrets", funko), { recursive: true }).catch(() => {});
+}
+
+/** The socket path of a `unix://` DOCKER_HOST (what a container mounts to reach that engine). */
+export function socketPath(host = Deno.env.get("DOCKER_HOST") || "unix:///var/run/docker.sock"): string {
+  if (!host.startsWith("unix://")) throw new Error(`The tests need the engine on a unix socket, not ${host}`);
+  return host.slice("unix://".length);
 }
 
 /** Options for {@linkcode waitForHttp}. */
@@ -115,7 +121,7 @@ export async function waitForHttp(url: string, options: WaitOptions = {}): Promi
   let last = "";
   while (Date.now() < deadline) {
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      const response = await timedFetch(url, { timeoutMs: 2000 });
       const body = await response.text();
       if (response.status === (options.status ?? 200)) return body;
       last = `status ${response.status}: ${body}`;

@@ -6,8 +6,19 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { createTarPacker } from "modern-tar";
-import { cleanupFunko, instancesOf, ROOT, testDocker, uniqueName, waitUntil } from "./helpers.ts";
+import {
+  cleanupFunko,
+  fileTimeLimit,
+  instancesOf,
+  ROOT,
+  testDocker,
+  timedFetch,
+  uniqueName,
+  waitUntil,
+} from "./helpers.ts";
 import { execInProxy, savedToken, startProxy } from "./proxy_helpers.ts";
+
+fileTimeLimit(import.meta.url, { minutes: 12 });
 
 const ECHO = join(ROOT, "tests", "fixtures", "echo");
 
@@ -24,7 +35,9 @@ Deno.test("faaso serve in its image: remote build, balancing, streaming, failove
   const name = uniqueName("it-echo");
   const base = `${proxy.url}/funko/${name}`;
   const routes = async (): Promise<RouteView[]> => {
-    const response = await fetch(`${proxy.url}/admin/api/routes`, { headers: { authorization: `Bearer ${token}` } });
+    const response = await timedFetch(`${proxy.url}/admin/api/routes`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     return (await response.json())[name] ?? [];
   };
   try {
@@ -43,7 +56,7 @@ Deno.test("faaso serve in its image: remote build, balancing, streaming, failove
     await t.step("200 requests are spread over both instances", async () => {
       const seen = new Map<string, number>();
       for (let i = 0; i < 200; i++) {
-        const response = await fetch(`${base}/`);
+        const response = await timedFetch(`${base}/`);
         assert.equal(response.status, 200);
         const instance = await response.text();
         seen.set(instance, (seen.get(instance) ?? 0) + 1);
@@ -54,7 +67,7 @@ Deno.test("faaso serve in its image: remote build, balancing, streaming, failove
     });
 
     await t.step("the path is stripped, the query kept, X-Forwarded-* added, hop-by-hop headers dropped", async () => {
-      const response = await fetch(`${base}/echo/a/b?x=1&y=2`, {
+      const response = await timedFetch(`${base}/echo/a/b?x=1&y=2`, {
         method: "POST",
         headers: { connection: "x-private", "x-private": "secret", "keep-alive": "timeout=5", "x-kept": "yes" },
         body: "payload",
@@ -73,7 +86,7 @@ Deno.test("faaso serve in its image: remote build, balancing, streaming, failove
     });
 
     await t.step("/funko/NAME redirects to /funko/NAME/ keeping the query", async () => {
-      const response = await fetch(`${base}?a=1`, { redirect: "manual" });
+      const response = await timedFetch(`${base}?a=1`, { redirect: "manual" });
       await response.body?.cancel();
       assert.equal(response.status, 308);
       assert.equal(response.headers.get("location"), `/funko/${name}/?a=1`);
@@ -82,11 +95,11 @@ Deno.test("faaso serve in its image: remote build, balancing, streaming, failove
     await t.step("a 100 MB upload and download go through with the checksum intact", async () => {
       const size = 100_000_000;
       const [upload, expected] = patternStream(size, 7);
-      const sent = await fetch(`${base}/sha256`, { method: "POST", body: upload });
+      const sent = await timedFetch(`${base}/sha256`, { method: "POST", body: upload, timeoutMs: 180_000 });
       const result = await sent.json();
       assert.deepEqual(result, { size, sha256: await expected });
 
-      const download = await fetch(`${base}/bytes/${size}`);
+      const download = await timedFetch(`${base}/bytes/${size}`, { timeoutMs: 180_000 });
       const hash = createHash("sha256");
       let received = 0;
       for await (const chunk of download.body!) {
@@ -100,7 +113,7 @@ Deno.test("faaso serve in its image: remote build, balancing, streaming, failove
     });
 
     await t.step("server-sent events arrive as they are produced", async () => {
-      const response = await fetch(`${base}/sse`);
+      const response = await timedFetch(`${base}/sse`);
       assert.equal(response.headers.get("content-type"), "text/event-stream");
       const arrivals: number[] = [];
       let text = "";
@@ -116,7 +129,7 @@ Deno.test("faaso serve in its image: remote build, balancing, streaming, failove
     await t.step("a client that goes away aborts the request to the instance", async () => {
       const tag = crypto.randomUUID().slice(0, 8);
       const abort = new AbortController();
-      const response = await fetch(`${base}/hold/${tag}`, { signal: abort.signal });
+      const response = await timedFetch(`${base}/hold/${tag}`, { signal: abort.signal });
       const reader = response.body!.getReader();
       assert.equal((await reader.read()).done, false, "the stream has started");
       abort.abort();
@@ -129,7 +142,7 @@ Deno.test("faaso serve in its image: remote build, balancing, streaming, failove
     });
 
     await t.step("a gzip answer reaches the client intact", async () => {
-      const response = await fetch(`${base}/gzip`);
+      const response = await timedFetch(`${base}/gzip`);
       assert.equal(await response.text(), "compressed hello ".repeat(100));
     });
 
@@ -158,7 +171,7 @@ Deno.test("faaso serve in its image: remote build, balancing, streaming, failove
     });
 
     await t.step("an upstream that does not answer in time gets 504", async () => {
-      const response = await fetch(`${base}/slow/5`);
+      const response = await timedFetch(`${base}/slow/5`);
       const body = await response.json();
       assert.equal(response.status, 504);
       assert.equal(body.error.code, "upstream_timeout");
@@ -170,7 +183,7 @@ Deno.test("faaso serve in its image: remote build, balancing, streaming, failove
       await waitUntil(async () => !(await routes()).some((r) => r.id === victim!.id && r.ready), "the kill to be seen");
       const answers = new Set<string>();
       for (let i = 0; i < 200; i++) {
-        const response = await fetch(`${base}/`);
+        const response = await timedFetch(`${base}/`);
         assert.equal(response.status, 200, `request ${i}`);
         answers.add(await response.text());
       }
@@ -181,31 +194,31 @@ Deno.test("faaso serve in its image: remote build, balancing, streaming, failove
       const down = await proxy.cli(["down", name]);
       assert.equal(down.code, 0, down.stderr);
       await waitUntil(async () => (await routes()).length === 0, "the routes to empty");
-      const none = await fetch(`${base}/`);
+      const none = await timedFetch(`${base}/`);
       assert.equal(none.status, 503);
       assert.ok(Number(none.headers.get("retry-after")) > 0);
       assert.equal((await none.json()).error.code, "no_instance");
-      const unknown = await fetch(`${proxy.url}/funko/no-such-funko-here/`);
+      const unknown = await timedFetch(`${proxy.url}/funko/no-such-funko-here/`);
       assert.equal(unknown.status, 404);
       assert.match(unknown.headers.get("content-type") ?? "", /application\/json/);
       assert.equal((await unknown.json()).error.code, "unknown_funko");
       // Not funko names at all: a 404 too, never a question to the engine (which answered 400, so 500).
       for (const path of ["/funko/%00/", "/funko/Upper/", "/funko/a..b/"]) {
-        const bad = await fetch(`${proxy.url}${path}`);
+        const bad = await timedFetch(`${proxy.url}${path}`);
         assert.equal(bad.status, 404, path);
         assert.equal((await bad.json()).error.code, "unknown_funko", path);
       }
     });
 
     await t.step("a wrong password gets 401, the admin API without a token 401", async () => {
-      const wrong = await fetch(`${proxy.url}/admin/api/login`, {
+      const wrong = await timedFetch(`${proxy.url}/admin/api/login`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ password: "not the password" }),
       });
       assert.equal(wrong.status, 401);
       assert.equal((await wrong.json()).error.code, "bad_password");
-      const anonymous = await fetch(`${proxy.url}/admin/api/funkos`);
+      const anonymous = await timedFetch(`${proxy.url}/admin/api/funkos`);
       assert.equal(anonymous.status, 401);
       assert.equal((await anonymous.json()).error.code, "unauthorized");
       const cli = await proxy.cli(["login"], { stdin: "nope\n" });
@@ -225,7 +238,7 @@ Deno.test("faaso serve in its image: remote build, balancing, streaming, failove
       ];
       for (const [label, header, message] of cases) {
         const body = await tarGz([{ name: "Dockerfile", size: 12 }, "FROM scratch"], [header, "evil"]);
-        const response = await fetch(`${proxy.url}/admin/api/funkos/${name}/build`, {
+        const response = await timedFetch(`${proxy.url}/admin/api/funkos/${name}/build`, {
           method: "POST",
           headers: { authorization: `Bearer ${token}` },
           body,

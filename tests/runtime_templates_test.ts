@@ -1,11 +1,13 @@
 /**
  * What can be checked of every runtime without building it: `faaso new`
  * output, `-r list`, and the Dockerfile each renders with default and custom
- * options. For crystal this is all that runs here: Kemal lives on GitHub.
+ * options. tests/crystal_test.ts builds and runs the crystal runtime for real.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { faasoOk, tempFolder } from "./helpers.ts";
+import { faasoOk, fileTimeLimit, tempFolder } from "./helpers.ts";
+
+fileTimeLimit(import.meta.url, { minutes: 5 });
 
 const RUNTIMES = ["crystal", "deno", "node", "python"];
 
@@ -13,7 +15,11 @@ Deno.test("new -r list shows every runtime with its README title", async () => {
   const run = await faasoOk(["new", "-r", "list"]);
   const lines = run.stdout.trim().split("\n");
   assert.deepEqual(lines.map((line) => line.split(/\s+/)[0]), RUNTIMES);
-  for (const line of lines) assert.match(line, /^\w+\s+\w+: .{10,}/, `a title: ${line}`);
+  for (const line of lines) {
+    const [name, ...title] = line.split(/\s+/);
+    assert.match(line, /^\w+ {2,}\S.{10,}$/, `a title: ${line}`);
+    assert.ok(!title.join(" ").startsWith(`${name}:`), `the name said once: ${line}`);
+  }
 });
 
 for (const runtime of RUNTIMES) {
@@ -57,4 +63,23 @@ Deno.test("crystal: new writes the seed's example funko", async () => {
   assert.match(manifest, /^runtime: crystal$/m);
   const shard = await Deno.readTextFile(join(folder.path, "hello", "shard.yml"));
   assert.match(shard, /kemal/);
+});
+
+Deno.test("crystal: the build fetches from GITHUB_MIRROR when set, else github.com, with the legacy builder", async () => {
+  await using folder = await tempFolder();
+  await faasoOk(["new", "-r", "crystal", "hello"], { cwd: folder.path });
+  await faasoOk(["export", "hello", "plain"], { cwd: folder.path });
+  const dockerfile = await Deno.readTextFile(join(folder.path, "plain", "Dockerfile"));
+  // Declared after the packages, so that the apt layer stays cached whatever the mirror.
+  assert.ok(dockerfile.indexOf("ARG GITHUB_MIRROR=") > dockerfile.indexOf("apt-get install"));
+  assert.match(dockerfile, /github="\$\{GITHUB_MIRROR:-https:\/\/github\.com\}"/);
+  assert.match(dockerfile, /curl -fsSL "\$github\/crystal-lang\/shards\/archive\/refs\/tags\/v0\.17\.1\.tar\.gz"/);
+  assert.match(
+    dockerfile,
+    /"MOLINILLO_URL=\$github\/crystal-lang\/crystal-molinillo\/archive\/v\\\$\(MOLINILLO_VERSION\)\.tar\.gz"/,
+  );
+  assert.match(dockerfile, /url\."\$\{GITHUB_MIRROR%\/\}\/"\.insteadOf https:\/\/github\.com\//);
+  assert.ok(dockerfile.indexOf("insteadOf") < dockerfile.indexOf("shards install"));
+  // Nothing only BuildKit understands: the engine here has the legacy builder.
+  assert.doesNotMatch(dockerfile, /^# *syntax=|--mount=|--link|<<[A-Z]/m);
 });

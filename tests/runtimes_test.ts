@@ -8,6 +8,7 @@ import {
   cleanupFunko,
   faaso,
   faasoOk,
+  fileTimeLimit,
   instancesOf,
   tempFolder,
   testDocker,
@@ -15,6 +16,8 @@ import {
   waitForHttp,
   waitUntil,
 } from "./helpers.ts";
+
+fileTimeLimit(import.meta.url, { minutes: 30 });
 
 const RUNTIMES = [
   { runtime: "deno", hello: "Hello World Deno!" },
@@ -46,6 +49,13 @@ for (const { runtime, hello } of RUNTIMES) {
         assert.match(image.Config.Labels?.["faaso.source-hash"] ?? "", /^[0-9a-f]{64}$/);
         assert.ok(image.RepoTags.some((tag) => /:\d{8}T\d{6}Z$/.test(tag)), `timestamp tag in ${image.RepoTags}`);
         assert.ok(image.Config.Healthcheck?.Test?.length, "the image declares a HEALTHCHECK");
+        // A build stage is tagged beside its build (it is the next build's cache), never left <none>.
+        const stamp = image.RepoTags.find((tag) => /:\d{8}T\d{6}Z$/.test(tag))!.split(":")[1];
+        const tags = (await docker.images.list({ reference: [`faaso-${name}`] })).flatMap((i) => i.RepoTags ?? []);
+        if (runtime === "node") assert.ok(tags.includes(`faaso-${name}:${stamp}-build`), `stage tag in ${tags}`);
+        else assert.equal(tags.length, 2, `only the build's tags: ${tags}`);
+        const untagged = await docker.images.list({ dangling: ["true"], label: [`faaso.build-stage=${name}`] });
+        assert.equal(untagged.length, 0, "no untagged build stage");
       });
 
       await t.step("up starts one instance that answers / and /ping", async () => {
@@ -129,6 +139,7 @@ for (const { runtime, hello } of RUNTIMES) {
         assert.equal((await docker.containers.list({ label: [`faaso.funko=${name}`] })).length, 0);
         assert.equal((await docker.images.list({ reference: [`faaso-${name}`] })).length, 0);
         assert.equal((await docker.images.list({ label: [`faaso.funko=${name}`] })).length, 0);
+        assert.equal((await docker.images.list({ label: [`faaso.build-stage=${name}`] })).length, 0, "no stage");
         const again = await faaso(["status", name]);
         assert.equal(again.code, 1);
         assert.match(again.stderr, new RegExp(`No funko named ${name}`));
@@ -138,3 +149,23 @@ for (const { runtime, hello } of RUNTIMES) {
     }
   });
 }
+
+Deno.test("node funko: a syntax error fails the build and names it, as deno and python do", async () => {
+  await using folder = await tempFolder();
+  using docker = testDocker();
+  const name = uniqueName("it-node-syntax");
+  try {
+    await faasoOk(["new", "-r", "node", name], { cwd: folder.path });
+    await Deno.writeTextFile(
+      join(folder.path, name, "funko.js"),
+      'const router = require("express").Router();\nrouter.get("/", (req, res) => res.send("hi");\nmodule.exports = router;\n',
+    );
+    const run = await faaso(["build", name, "-q"], { cwd: folder.path });
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /Cannot build .*node --check/);
+    assert.match(run.stderr, /funko\.js:2\n[\s\S]*SyntaxError: missing \) after argument list/);
+    assert.equal(await docker.images.inspectOrNull(`faaso-${name}:latest`), null, "no image");
+  } finally {
+    await cleanupFunko(docker, name);
+  }
+});

@@ -103,6 +103,8 @@ Deno.test("schedules: on time, overlaps skipped, status, no replay but one catch
         await page.goto(`${server!.url}/admin/`);
         await page.getByLabel("Admin password").fill(password);
         await page.getByRole("button", { name: "Log in" }).click();
+        // The dashboard is a table; the funko's card, with its queue and schedules, is on its page.
+        await page.locator(`#row-${name}`).getByRole("link", { name, exact: true }).click();
         const card = page.locator(`#funko-${name}`);
         await card.waitFor();
         await waitUntil(

@@ -9,16 +9,20 @@ import {
   cleanupFunko,
   faaso,
   faasoOk,
+  fileTimeLimit,
   instancesOf,
   tempFolder,
   testDocker,
+  timedFetch,
   uniqueName,
   waitForHttp,
 } from "./helpers.ts";
 import { serve } from "./serve_helpers.ts";
 
+fileTimeLimit(import.meta.url, { minutes: 8 });
+
 async function login(url: string, password: string): Promise<Response> {
-  return await fetch(`${url}/admin/api/login`, {
+  return await timedFetch(`${url}/admin/api/login`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ password }),

@@ -42,6 +42,11 @@ Deno.test("the CLI in a terminal: progress, questions and hidden prompts", async
   const noLogin = join(folder.path, "no-login");
   const local: TerminalOptions = { cwd: folder.path, env: { FAASO_DATA: data, XDG_CONFIG_HOME: noLogin } };
   const built = new RegExp(`^Built faaso-${name}:\\d{8}T\\d{6}Z and faaso-${name}:latest \\(\\w{12}\\)$`, "m");
+  // The builds after the first change nothing: the same image, no new tag.
+  const unchanged = new RegExp(
+    `^Nothing changed: faaso-${name}:\\d{8}T\\d{6}Z \\(\\w{12}\\) is this build, and latest$`,
+    "m",
+  );
   try {
     await faasoOk(["new", "-r", "deno", name], { cwd: folder.path });
 
@@ -53,7 +58,7 @@ Deno.test("the CLI in a terminal: progress, questions and hidden prompts", async
     });
 
     await t.step("build -q with NO_COLOR: a spinner, no colour", async () => {
-      const run = await onScreen(["build", name, "-q"], { shows: [built] }, {
+      const run = await onScreen(["build", name, "-q"], { shows: [unchanged] }, {
         ...local,
         env: { ...local.env, NO_COLOR: "1" },
       });
@@ -63,7 +68,7 @@ Deno.test("the CLI in a terminal: progress, questions and hidden prompts", async
     });
 
     await t.step("build on TERM=dumb: plain lines, not one escape sequence", async () => {
-      const run = await onScreen(["build", name, "-q"], { shows: [built, /^==> Building faaso-/m] }, {
+      const run = await onScreen(["build", name, "-q"], { shows: [unchanged, /^==> Building faaso-/m] }, {
         ...local,
         env: { ...local.env, TERM: "dumb" },
       });
@@ -73,7 +78,7 @@ Deno.test("the CLI in a terminal: progress, questions and hidden prompts", async
     });
 
     await t.step("build under CI: plain progress lines, no spinner", async () => {
-      const run = await onScreen(["build", name, "-q"], { shows: [built, /^==> Building faaso-/m] }, {
+      const run = await onScreen(["build", name, "-q"], { shows: [unchanged, /^==> Building faaso-/m] }, {
         ...local,
         env: { ...local.env, CI: "true" },
       });
@@ -123,8 +128,8 @@ Deno.test("the CLI in a terminal: progress, questions and hidden prompts", async
     await t.step("rm asks, and a yes removes", async () => {
       await onScreen(["rm", name], {
         shows: [
-          new RegExp(`^Remove ${name} from this machine: 0 instances and \\d+ images?\\? \\[y/N\\] y$`, "m"),
-          new RegExp(`^Removed ${name}: 0 instances, \\d+ images?$`, "m"),
+          new RegExp(`^Remove ${name} from this machine: 0 instances, \\d+ images? and 1 secret\\? \\[y/N\\] y$`, "m"),
+          new RegExp(`^Removed ${name}: 0 instances, \\d+ images?, 1 secret \\(from this machine's data folder `, "m"),
         ],
       }, { ...local, answers: [{ prompt: "[y/N] ", type: "y\r" }] });
       assert.equal(await docker.images.inspectOrNull(`faaso-${name}:latest`), null);

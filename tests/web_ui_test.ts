@@ -6,9 +6,26 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { chromium, type Page, type Response } from "playwright-core";
-import { cleanupFunko, faasoOk, instancesOf, ROOT, tempFolder, testDocker, uniqueName, waitUntil } from "./helpers.ts";
+import type { Page, Response } from "playwright-core";
+import type { Instance } from "../core/instances.ts";
+import { launchChromium } from "./browser.ts";
+import {
+  cleanupFunko,
+  FAASO_ARGS,
+  faasoOk,
+  fileTimeLimit,
+  instancesOf,
+  ROOT,
+  tempFolder,
+  testDocker,
+  timedFetch,
+  uniqueName,
+  waitForHttp,
+  waitUntil,
+} from "./helpers.ts";
 import { serve } from "./serve_helpers.ts";
+
+fileTimeLimit(import.meta.url, { minutes: 10 });
 
 const ECHO = join(ROOT, "tests", "fixtures", "echo");
 const SHOTS = join(ROOT, ".test-artifacts", "ui");
@@ -26,13 +43,12 @@ Deno.test("the admin web UI in Chromium: login, scale, logs, deploy, secrets", a
   const manifest = (version: string) =>
     `name: ${name}\nruntime: deno\nenv:\n  ECHO_VERSION: ${version}\nhealthcheck:\n  interval: 1s\n`;
   await Deno.writeTextFile(join(folder, "funko.yml"), manifest("v1"));
+  let v1 = "";
 
-  const browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-  });
+  const browser = await launchChromium();
   try {
-    await faasoOk(["build", folder, "-q"], { env: { FAASO_DATA: data } });
+    const built = await faasoOk(["build", folder, "-q"], { env: { FAASO_DATA: data } });
+    v1 = /:(\d{8}T\d{6}Z) and/.exec(built.stdout)![1]!;
     await faasoOk(["up", name], { env: { FAASO_DATA: data } });
     await using server = await serve({ FAASO_DATA: data, FAASO_PASSWORD: PASSWORD });
     const admin = `${server.url}/admin/`;
@@ -58,13 +74,41 @@ Deno.test("the admin web UI in Chromium: login, scale, logs, deploy, secrets", a
     await t.step("logging in shows the running funko", async () => {
       await page.getByLabel("Admin password").fill(PASSWORD);
       await page.getByRole("button", { name: "Log in" }).click();
-      await page.locator(`#funko-${name}`).waitFor();
-      assert.equal(await page.locator(`#funko-${name} tr[data-instance]`).count(), 1);
-      assert.match(await page.locator("main").innerText(), /Docker engine 20\.10/);
+      await page.locator(`#row-${name}`).waitFor();
+      assert.equal(await page.locator(`#row-${name} .dot`).count(), 1, "one instance in the dashboard's row");
+      const engine = await docker.system.version();
+      assert.ok(
+        (await page.locator("main").innerText()).includes(`Docker engine ${engine.Version} (API ${engine.ApiVersion})`),
+        `the engine's version ${engine.Version} is shown`,
+      );
       const cookie = (await context.cookies()).find((c) => c.name === "faaso_session");
       assert.ok(cookie?.httpOnly, "the session cookie is HttpOnly");
       assert.equal(cookie?.sameSite, "Strict");
       await page.screenshot({ path: join(SHOTS, "dashboard.png"), fullPage: true });
+    });
+
+    await t.step("the card links the funko's public URL and shows its settings, env names without values", async () => {
+      // The dashboard is a table: the card is on the funko's page.
+      await page.locator(`#row-${name}`).getByRole("link", { name, exact: true }).click();
+      const card = page.locator(`#funko-${name}`);
+      const link = card.locator("a[data-public-url]");
+      assert.equal(await link.getAttribute("href"), `/funko/${name}/`);
+      const [instance] = await instancesOf(docker, name);
+      const answer = await (await page.request.get(`${server.url}/funko/${name}/`)).text();
+      assert.equal(answer, instance!.name, "the link reaches the funko through the proxy");
+      await card.getByText("Settings").click();
+      const settings = await card.locator("dl[data-settings]").innerText();
+      assert.match(settings, /Memory\s+unlimited/);
+      assert.match(settings, /CPUs\s+unlimited/);
+      assert.match(settings, /Environment\s+ECHO_VERSION/);
+      assert.match(settings, /Healthcheck\s+GET \/ping every 1s \(timeout 3s, start period 30s, 3 retries\)/);
+      assert.doesNotMatch(settings, /v1/, "env values are not shown");
+    });
+
+    await t.step("Start when everything runs says so", async () => {
+      await page.locator(`#funko-${name}`).getByRole("button", { name: "Start" }).click();
+      await page.locator("#flash").getByText("Nothing to start or stop: 1 instance").waitFor();
+      assert.match(await page.locator("#flash").innerText(), new RegExp(`1 instance of ${name} running already`));
     });
 
     await t.step("scaling to 2 shows two instances", async () => {
@@ -73,6 +117,7 @@ Deno.test("the admin web UI in Chromium: login, scale, logs, deploy, secrets", a
       await card.getByRole("button", { name: "Scale" }).click();
       const rows = page.locator(`#funko-${name} tr[data-instance]`);
       await waitUntil(async () => await rows.count() === 2, "two instance rows");
+      await page.locator("#flash").getByText(`Started 1 instance (healthy): 2 instances of ${name} running`).waitFor();
       assert.equal((await instancesOf(docker, name)).length, 2);
     });
 
@@ -88,10 +133,28 @@ Deno.test("the admin web UI in Chromium: login, scale, logs, deploy, secrets", a
       assert.equal((await instancesOf(docker, name)).length, 2);
     });
 
+    await t.step("destructive buttons look it: red, unlike the others", async () => {
+      const color = (label: string) =>
+        page.locator(`#funko-${name}`).getByRole("button", { name: label, exact: true })
+          .evaluate(computedColor);
+      // Red, or its darker shade while focused or hovered (the dialog just gave it the focus).
+      const red = /^rgb\((198, 40, 40|158, 31, 31)\)$/;
+      // Read again until a colour transition (Pico's, on focus) has ended: once it was caught half-way, rgb(160, 32, 32).
+      await waitUntil(async () => red.test(await color("Stop")), "the Stop button to be red", 3000);
+      assert.doesNotMatch(await color("Start"), red);
+      assert.doesNotMatch(await color("Deploy"), red);
+    });
+
     await t.step("the funko's page streams its logs, each line with its instance", async () => {
       await page.goto(`${admin}funkos/${name}`);
-      const [instance] = await instancesOf(docker, name);
-      await fetch(`http://${instance!.address}:3000/say/hello-from-the-test`).then((r) => r.text());
+      // The scale step's new instance may still be starting: take one that runs and listens.
+      let instance: Instance | undefined;
+      await waitUntil(async () => {
+        instance = (await instancesOf(docker, name)).find((i) => i.state === "running" && i.address);
+        return instance !== undefined;
+      }, "a running instance");
+      await waitForHttp(`http://${instance!.address}:3000/ping`);
+      await timedFetch(`http://${instance!.address}:3000/say/hello-from-the-test`).then((r) => r.text());
       const log = page.locator("#logs pre.log");
       await waitUntil(
         async () => (await log.innerText()).includes("said: hello-from-the-test"),
@@ -101,10 +164,31 @@ Deno.test("the admin web UI in Chromium: login, scale, logs, deploy, secrets", a
       await page.screenshot({ path: join(SHOTS, "funko.png"), fullPage: true });
     });
 
+    await t.step(
+      "an instance's colour codes are colours in the log pane; faaso logs strips them only when piped",
+      async () => {
+        const [instance] = await instancesOf(docker, name);
+        await timedFetch(`http://${instance!.address}:3000/say-in-red/alert`).then((r) => r.text());
+        const red = page.locator("#logs pre.log span[style*='color']", { hasText: "alert" });
+        await red.waitFor();
+        assert.equal(await red.evaluate(computedColor), "rgb(187, 0, 0)");
+        const pane = await page.locator("#logs pre.log").innerText();
+        assert.ok(!pane.includes("[31m") && !pane.includes("\x1b"), "no raw escape codes");
+        const piped = await faasoOk(["logs", name], { env: { FAASO_DATA: data } });
+        assert.match(piped.stdout, / \| alert in red$/m);
+        assert.ok(!piped.stdout.includes("\x1b"), "piped: no escape codes");
+        const terminal = await inTerminal([...FAASO_ARGS, "logs", name], { FAASO_DATA: data, TERM: "xterm-256color" });
+        assert.ok(
+          terminal.includes("\x1b[1m\x1b[31malert\x1b[0m in red"),
+          `a terminal gets the colours: ${JSON.stringify(terminal)}`,
+        );
+      },
+    );
+
     await t.step("a deploy shows its progress live and ends deployed", async () => {
       await Deno.writeTextFile(join(folder, "funko.yml"), manifest("v2"));
       await faasoOk(["build", folder, "-q"], { env: { FAASO_DATA: data } });
-      await page.locator(`#funko-${name}`).getByRole("button", { name: "Deploy" }).click();
+      await page.locator(`#funko-${name}`).getByRole("button", { name: "Deploy", exact: true }).click();
       const status = page.locator(`#deploy-${name} [data-job-status]`);
       await status.waitFor();
       await waitUntil(async () => /Deployed/.test(await status.innerText()), "the deploy to end", 60_000);
@@ -115,11 +199,54 @@ Deno.test("the admin web UI in Chromium: login, scale, logs, deploy, secrets", a
       await page.screenshot({ path: join(SHOTS, "deploy.png"), fullPage: true });
       // The logs view follows the new instances too.
       const [fresh] = await instancesOf(docker, name);
-      await fetch(`http://${fresh!.address}:3000/say/after-the-deploy`).then((r) => r.text());
+      await timedFetch(`http://${fresh!.address}:3000/say/after-the-deploy`).then((r) => r.text());
       const log = page.locator("#logs pre.log");
       await waitUntil(
         async () => (await log.innerText()).includes(`${fresh!.name} | said: after-the-deploy`),
         "the new instances' lines in the logs",
+      );
+    });
+
+    await t.step("Force deploy replaces instances that already run the newest build", async () => {
+      const before = (await instancesOf(docker, name)).map((i) => i.id);
+      await page.reload();
+      await page.locator(`#funko-${name}`).getByRole("button", { name: "Force deploy" }).click();
+      const status = page.locator(`#deploy-${name} [data-job-status]`);
+      await waitUntil(async () => /Deployed: 2 new instances/.test(await status.innerText()), "the deploy", 60_000);
+      const after = await instancesOf(docker, name);
+      assert.equal(after.length, 2);
+      assert.ok(after.every((i) => !before.includes(i.id)), "every instance was replaced");
+    });
+
+    await t.step("a build from the history is deployed again: a rollback", async () => {
+      await page.reload();
+      const card = page.locator(`#funko-${name}`);
+      await card.getByText("Build history").click();
+      page.once("dialog", (dialog) => dialog.accept());
+      await card.locator(`tr[data-build="${v1}"]`).getByRole("button", { name: "Deploy this build" }).click();
+      const status = page.locator(`#deploy-${name} [data-job-status]`);
+      await waitUntil(
+        async () => (await status.innerText()).includes(`Rolled back to faaso-${name}:${v1}: 2 new instances`),
+        "the rollback",
+        60_000,
+      );
+      await page.screenshot({ path: join(SHOTS, "rollback.png"), fullPage: true });
+      const [instance] = await instancesOf(docker, name);
+      assert.equal(await (await timedFetch(`http://${instance!.address}:3000/version`)).text(), "v1");
+      await card.getByText("Build history").click();
+      await card.locator(`tr[data-build="${v1}"]`).getByText("running").waitFor();
+      await card.getByText("Settings").click();
+      await card.screenshot({ path: join(SHOTS, "funko-history.png") });
+    });
+
+    await t.step("a crashing instance shows its restart count and last exit code", async () => {
+      const [instance] = await instancesOf(docker, name);
+      await timedFetch(`http://${instance!.address}:3000/crash`, { method: "POST" }).then((r) => r.text());
+      const cell = page.locator(`tr[data-instance="${instance!.name}"] [data-restarts]`);
+      await waitUntil(
+        async () => /1, last exit code 3/.test(await cell.innerText()),
+        "the restart in the table",
+        20_000,
       );
     });
 
@@ -167,7 +294,7 @@ Deno.test("the admin web UI in Chromium: login, scale, logs, deploy, secrets", a
     await t.step("a state-changing request without the CSRF token is refused", async () => {
       const cookies = await context.cookies();
       const session = cookies.find((c) => c.name === "faaso_session")!.value;
-      const response = await fetch(`${admin}funkos/${name}/down`, {
+      const response = await timedFetch(`${admin}funkos/${name}/down`, {
         method: "POST",
         headers: { cookie: `faaso_session=${session}`, "content-type": "application/x-www-form-urlencoded" },
         body: "confirm=yes",
@@ -180,11 +307,11 @@ Deno.test("the admin web UI in Chromium: login, scale, logs, deploy, secrets", a
     await t.step("without JavaScript, a destructive form asks on a page of its own first", async () => {
       const cookies = await context.cookies();
       const cookie = `faaso_session=${cookies.find((c) => c.name === "faaso_session")!.value}`;
-      const page = await (await fetch(`${admin}funkos/${name}`, { headers: { cookie } })).text();
+      const page = await (await timedFetch(`${admin}funkos/${name}`, { headers: { cookie } })).text();
       const csrf = /name="_csrf" value="([0-9a-f]+)"/.exec(page)?.[1];
       assert.ok(csrf, "the page carries its CSRF token");
       const form = { "content-type": "application/x-www-form-urlencoded", cookie };
-      const asked = await fetch(`${admin}funkos/${name}/down`, {
+      const asked = await timedFetch(`${admin}funkos/${name}/down`, {
         method: "POST",
         headers: form,
         body: `_csrf=${csrf}`,
@@ -198,6 +325,29 @@ Deno.test("the admin web UI in Chromium: login, scale, logs, deploy, secrets", a
     await cleanupFunko(docker, name);
   }
 });
+
+/** An element's colour as the browser renders it (run in the page: typed without the DOM library). */
+function computedColor(element: {
+  ownerDocument: { defaultView: { getComputedStyle(element: unknown): { color: string } } };
+}): string {
+  return element.ownerDocument.defaultView.getComputedStyle(element).color;
+}
+
+/** Runs a command in a pseudo-terminal (util-linux script) and returns what the terminal showed. */
+async function inTerminal(args: string[], env: Record<string, string>): Promise<string> {
+  const quoted = [Deno.execPath(), ...args].map((arg) => `'${arg.replaceAll("'", "'\\''")}'`).join(" ");
+  const environment = { ...Deno.env.toObject(), ...env };
+  delete environment.NO_COLOR;
+  const result = await new Deno.Command("script", {
+    args: ["-qec", quoted, "/dev/null"],
+    env: environment,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return new TextDecoder().decode(result.stdout);
+}
 
 async function login(page: Page, admin: string): Promise<void> {
   await page.goto(admin);

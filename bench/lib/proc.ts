@@ -12,7 +12,8 @@ export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 /** The bench funko's folder. */
 export const FUNKO_DIR = `${ROOT}bench/funko`;
 
-import { FAASO_ARGS } from "../../tests/helpers.ts";
+import { FAASO_ARGS } from "../../tests/cli_args.ts";
+import { isolatedEnv } from "../../tests/sandbox.ts";
 
 /** The arguments of `deno` that run FaaSO as `deno task faaso` does. */
 export { FAASO_ARGS };
@@ -29,13 +30,19 @@ export interface RunResult {
   ms: number;
 }
 
-/** Runs a command to its end and collects its output. */
+/**
+ * Runs a command to its end and collects its output. It runs in the bench's
+ * sandbox (tests/sandbox.ts): its own HOME, config home, data folder and
+ * TMPDIR, no FAASO_* variable from the shell, so that a saved `faaso login`
+ * never turns a local measurement into one of a remote server.
+ */
 export async function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<RunResult> {
   const started = performance.now();
   const output = await new Deno.Command(cmd, {
     args,
     cwd: ROOT,
-    env: { NO_COLOR: "1", ...env },
+    env: isolatedEnv(env),
+    clearEnv: true,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -169,6 +176,19 @@ export async function rssMb(pid: number, tree = false): Promise<number> {
     if (tree) queue.push(...rows.filter(([, parent]) => parent === current).map(([p]) => p!));
   }
   return kb / 1024;
+}
+
+/**
+ * CPU time (user plus system) a process has used, in seconds, from
+ * `/proc/PID/stat` (read with cat, for the reason rssMb uses ps); NaN when
+ * it is gone. Clock ticks of 10 ms: good over runs of seconds.
+ */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const stat = (await run("cat", [`/proc/${pid}/stat`])).stdout;
+  // Fields after the command name (which may hold spaces) in parentheses: utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return Number.isFinite(ticks) ? ticks / 100 : NaN;
 }
 
 /** Samples a process tree's RSS every 100 ms; `stop()` returns the highest seen, in MB. */

@@ -6,7 +6,7 @@
  */
 
 /** How a figure is printed. */
-export type Unit = "req/s" | "ms" | "MB" | "MB/s" | "count" | "%" | "text";
+export type Unit = "req/s" | "ms" | "µs" | "MB" | "MB/s" | "count" | "%" | "text";
 
 /** One line of the results table. */
 export interface Row {
@@ -38,6 +38,8 @@ export function formatValue(value: number, unit: Unit): string {
       return Math.round(value).toLocaleString("en-US");
     case "ms":
       return value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : Math.round(value).toLocaleString("en-US");
+    case "µs":
+      return value.toFixed(1);
     case "MB":
     case "MB/s":
       return value.toFixed(1);

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { isolatedEnv } from "../../tests/sandbox.ts";
 import { FAASO_ARGS, freePort, type Service, service } from "./proc.ts";
 
 /** The password the bench's proxy runs with. */
@@ -34,13 +35,14 @@ async function collect(stream: ReadableStream<Uint8Array>, lines: string[], onLi
   }
 }
 
-/** Starts `faaso serve` on a free port of 127.0.0.1, waits until it listens and logs in. */
-export async function startFaasoProxy(): Promise<FaasoProxy> {
+/** Starts `faaso serve [ARGS]` on a free port of 127.0.0.1, waits until it listens and logs in. */
+export async function startFaasoProxy(args: string[] = []): Promise<FaasoProxy> {
   const dataDir = await Deno.makeTempDir({ prefix: "faaso-bench-data-" });
   const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
-    args: [...FAASO_ARGS, "serve", "--port", String(port), "--host", "127.0.0.1"],
-    env: { NO_COLOR: "1", FAASO_DATA: dataDir, FAASO_PASSWORD: PASSWORD },
+    args: [...FAASO_ARGS, "serve", "--port", String(port), "--host", "127.0.0.1", ...args],
+    env: isolatedEnv({ FAASO_DATA: dataDir, FAASO_PASSWORD: PASSWORD }),
+    clearEnv: true,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -89,7 +89,9 @@ async function oneColdStart(ctx: BenchContext, events: EventStream): Promise<Col
   const epoch0 = Date.now();
   const t0 = performance.now();
   let upMs = NaN;
-  const up = run(Deno.execPath(), [...FAASO_ARGS, "up", FUNKO, "--local"]).then((result) => {
+  // --no-wait: the CLI's own part ends once the instance runs, as before up waited for healthy instances
+  // (the first 200 through the proxy comes long before Docker's first healthcheck).
+  const up = run(Deno.execPath(), [...FAASO_ARGS, "up", FUNKO, "--local", "--no-wait"]).then((result) => {
     upMs = performance.now() - t0;
     return result;
   });

@@ -5,8 +5,7 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
-import type { CallState, CallSummary } from "../../core/call_store.ts";
-import { CALL_STATES } from "../../core/calls.ts";
+import { CALL_STATES, type CallState, type CallSummary } from "../../core/call_store.ts";
 import { FaasoError } from "../../core/errors.ts";
 import { ago } from "../../core/time.ts";
 import type { CliContext } from "../context.ts";

@@ -9,6 +9,7 @@ import { FaasoError } from "../../core/errors.ts";
 import type { Backend } from "../backend.ts";
 import { funkoUrlLine } from "../urls.ts";
 import type { CliContext } from "../context.ts";
+import { funkoArg } from "../funko_arg.ts";
 import type { Output } from "../output.ts";
 import { counted } from "../../core/words.ts";
 
@@ -29,11 +30,12 @@ export function deployCommand(program: Command, ctx: CliContext): void {
         "traffic to them, let the old ones finish their requests (funko.yml drain) and remove them. If the new " +
         "instances do not become healthy, they are removed, the old ones keep serving, and the exit code is 1.",
     )
-    .argument("<name>", "the funko")
+    .argument("<name>", "the funko (or its folder)")
     .option("--timeout <seconds>", "how long new instances get to become healthy", "120")
     .option("--force", "replace instances even when they already run the newest image")
     .option("-l, --local", "work on this machine even when a server is configured")
-    .action(async (name, options) => {
+    .action(async (arg, options) => {
+      const name = await funkoArg(arg);
       const backend = await ctx.backend(options);
       await runDeploy(ctx, backend, name, options);
     });

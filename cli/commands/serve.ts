@@ -4,6 +4,14 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
+import {
+  BUILD_NETWORK_ENV,
+  BUILD_SETTING_FLAGS,
+  buildSettingsFromEnv,
+  checkBuildSettings,
+  GITHUB_MIRROR_ENV,
+  withDefaults,
+} from "../../core/build_settings.ts";
 import { FaasoError } from "../../core/errors.ts";
 import { type CliContext, readPassword } from "../context.ts";
 
@@ -33,6 +41,25 @@ export function serveCommand(program: Command, ctx: CliContext): void {
       "--registry <address>",
       "swarm mode: the registry builds are pushed to and nodes pull from, host:port[/path] (env FAASO_REGISTRY)",
     )
+    .option("--no-metrics", "count no traffic: no /metrics, no figures in the web UI, faaso status and faaso top")
+    .option(
+      "--access-log [file]",
+      "write a line per proxied request to FILE, or to stderr without one or with - (env FAASO_ACCESS_LOG)",
+      Deno.env.get("FAASO_ACCESS_LOG") || undefined,
+    )
+    .option(
+      "--access-log-format <format>",
+      "json or common (env FAASO_ACCESS_LOG_FORMAT)",
+      Deno.env.get("FAASO_ACCESS_LOG_FORMAT") ?? "json",
+    )
+    .option(
+      "--github-mirror <url>",
+      `builds fetch what they download from github.com from this mirror (env ${GITHUB_MIRROR_ENV})`,
+    )
+    .option(
+      "--build-network <name>",
+      `the network builds' RUN steps join, e.g. where the mirror answers (env ${BUILD_NETWORK_ENV})`,
+    )
     .option("--hash-password", "read a password from stdin, print its hash for config.yml's password_hash, and exit")
     .option("-l, --local", "accepted for symmetry: serve always runs on this machine")
     .action(async (options) => {
@@ -49,6 +76,15 @@ export function serveCommand(program: Command, ctx: CliContext): void {
       if (!(timeout > 0)) {
         throw new FaasoError(`--upstream-timeout ${options.upstreamTimeout}: use a number of seconds`);
       }
+      const format = options.accessLogFormat;
+      if (format !== "json" && format !== "common") {
+        throw new FaasoError(`--access-log-format ${format}: use json or common`);
+      }
+      const accessLog = options.accessLog === undefined
+        ? undefined
+        : { destination: options.accessLog === true ? "-" : options.accessLog, format: format as "json" | "common" };
+      const flags = { githubMirror: options.githubMirror, network: options.buildNetwork };
+      const build = withDefaults(checkBuildSettings(flags, BUILD_SETTING_FLAGS), buildSettingsFromEnv());
       const progress = (event: { kind: string; text: string }) =>
         event.kind === "warning" ? ctx.output.warn(event.text) : ctx.output.print(event.text);
       const [{ DataFolder }, { startServer }, { parseRegistry, parseSwarmSetting }] = await Promise.all([
@@ -63,25 +99,14 @@ export function serveCommand(program: Command, ctx: CliContext): void {
       const registry = options.registry === undefined
         ? parseRegistry(Deno.env.get("FAASO_REGISTRY"))
         : parseRegistry(options.registry, "--registry");
-      const server = await startServer({
-        port,
-        hostname: options.host,
-        data: options.data ? new DataFolder(options.data) : DataFolder.fromEnv(),
-        password: Deno.env.get("FAASO_PASSWORD") || undefined,
-        upstreamTimeoutMs: timeout * 1000,
-        swarm: { setting, ...(registry ? { registry } : {}) },
-        progress,
-      });
-      if (server.generatedPassword) {
-        ctx.output.print(`Generated the admin password: ${server.generatedPassword}`);
-        ctx.output.print("It is stored only as a hash and will not be shown again; set FAASO_PASSWORD to choose one.");
-      }
-      // A stop request lets requests in flight finish, for at most 10 seconds.
+      // A stop request lets requests in flight finish, for at most 10 seconds. The
+      // listeners come first: a stop right after the listening line is not lost.
       const { promise: deadline, resolve: stopWaiting } = Promise.withResolvers<"late">();
       let timer: ReturnType<typeof setTimeout> | undefined;
+      let server: Awaited<ReturnType<typeof startServer>> | undefined;
       const stopOn = (signal: Deno.Signal) => () => {
         if (timer === undefined) ctx.output.print(`Stopping (${signal}): requests in flight get up to 10 s to finish`);
-        server.shutdown();
+        server?.shutdown();
         timer ??= setTimeout(() => stopWaiting("late"), 10_000);
       };
       const onInt = stopOn("SIGINT");
@@ -89,6 +114,19 @@ export function serveCommand(program: Command, ctx: CliContext): void {
       Deno.addSignalListener("SIGINT", onInt);
       Deno.addSignalListener("SIGTERM", onTerm);
       try {
+        server = await startServer({
+          port,
+          hostname: options.host,
+          data: options.data ? new DataFolder(options.data) : DataFolder.fromEnv(),
+          password: Deno.env.get("FAASO_PASSWORD") || undefined,
+          upstreamTimeoutMs: timeout * 1000,
+          metrics: options.metrics,
+          accessLog,
+          build,
+          swarm: { setting, ...(registry ? { registry } : {}) },
+          progress,
+        });
+        if (timer !== undefined) server.shutdown();
         if (await Promise.race([server.finished, deadline]) === "late") {
           ctx.output.warn("Stopped before every request in flight finished (10 s after the stop request)");
           ctx.exitCode = 1;

@@ -5,9 +5,12 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import type { FunkoStatus } from "../../core/status.ts";
+import { foreignLatestNote } from "../../core/names.ts";
 import { ago } from "../../core/time.ts";
-import { counted } from "../../core/words.ts";
+import { formatMs, formatPercent, formatRate, type TrafficReport, type TrafficSummary } from "../../core/traffic.ts";
+import { counted, readyWhen } from "../../core/words.ts";
 import type { CliContext } from "../context.ts";
+import { funkoArg } from "../funko_arg.ts";
 import type { Output } from "../output.ts";
 
 /** Adds `status` to the program. */
@@ -16,37 +19,59 @@ export function statusCommand(program: Command, ctx: CliContext): void {
     .summary("show funkos, their instances and images")
     .description(
       "Show every funko (or only NAME): its instances with state, health and whether they run the " +
-        "latest image, and its images. --json prints the same as JSON.",
+        "latest image, and its images; when a server answers (remote mode, or a faaso serve running on this " +
+        "machine with the same data folder), also its requests/s, error rate and latency over the last minute. " +
+        "--json prints the same as JSON.",
     )
-    .argument("[name]", "only this funko")
+    .argument("[name]", "only this funko (or its folder)")
     .option("--json", "print JSON")
     .option("-l, --local", "ask this machine's engine even when a server is configured")
-    .action(async (name, options) => {
+    .action(async (arg, options) => {
+      const name = arg === undefined ? undefined : await funkoArg(arg);
       const backend = await ctx.backend(options);
-      const funkos = await backend.status(name);
-      if (options.json) ctx.output.json(name ? funkos[0] : funkos);
+      const [funkos, traffic] = await Promise.all([backend.status(name), backend.traffic(60).catch(() => undefined)]);
+      const withTraffic = traffic
+        ? funkos.map((funko) => ({ ...funko, traffic: traffic.funkos[funko.name] ?? null }))
+        : funkos;
+      if (options.json) ctx.output.json(name ? withTraffic[0] : withTraffic);
       else if (funkos.length === 0) ctx.output.print("No funkos yet: create one with faaso new -r deno hello");
-      else printStatus(ctx.output, funkos, name !== undefined);
+      else printStatus(ctx.output, funkos, name !== undefined, traffic);
     });
 }
 
 /** Prints funkos as a table, with instance and image lines under each. */
-export function printStatus(output: Output, funkos: FunkoStatus[], detailed: boolean): void {
+export function printStatus(
+  output: Output,
+  funkos: FunkoStatus[],
+  detailed: boolean,
+  traffic?: TrafficReport,
+): void {
   const c = output.colors;
   for (const funko of funkos) {
-    const latest = funko.latest ? `${funko.latest.tags.find((t) => t !== "latest") ?? "latest"}` : "no image";
+    const latest = !funko.latest
+      ? "no image"
+      : funko.latest.foreign
+      ? c.yellow("latest, not built by FaaSO")
+      : `${funko.latest.tags.find((t) => t !== "latest") ?? "latest"}`;
+    const origin = funko.image ? `image ${funko.image}` : `runtime ${funko.runtime || "-"}`;
     output.print(
-      `${c.bold(funko.name)}  runtime ${funko.runtime || "-"}  ${counted(funko.scale, "instance")} running  ` +
-        `latest ${latest}` +
+      `${c.bold(funko.name)}  ${origin}  ${counted(funko.scale, "instance")} running  latest ${latest}` +
         (funko.latest ? ` (${ago(funko.latest.created)})` : ""),
     );
+    if (traffic) output.print(`  ${trafficLine(traffic.funkos[funko.name])}`);
     if (funko.instances.length === 0) output.print("  no instances");
     for (const instance of funko.instances) {
       const health = instance.health === "none" ? "" : ` ${instance.health}`;
       const date = instance.outOfDate ? c.yellow(" out of date") : "";
+      const crashes = instance.restarts
+        ? c.red(`  restarted ${counted(instance.restarts, "time")}, last exit code ${instance.exitCode ?? "?"}`)
+        : "";
       const node = instance.node ? ` on ${instance.node}` : "";
-      output.print(`  ${instance.name}  ${instance.state}${health}  ${instance.address ?? "-"}${node}${date}`);
+      output.print(
+        `  ${instance.name}  ${instance.state}${health}  ${instance.address ?? "-"}${node}${date}${crashes}`,
+      );
     }
+    if (funko.latest?.foreign) output.warn(foreignLatestNote(funko.name));
     if (detailed) {
       const settings = funko.settings;
       const health = settings.healthcheck;
@@ -56,8 +81,14 @@ export function printStatus(output: Output, funkos: FunkoStatus[], detailed: boo
         }, cpus ${settings.cpus ?? "unlimited"}, ` +
           `drain ${settings.drain}`,
       );
+      output.print(`  serves: port ${settings.port}, ready when ${readyWhen(settings)}`);
+      const own = funko.runtime
+        ? "the runtime's GET /ping"
+        : funko.image
+        ? "the image's own, if any"
+        : "the Dockerfile's, if any";
       output.print(
-        `  healthcheck: ${health.command ?? "the runtime's GET /ping"} every ${health.interval} ` +
+        `  healthcheck: ${health.command ?? own} every ${health.interval} ` +
           `(timeout ${health.timeout}, start period ${health.start_period}, ${health.retries} retries)`,
       );
       const env = Object.entries(settings.env);
@@ -111,4 +142,11 @@ function printInvocations(output: Output, funko: FunkoStatus): void {
 
 function megabytes(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/** "traffic (last minute): 12.3/s, 0.4% errors, p50 1.2 ms, p99 8.4 ms". */
+export function trafficLine(summary: TrafficSummary | undefined): string {
+  if (!summary || summary.requests === 0) return "traffic (last minute): no requests";
+  return `traffic (last minute): ${formatRate(summary.rps)}, ${formatPercent(summary.errorRate)} errors, ` +
+    `p50 ${formatMs(summary.p50Ms)}, p99 ${formatMs(summary.p99Ms)}`;
 }

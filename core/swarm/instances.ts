@@ -167,7 +167,7 @@ export class SwarmInstances implements InstanceBackend {
     const value = (async (): Promise<TaskContext> => {
       const [nodes, images] = await Promise.all([
         this.#docker.nodes.list({}, signal),
-        this.#docker.images.list({ label: [LABELS.funko] }, signal),
+        this.#docker.images.list({ label: [LABELS.funko] }, { signal }),
       ]);
       const ids = new Map<string, string>();
       for (const image of images) {

@@ -12,6 +12,7 @@ import { DockerApiError, MAX_SWARM_SECRET_BYTES } from "../../docker/mod.ts";
 import { FaasoError, notFound } from "../errors.ts";
 import { checkFunkoName, LABELS } from "../names.ts";
 import { silent } from "../progress.ts";
+import type { LifecycleDeps } from "../scale.ts";
 import { checkSecretName, type SecretBackend, SECRETS_MOUNT } from "../secrets.ts";
 import { rollOut } from "./rollout.ts";
 import { newestVersions, SECRET_LABEL, secretReferences, secretVersionName } from "./secret_versions.ts";
@@ -23,6 +24,7 @@ const ROLLOUT_TIMEOUT_MS = 180_000;
 
 /** Funko secrets kept by the swarm. */
 export class SwarmSecretStore implements SecretBackend {
+  readonly where = "the swarm (Swarm secrets, in the managers' Raft log)";
   #swarm: SwarmService;
 
   constructor(swarm: SwarmService) {
@@ -85,8 +87,19 @@ export class SwarmSecretStore implements SecretBackend {
     await this.#prune(funko, name);
   }
 
+  /** Removes every version of every secret of the funko (`faaso rm`, once its service is gone). */
+  async removeAll(funko: string): Promise<void> {
+    const docker = this.#swarm.docker;
+    for (const secret of await docker.secrets.list({ label: [`${LABELS.funko}=${checkFunkoName(funko)}`] })) {
+      if (secret.Spec.Labels?.[SECRET_LABEL] === undefined) continue;
+      await docker.secrets.remove(secret.ID).catch((error) => {
+        if (!(error instanceof DockerApiError && error.status === 404)) throw error;
+      });
+    }
+  }
+
   /** What a change meant: a rolling update of the running tasks, or nothing running yet. */
-  async changeNote(funko: string): Promise<string> {
+  async changeNote(_deps: LifecycleDeps, funko: string): Promise<string> {
     const replicas = await this.#swarm.desired(funko);
     if (!replicas) {
       return `${funko} has no running instance; its next ones get its secrets in ${SECRETS_MOUNT} (Swarm secrets)`;

@@ -90,12 +90,20 @@ export interface FunkoServiceInput {
  * The service spec of a funko. The environment and labels match a container
  * instance's; `FAASO_INSTANCE` is the task's name (`faaso-NAME.SLOT.ID`), as
  * `docker ps` shows its container on its node. The endpoint mode is `dnsrr`:
- * `NAME` resolves to the tasks' addresses (the proxy routes to those itself).
+ * `NAME` resolves to the tasks' addresses (the proxy routes to those itself,
+ * on the funko's port).
  */
 export function funkoServiceSpec(input: FunkoServiceInput): ServiceSpec {
   const { funko, settings } = input;
   const health = settings.healthcheck;
-  const labels = { [LABELS.funko]: funko, [LABELS.role]: "instance" };
+  // As on a container instance: the port and health path ride on the tasks, so a listing tells the proxy where
+  // and how to reach each one.
+  const labels = {
+    [LABELS.funko]: funko,
+    [LABELS.role]: "instance",
+    [LABELS.port]: String(settings.port),
+    [LABELS.health]: settings.health,
+  };
   const limits = {
     ...(settings.memory ? { MemoryBytes: memoryToBytes(settings.memory) } : {}),
     ...(settings.cpus ? { NanoCPUs: Math.round(settings.cpus * 1e9) } : {}),

@@ -20,7 +20,12 @@ Deno.test("funkoServiceSpec: the same labels, env, limits, healthcheck and /secr
     secrets: [secretReference("token", "id1", "faaso-hello-token-abc")],
   });
   assert.equal(spec.Name, "faaso-hello");
-  assert.deepEqual(spec.Labels, { "faaso.funko": "hello", "faaso.role": "instance" });
+  assert.deepEqual(spec.Labels, {
+    "faaso.funko": "hello",
+    "faaso.role": "instance",
+    "faaso.port": "3000",
+    "faaso.health": "none",
+  });
   const container = spec.TaskTemplate.ContainerSpec;
   assert.deepEqual(container.Labels, spec.Labels);
   assert.equal(container.Hostname, "hello");
@@ -75,4 +80,12 @@ Deno.test("secretVersionName stays within Swarm's 64 characters and its alphabet
   const long = await secretVersionName("a".repeat(40), "b".repeat(40), "mabc12");
   assert.match(long, /^faaso-[0-9a-f]{16}-mabc12$/);
   assert.equal(long, await secretVersionName("a".repeat(40), "b".repeat(40), "mabc12"), "stable");
+});
+
+Deno.test("funkoServiceSpec: the funko's own port and health path ride on its tasks, as on containers", () => {
+  const own = FunkoSettings.parse({ port: 8080, health: "/healthz" });
+  const spec = funkoServiceSpec({ funko: "web", image: "i", settings: own, replicas: 1, secrets: [] });
+  const labels = spec.TaskTemplate.ContainerSpec.Labels ?? {};
+  assert.equal(labels["faaso.port"], "8080");
+  assert.equal(labels["faaso.health"], "/healthz");
 });

@@ -8,7 +8,13 @@
  * @module
  */
 import type { Task, TaskState } from "../../docker/mod.ts";
-import type { Instance, InstanceEvent, InstanceHealth, InstanceState } from "../instances.ts";
+import {
+  type Instance,
+  type InstanceEvent,
+  type InstanceHealth,
+  type InstanceState,
+  probeLabels,
+} from "../instances.ts";
 import { imageRepo, LABELS, NETWORK } from "../names.ts";
 
 /** What a task's mapping needs to know beyond the task. */
@@ -63,6 +69,7 @@ export function taskInstance(task: Task, context: TaskContext): Instance {
     state,
     health,
     ...(address ? { address } : {}),
+    ...probeLabels(task.Spec.ContainerSpec.Labels),
     imageId: context.imageId(task.Spec.ContainerSpec.Image),
     created: new Date(task.CreatedAt),
     retiring: task.DesiredState !== "running" && task.DesiredState !== "ready",

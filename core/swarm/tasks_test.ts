@@ -84,6 +84,8 @@ function instance(id: string, change: Partial<Instance> = {}): Instance {
     state: "running",
     health: "healthy",
     address: "10.0.1.4",
+    port: 3000,
+    healthPath: "/ping",
     imageId: "sha256:local",
     created: new Date(0),
     retiring: false,

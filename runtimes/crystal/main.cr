@@ -8,6 +8,21 @@ get "/ping" do |env|
   "OK"
 end
 
+# Counts the requests being handled, so that a stop can wait for them. First in the chain.
+class FaasoInFlight
+  include HTTP::Handler
+  class_getter count = 0
+
+  def call(context)
+    @@count += 1
+    call_next(context)
+  ensure
+    @@count -= 1
+  end
+end
+
+add_handler FaasoInFlight.new, 0
+
 # One request log line per health check would drown the funko's own output:
 # off, unless funko.cr turns it back on with `logging true`.
 Kemal.config.logging = false
@@ -24,8 +39,15 @@ module Kemal
   end
 end
 
-# As PID 1 the process ignores SIGTERM unless it handles it (Kemal 1.3 handles only SIGINT).
-Signal::TERM.trap { exit }
+# Kemal 1.3 traps only SIGINT, and then exits at once; as PID 1 the process would ignore SIGTERM.
+# On SIGTERM (docker stop, a deploy or scale-down retiring this instance) and SIGINT alike: stop
+# accepting requests, let those in flight finish (HTTP::Server#close does not wait for them), exit.
+{Signal::TERM, Signal::INT}.each do |signal|
+  signal.trap { Kemal.stop if Kemal.config.running }
+end
 
 Kemal.config.host_binding = "0.0.0.0"
-Kemal.run(3000)
+Kemal.run(3000, trap_signal: false)
+while FaasoInFlight.count > 0
+  sleep 10.milliseconds
+end

@@ -8,20 +8,24 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { buildImage } from "../../core/build.ts";
+import { checkBuildSettings, withDefaults } from "../../core/build_settings.ts";
+import { pruneAll, pruneBuilds } from "../../core/builds.ts";
 import { FaasoError } from "../../core/errors.ts";
-import { formatIssues, FunkoSettings } from "../../core/manifest.ts";
+import { buildFromImage } from "../../core/image_funko.ts";
+import { formatIssues, FunkoSettings, ImageReference } from "../../core/manifest.ts";
 import { checkFunkoName } from "../../core/names.ts";
 import { funkoLogs } from "../../core/logs.ts";
 import { deploy } from "../../core/deploy.ts";
 import { removeFunko } from "../../core/remove.ts";
+import { rollback } from "../../core/rollback.ts";
 import { MAX_SECRET_BYTES } from "../../core/secrets.ts";
-import { currentScale, down, scale, up } from "../../core/scale.ts";
+import { currentScale, down, scale, type StartOptions, up } from "../../core/scale.ts";
 import { status } from "../../core/status.ts";
 import { waitText } from "../../core/words.ts";
 import { VERSION } from "../../core/version.ts";
 import type { ServerDeps } from "./deps.ts";
 import { clientAddress } from "./auth.ts";
-import { requireToken } from "./auth_middleware.ts";
+import { requireReader, requireToken } from "./auth_middleware.ts";
 import { jsonError } from "./errors.ts";
 import { NDJSON, operationResponse } from "./operation_stream.ts";
 import { receiveContext } from "./upload.ts";
@@ -29,8 +33,24 @@ import { callsApi } from "./calls_api.ts";
 import { withInvocations } from "../../core/calls.ts";
 
 const LoginBody = z.object({ password: z.string() });
-const ScaleBody = z.object({ count: z.number() });
+/** How long new instances get to become healthy, and whether to wait for them at all (up, scale). */
+const StartFields = { timeout: z.number().positive().max(3600).optional(), wait: z.boolean().optional() };
+const ScaleBody = z.object({ count: z.number(), ...StartFields });
+const UpBody = z.object(StartFields);
+const RollbackBody = z.object({
+  tag: z.string().min(1).optional(),
+  timeout: z.number().positive().max(3600).default(120),
+  force: z.boolean().default(false),
+});
+const PruneBody = z.object({ funko: z.string().optional(), keep: z.number().int().min(1).max(1000).optional() });
 const BuildArgs = z.record(z.string(), z.string());
+/** `POST funkos/NAME/image`: make NAME's image from an image the server's engine has or can pull. */
+const ImageBody = z.object({
+  image: ImageReference,
+  settings: FunkoSettings,
+  pull: z.boolean().default(false),
+  no_cache: z.boolean().default(false),
+}).strict();
 const DeployBody = z.object({
   timeout: z.number().positive().max(3600).default(120),
   force: z.boolean().default(false),
@@ -58,6 +78,17 @@ export function adminApi(deps: ServerDeps): Hono {
     return c.json(await deps.credentials.issueToken());
   });
 
+  // The traffic figures: for the read-only metrics token too (the CLI on the server's machine).
+  const reader = requireReader(deps.credentials, deps.metricsToken);
+  api.get("/stats", reader, (c) => {
+    const window = seconds(c.req.query("window"), 60, "window");
+    return c.json(metricsOf(deps).report(window));
+  });
+  api.get("/stats/:name", reader, (c) => {
+    const range = seconds(c.req.query("range"), 3600, "range");
+    return c.json(metricsOf(deps).history(checkFunkoName(c.req.param("name")), range));
+  });
+
   api.use("*", requireToken(deps.credentials));
 
   api.get("/version", async (c) => {
@@ -81,13 +112,18 @@ export function adminApi(deps: ServerDeps): Hono {
   api.post("/funkos/:name/scale", async (c) => {
     const name = checkFunkoName(c.req.param("name"));
     const body = ScaleBody.safeParse(await c.req.json().catch(() => null));
-    if (!body.success) throw new FaasoError(`Cannot scale ${name}: send {"count": N}`);
-    return operationResponse((progress) => scale(lifecycle, name, body.data.count, progress), c.req.raw.signal);
+    if (!body.success) throw new FaasoError(`Cannot scale ${name}: send {"count": N, "timeout": seconds}`);
+    return operationResponse(
+      (progress) => scale(lifecycle, name, body.data.count, progress, startOptions(body.data)),
+      c.req.raw.signal,
+    );
   });
 
-  api.post("/funkos/:name/up", (c) => {
+  api.post("/funkos/:name/up", async (c) => {
     const name = checkFunkoName(c.req.param("name"));
-    return operationResponse((progress) => up(lifecycle, name, progress), c.req.raw.signal);
+    const body = UpBody.safeParse(await c.req.json().catch(() => ({})));
+    if (!body.success) throw new FaasoError(`Cannot start ${name}: send {"timeout": seconds, "wait": true|false}`);
+    return operationResponse((progress) => up(lifecycle, name, progress, startOptions(body.data)), c.req.raw.signal);
   });
 
   api.post("/funkos/:name/down", (c) => {
@@ -97,7 +133,7 @@ export function adminApi(deps: ServerDeps): Hono {
 
   api.delete("/funkos/:name", (c) => {
     const name = checkFunkoName(c.req.param("name"));
-    return operationResponse((progress) => removeFunko(lifecycle, name, progress), c.req.raw.signal);
+    return operationResponse((progress) => removeFunko(lifecycle, name, progress, deps.secrets), c.req.raw.signal);
   });
 
   api.post("/funkos/:name/build", async (c) => {
@@ -106,18 +142,50 @@ export function adminApi(deps: ServerDeps): Hono {
     if (!buildArgs.success) throw new FaasoError("Cannot build: build_args must be a JSON object of strings");
     const settings = FunkoSettings.safeParse(parseJson(c.req.query("settings") ?? "{}"), { reportInput: true });
     if (!settings.success) throw new FaasoError(`Cannot build ${name}: settings: ${formatIssues(settings.error)}`);
+    // A build's own mirror and network, else the server's.
+    const how = withDefaults(
+      checkBuildSettings(
+        { githubMirror: c.req.query("github_mirror"), network: c.req.query("build_network") },
+        { githubMirror: "github_mirror", network: "build_network" },
+      ),
+      deps.build ?? {},
+    );
     const context = await receiveContext(c.req.raw.body, deps.data.uploadsFolder);
     return operationResponse(async (progress, signal) => {
       await using received = context;
       progress({ kind: "step", text: `Received ${received.files} files (${received.bytes} bytes)` });
       return await buildImage(
-        deps.docker,
+        lifecycle,
         await received.open(),
         { name, runtime: c.req.query("runtime") ?? "", sourceHash: received.hash, settings: settings.data },
-        { noCache: c.req.query("no_cache") === "1", buildArgs: buildArgs.data, signal, registry: lifecycle.registry },
+        {
+          noCache: c.req.query("no_cache") === "1",
+          buildArgs: buildArgs.data,
+          signal,
+          keepBuilds: deps.keepBuilds,
+          registry: lifecycle.registry,
+          ...how,
+        },
         progress,
       );
     }, c.req.raw.signal);
+  });
+
+  api.post("/funkos/:name/image", async (c) => {
+    const name = checkFunkoName(c.req.param("name"));
+    const body = ImageBody.safeParse(await c.req.json().catch(() => null));
+    if (!body.success) throw new FaasoError(`Cannot build ${name} from an image: ${formatIssues(body.error)}`);
+    const { image, settings, pull, no_cache: noCache } = body.data;
+    return operationResponse(
+      (progress, signal) =>
+        buildFromImage(
+          lifecycle,
+          { name, image, settings },
+          { pull, noCache, signal, keepBuilds: deps.keepBuilds },
+          progress,
+        ),
+      c.req.raw.signal,
+    );
   });
 
   api.get("/funkos/:name/logs", async (c) => {
@@ -152,6 +220,32 @@ export function adminApi(deps: ServerDeps): Hono {
     );
   });
 
+  api.post("/funkos/:name/rollback", async (c) => {
+    const name = checkFunkoName(c.req.param("name"));
+    const body = RollbackBody.safeParse(await c.req.json().catch(() => ({})));
+    if (!body.success) {
+      throw new FaasoError(`Cannot roll back ${name}: send {"tag": "TIME", "timeout": seconds, "force": true|false}`);
+    }
+    const { tag, timeout, force } = body.data;
+    return operationResponse(
+      (progress) => rollback(lifecycle, name, { tag, timeoutMs: timeout * 1000, force }, progress),
+      c.req.raw.signal,
+    );
+  });
+
+  api.post("/prune", async (c) => {
+    const body = PruneBody.safeParse(await c.req.json().catch(() => ({})));
+    if (!body.success) throw new FaasoError('Cannot prune: send {"funko": NAME, "keep": N} (both optional)');
+    const { funko, keep = deps.keepBuilds } = body.data;
+    return operationResponse(
+      async (progress) =>
+        funko === undefined
+          ? await pruneAll(lifecycle, keep, progress)
+          : [await pruneBuilds(lifecycle, checkFunkoName(funko), keep, progress)],
+      c.req.raw.signal,
+    );
+  });
+
   api.get("/secrets", async (c) => c.json(await deps.secrets.listAll()));
 
   api.get("/funkos/:name/secrets", async (c) => {
@@ -164,14 +258,20 @@ export function adminApi(deps: ServerDeps): Hono {
     const secret = c.req.param("secret");
     const value = await readLimited(c.req.raw.body, MAX_SECRET_BYTES, `Cannot store the secret ${secret}`);
     await deps.secrets.add(name, secret, value);
-    return c.json({ funko: name, name: secret, note: await deps.secrets.changeNote(name) });
+    return c.json({ funko: name, name: secret, ...await secretChange(name) });
   });
 
   api.delete("/funkos/:name/secrets/:secret", async (c) => {
     const name = checkFunkoName(c.req.param("name"));
     const secret = c.req.param("secret");
     await deps.secrets.remove(name, secret);
-    return c.json({ funko: name, name: secret, note: await deps.secrets.changeNote(name) });
+    return c.json({ funko: name, name: secret, ...await secretChange(name) });
+  });
+
+  /** Which store a secret change went to, and what it means for the funko's running instances. */
+  const secretChange = async (funko: string) => ({
+    store: deps.secrets.where ?? `the data folder ${deps.data.root} of the server`,
+    note: await deps.secrets.changeNote(lifecycle, funko),
   });
 
   api.get("/routes", (c) => c.json(deps.table.snapshot()));
@@ -179,6 +279,14 @@ export function adminApi(deps: ServerDeps): Hono {
   api.route("/", callsApi(deps));
 
   return api;
+}
+
+/** Start options from a request body (seconds to milliseconds). */
+function startOptions(body: { timeout?: number; wait?: boolean }): StartOptions {
+  return {
+    ...(body.timeout === undefined ? {} : { timeoutMs: body.timeout * 1000 }),
+    ...(body.wait === undefined ? {} : { wait: body.wait }),
+  };
 }
 
 /** Reads a request body of at most `limit` bytes. */
@@ -195,6 +303,27 @@ async function readLimited(body: ReadableStream<Uint8Array> | null, limit: numbe
   for (const chunk of chunks) {
     value.set(chunk, offset);
     offset += chunk.byteLength;
+  }
+  return value;
+}
+
+/** The server's metrics, or a 404 when they are off. */
+function metricsOf(deps: ServerDeps): NonNullable<ServerDeps["metrics"]> {
+  if (!deps.metrics) {
+    throw new FaasoError("Traffic figures are off: faaso serve runs with --no-metrics", {
+      status: 404,
+      code: "metrics_off",
+    });
+  }
+  return deps.metrics;
+}
+
+/** A whole number of seconds from 1 to 3600 in a query parameter, or `fallback` when absent. */
+function seconds(text: string | undefined, fallback: number, name: string): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < 1 || value > 3600) {
+    throw new FaasoError(`${name}=${text}: use a whole number of seconds from 1 to 3600`);
   }
   return value;
 }

@@ -7,6 +7,8 @@ import { SqliteCallStore } from "../../core/sqlite_call_store.ts";
 import { createApp } from "./app.ts";
 import { Credentials, LoginThrottle } from "./auth.ts";
 import { RoutingTable } from "../proxy/routing_table.ts";
+import { Metrics } from "../metrics/metrics.ts";
+import { MetricsToken } from "../metrics/token.ts";
 
 /** The admin app over the real engine, with a throwaway data folder. */
 async function testApp() {
@@ -16,17 +18,21 @@ async function testApp() {
   const instances = new ContainerInstances(docker);
   const { credentials } = await Credentials.load(data, { password: "app test password" });
   const stopping = new AbortController();
+  const table = new RoutingTable();
   const store = SqliteCallStore.inFolder(root);
   const app = createApp({
     docker,
     instances,
     lifecycle: { docker, instances },
-    table: new RoutingTable(),
+    table,
+    metrics: new Metrics({ table }),
+    metricsToken: MetricsToken.of("the-metrics-token"),
     credentials,
     throttle: new LoginThrottle(),
     data,
     secrets: new SecretStore(data),
     stopping: stopping.signal,
+    keepBuilds: 5,
     invocations: { store, wake: () => {} },
   });
   return {
@@ -95,4 +101,28 @@ Deno.test("createApp: the web UI sends visitors without a session to the login f
   assert.match(await form.text(), /<input type="password" name="password"/);
   const post = await t.app.request("/admin/funkos/hello/down", { method: "POST" });
   assert.equal(post.status, 401, "no state change without a session");
+});
+
+Deno.test("createApp: the traffic figures take the metrics token or an admin token, and the metrics token nothing else", async () => {
+  await using t = await testApp();
+  const anonymous = await t.app.request("/admin/api/stats");
+  assert.equal(anonymous.status, 401);
+  const wrong = await t.app.request("/admin/api/stats", { headers: { authorization: "Bearer the-metrics-tokeN" } });
+  assert.equal(wrong.status, 401);
+  const reader = { authorization: "Bearer the-metrics-token" };
+  const stats = await t.app.request("/admin/api/stats?window=30", { headers: reader });
+  assert.equal(stats.status, 200);
+  const body = await stats.json();
+  assert.equal(body.windowSeconds, 30);
+  assert.deepEqual(body.funkos, {});
+  const history = await t.app.request("/admin/api/stats/hello?range=600", { headers: reader });
+  assert.deepEqual(await history.json(), { funko: "hello", stepSeconds: 10, points: [] });
+  const badWindow = await t.app.request("/admin/api/stats?window=0", { headers: reader });
+  assert.equal(badWindow.status, 400);
+  assert.match((await badWindow.json()).error.message, /window=0: use a whole number of seconds from 1 to 3600/);
+  const funkos = await t.app.request("/admin/api/funkos", { headers: reader });
+  assert.equal(funkos.status, 401, "the metrics token is no admin token");
+  const { token } = await (await t.app.request("/admin/api/login", login("app test password"))).json();
+  const asAdmin = await t.app.request("/admin/api/stats", { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(asAdmin.status, 200);
 });

@@ -5,6 +5,7 @@
  * @module
  */
 import type { MiddlewareHandler } from "hono";
+import type { MetricsToken } from "../metrics/token.ts";
 import type { Credentials } from "./auth.ts";
 import { jsonError } from "./errors.ts";
 
@@ -24,5 +25,14 @@ export function requireToken(credentials: Credentials): MiddlewareHandler {
       );
     }
     await next();
+  };
+}
+
+/** Lets a request through with the read-only metrics token or an admin token (the traffic figures). */
+export function requireReader(credentials: Credentials, metricsToken: MetricsToken): MiddlewareHandler {
+  const admin = requireToken(credentials);
+  return async function requireMetricsToken(c, next) {
+    if (metricsToken.accepts(c.req.header("authorization"))) return await next();
+    return await admin(c, next);
   };
 }

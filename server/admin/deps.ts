@@ -5,10 +5,13 @@
  * @module
  */
 import type { Docker } from "../../docker/mod.ts";
+import type { BuildSettings } from "../../core/build_settings.ts";
 import type { DataFolder } from "../../core/data_folder.ts";
 import type { InstanceBackend } from "../../core/instances.ts";
 import type { LifecycleDeps } from "../../core/scale.ts";
 import type { SecretBackend } from "../../core/secrets.ts";
+import type { Metrics } from "../metrics/metrics.ts";
+import type { MetricsToken } from "../metrics/token.ts";
 import type { RoutingTable } from "../proxy/routing_table.ts";
 import type { Credentials, LoginThrottle } from "./auth.ts";
 import type { Invocations } from "../async/mod.ts";
@@ -31,8 +34,16 @@ export interface ServerDeps {
   data: DataFolder;
   /** Funko secrets. */
   secrets: SecretBackend;
+  /** The traffic figures; undefined when metrics are off (--no-metrics). */
+  metrics?: Metrics;
+  /** The read-only token for /metrics and the traffic figures. */
+  metricsToken: MetricsToken;
   /** Async calls and schedules: their store, and the delivery loop's wake-up. */
   invocations: Pick<Invocations, "store" | "wake">;
   /** Aborts when the server stops: ends streams that would otherwise never end (followed logs). */
   stopping: AbortSignal;
+  /** The mirror and network of the builds it does, unless a build asks for others. */
+  build?: BuildSettings;
+  /** How many builds of each funko to keep (DATA/config.yml keep_builds, FAASO_KEEP_BUILDS). */
+  keepBuilds: number;
 }

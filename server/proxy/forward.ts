@@ -10,11 +10,13 @@ import {
   Http1Pool,
   IDEMPOTENT,
   jsonAnswer,
+  listElements,
   type ServerRequest,
   type ServerResponse,
   UpstreamError,
 } from "../../http1/mod.ts";
-import { type Endpoint, FUNKO_PORT, type RoutingTable } from "./routing_table.ts";
+import { ProxyExchange, type ProxyObserver } from "./observer.ts";
+import type { Endpoint, RoutingTable } from "./routing_table.ts";
 import { relayWebSocket } from "./websocket_relay.ts";
 
 /** Headers that concern one connection only (RFC 9110 section 7.6.1), never forwarded. */
@@ -35,6 +37,9 @@ const PREFIX = "/funko/";
 /** Instances a request may try when they refuse its connection. */
 const CONNECT_ATTEMPTS = 3;
 
+/** What the observer is told of a WebSocket tunnel that ended. */
+const TUNNEL: ServerResponse = { status: 101, headers: [], body: null };
+
 /** How long a request may wait for a starting instance (a cold start, later a wake from zero). */
 const WAIT_FOR_INSTANCE_MS = 10_000;
 
@@ -48,12 +53,18 @@ export interface ProxyOptions {
   onUnreachable?: (endpoint: Endpoint) => void;
   /** How long to wait for an upstream's response headers. Default 60 s. */
   upstreamTimeoutMs?: number;
+  /** The longest pause while a request body is sent to an instance or its answer's body is read. Default 60 s. */
+  bodyTimeoutMs?: number;
+  /** Told of every answer and upstream failure: the metrics and the access log (server/metrics/). */
+  observer?: ProxyObserver;
 }
 
 /** Handles one proxied request; null when it became a WebSocket relay (which has ended). */
 export type ProxyHandler = ((request: ServerRequest) => ServerResponse | Promise<ServerResponse | null>) & {
   /** Closes the idle upstream connections. */
   close(): void;
+  /** Upstream connections open now. */
+  openConnections(): number;
 };
 
 /** Whether a request target is under `/funko/`: the proxy's fast path, before any router. */
@@ -66,6 +77,12 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
   const upstreamTimeoutMs = options.upstreamTimeoutMs ?? 60_000;
   const table = options.table;
   const pool = new Http1Pool();
+  const observer = options.observer;
+
+  /** The answer as the observer passes it on; as it is without one. */
+  function seen(request: ServerRequest, exchange: ProxyExchange | undefined, response: ServerResponse) {
+    return exchange ? observer!.answered(request, exchange, response) : response;
+  }
 
   /**
    * The answer for a request under /funko/. Not async itself: the common case
@@ -74,31 +91,44 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
    * request carries only the small async frame it needs.
    */
   function proxyFunko(request: ServerRequest): ServerResponse | Promise<ServerResponse | null> {
+    const exchange = observer ? new ProxyExchange(performance.now()) : undefined;
     const target = parseTarget(request.target);
-    if (!target) return jsonAnswer(404, "not_found", "Use /funko/NAME/ to reach a funko");
+    if (!target) return seen(request, exchange, jsonAnswer(404, "not_found", "Use /funko/NAME/ to reach a funko"));
+    if (exchange) exchange.funko = target.funko;
     if (target.rest === null) {
-      return { status: 308, headers: [["location", `${PREFIX}${target.funko}/${target.query}`]], body: null };
+      const location = `${PREFIX}${target.funko}/${target.query}`;
+      return seen(request, exchange, { status: 308, headers: [["location", location]], body: null });
     }
     const found = table.pick(target.funko);
-    return found ? toInstance(request, target, found) : withoutReadyInstance(request, target);
+    return found ? toInstance(request, target, found, exchange) : withoutReadyInstance(request, target, exchange);
   }
 
   /** No instance is ready: wait for a starting one, else say why there is none. */
-  async function withoutReadyInstance(request: ServerRequest, target: ProxyTarget): Promise<ServerResponse | null> {
-    const found = table.hasPending(target.funko)
-      ? await table.waitForReady(target.funko, WAIT_FOR_INSTANCE_MS, request.signal)
-      : undefined;
-    if (found) return toInstance(request, target, found);
+  async function withoutReadyInstance(
+    request: ServerRequest,
+    target: ProxyTarget,
+    exchange: ProxyExchange | undefined,
+  ): Promise<ServerResponse | null> {
+    let found: Endpoint | undefined;
+    if (table.hasPending(target.funko)) {
+      observer?.waiting(target.funko, 1);
+      found = await table.waitForReady(target.funko, WAIT_FOR_INSTANCE_MS, request.signal);
+      observer?.waiting(target.funko, -1);
+    }
+    if (found) return toInstance(request, target, found, exchange);
     // Not even a funko name (`..`, `%00`): nothing to ask the engine about.
     if (!FUNKO_NAME_PATTERN.test(target.funko)) {
-      return jsonAnswer(404, "unknown_funko", `There is no funko named ${JSON.stringify(target.funko)}`);
+      const message = `There is no funko named ${JSON.stringify(target.funko)}`;
+      return seen(request, exchange, jsonAnswer(404, "unknown_funko", message));
     }
     if (table.knows(target.funko) || await options.funkoExists(target.funko)) {
-      return jsonAnswer(503, "no_instance", `Funko ${target.funko} has no healthy instance right now`, [
-        ["retry-after", "2"],
-      ]);
+      if (exchange) exchange.known = true;
+      // Why the instances are not ready, when their probes say: the port never opened, the health path 404s.
+      const problems = table.problems(target.funko);
+      const message = `Funko ${target.funko} has no healthy instance right now${problems ? ` (${problems})` : ""}`;
+      return seen(request, exchange, jsonAnswer(503, "no_instance", message, [["retry-after", "2"]]));
     }
-    return jsonAnswer(404, "unknown_funko", `There is no funko named ${target.funko}`);
+    return seen(request, exchange, jsonAnswer(404, "unknown_funko", `There is no funko named ${target.funko}`));
   }
 
   /** Relays a WebSocket, or forwards the request. */
@@ -106,12 +136,24 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     request: ServerRequest,
     target: ProxyTarget,
     endpoint: Endpoint,
+    exchange: ProxyExchange | undefined,
   ): Promise<ServerResponse | null> {
     const headers = forwardHeaders(request, target.funko);
-    if (request.header("upgrade")?.toLowerCase() === "websocket") {
-      return relayWebSocket(request, endpoint.address, FUNKO_PORT, target.rest + target.query, headers);
+    if (exchange) {
+      exchange.known = true;
+      exchange.instance = endpoint;
     }
-    return forward(request, target, endpoint, headers);
+    if (request.header("upgrade")?.toLowerCase() === "websocket") {
+      const relayed = relayWebSocket(request, endpoint.address, endpoint.port, target.rest + target.query, headers);
+      if (!exchange) return relayed;
+      // The tunnel counts as one request with status 101, done when it closes.
+      return relayed.then((answer) => {
+        if (answer) return seen(request, exchange, answer);
+        seen(request, exchange, TUNNEL);
+        return null;
+      });
+    }
+    return forward(request, target, endpoint, headers, exchange);
   }
 
   /** Sends the request to `endpoint`; a failure before anything was sent (or answered, when idempotent) tries one other instance. */
@@ -120,35 +162,43 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     target: ProxyTarget,
     first: Endpoint,
     headers: [string, string][],
+    exchange: ProxyExchange | undefined,
   ): Promise<ServerResponse> {
     let endpoint = first;
     for (let attempt = 0;; attempt++) {
       endpoint.inFlight++;
       try {
-        const upstream = await pool.request(endpoint.address, FUNKO_PORT, {
+        const upstream = await pool.request(endpoint.address, endpoint.port, {
           method: request.method,
           target: target.rest + target.query,
           headers,
           body: request.body,
           client: request,
           headTimeoutMs: upstreamTimeoutMs,
+          bodyTimeoutMs: options.bodyTimeoutMs ?? 60_000,
         });
         if (upstream.body instanceof ReadableStream) {
           const streaming = endpoint;
           upstream.done.then(() => streaming.inFlight--);
         } else endpoint.inFlight--;
-        return {
+        const response: ServerResponse = {
           status: upstream.status,
           statusText: upstream.statusText,
           headers: withoutHopByHop(upstream.headers),
           body: upstream.body,
         };
+        if (!exchange) return response;
+        exchange.instance = endpoint;
+        exchange.done = upstream.done;
+        return observer!.answered(request, exchange, response);
       } catch (error) {
         endpoint.inFlight--;
         const failure = error instanceof UpstreamError ? error : new UpstreamError("reset", String(error), false);
-        if (failure.kind === "aborted") return { status: 499, headers: [], body: null };
+        if (failure.kind === "aborted") return seen(request, exchange, { status: 499, headers: [], body: null });
+        observer?.upstreamFailed(target.funko, failure.kind);
         if (failure.kind === "timeout") {
-          return jsonAnswer(504, "upstream_timeout", `Funko ${target.funko} did not answer in ${upstreamTimeoutMs} ms`);
+          const message = `Funko ${target.funko} did not answer in ${upstreamTimeoutMs} ms`;
+          return seen(request, exchange, jsonAnswer(504, "upstream_timeout", message));
         }
         if (failure.kind === "connect") {
           table.update(endpoint.id, { suspect: true });
@@ -162,13 +212,14 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
         const again = attempt === 0 || (failure.kind === "connect" && attempt < CONNECT_ATTEMPTS - 1);
         const next = again && retryable ? table.pick(target.funko, endpoint) : undefined;
         if (!next) {
-          return jsonAnswer(502, "upstream_failed", `Funko ${target.funko} failed to answer: ${failure.message}`);
+          const message = `Funko ${target.funko} failed to answer: ${failure.message}`;
+          return seen(request, exchange, jsonAnswer(502, "upstream_failed", message));
         }
         endpoint = next;
       }
     }
   }
-  return Object.assign(proxyFunko, { close: () => pool.close() });
+  return Object.assign(proxyFunko, { close: () => pool.close(), openConnections: () => pool.openConnections });
 }
 
 /** Where a proxied request goes. */
@@ -208,7 +259,7 @@ export function forwardHeaders(request: ServerRequest, funko: string): [string, 
   const out: [string, string][] = [];
   for (const pair of request.headers) {
     const name = pair[0];
-    if (name === "connection") drop = new Set(pair[1].split(",").map((part) => part.trim().toLowerCase()));
+    if (name === "connection") drop = new Set(listElements(pair[1]));
     else if (name === "host") host = pair[1];
     else if (name === "x-forwarded-for") previousFor = previousFor ? `${previousFor}, ${pair[1]}` : pair[1];
     else if (name === "x-forwarded-host") forwardedHost ??= pair[1];
@@ -235,7 +286,7 @@ export function withoutHopByHop(headers: [string, string][]): [string, string][]
   for (let i = 0; i < headers.length; i++) {
     const pair = headers[i]!;
     const lower = pair[0].toLowerCase();
-    if (lower === "connection") named = new Set(pair[1].split(",").map((part) => part.trim().toLowerCase()));
+    if (lower === "connection") named = new Set(listElements(pair[1]));
     if (HOP_BY_HOP.has(lower)) kept ??= headers.slice(0, i);
     else kept?.push(pair);
   }

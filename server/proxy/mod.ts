@@ -7,6 +7,7 @@
  * @module
  */
 export { createProxy, isFunkoTarget, type ProxyHandler, type ProxyOptions } from "./forward.ts";
+export { ProxyExchange, type ProxyObserver } from "./observer.ts";
 export { InstanceKeeper, type KeeperOptions } from "./keeper.ts";
 export { RouteWatcher, type RouteWatcherOptions } from "./route_watcher.ts";
-export { drainInTable, type Endpoint, FUNKO_PORT, RoutingTable } from "./routing_table.ts";
+export { drainInTable, type Endpoint, RoutingTable } from "./routing_table.ts";

@@ -4,14 +4,17 @@
  * engine restarted) it reconnects and resyncs from a fresh listing.
  *
  * Docker 20.10 runs an instance's first healthcheck only after a full
- * `interval`, so the watcher also probes starting instances itself (GET
- * /ping, a few tens of milliseconds apart) and routes to one as soon as it
- * answers: a cold start is not held hostage by the healthcheck interval.
- * Docker's "unhealthy" still wins over any probe.
+ * `interval`, so the watcher also probes starting instances itself (the
+ * funko's health path, or its port's acceptance: core/probe.ts; a few tens of
+ * milliseconds apart) and routes to one as soon as it passes: a cold start is
+ * not held hostage by the healthcheck interval. An instance without a Docker
+ * healthcheck is ready only once the probe passed. Docker's "unhealthy" still
+ * wins over any probe.
  *
  * @module
  */
 import type { InstanceBackend, InstanceEvent } from "../../core/instances.ts";
+import { probe } from "../../core/probe.ts";
 import { type Endpoint, isHealthy, type RoutingTable } from "./routing_table.ts";
 
 /** The first probe of a starting instance comes this soon; the delay then grows to LAST_PROBE_MS. */
@@ -145,23 +148,19 @@ export class RouteWatcher {
     let delay = FIRST_PROBE_MS;
     while (!signal.aborted && this.#table.get(endpoint.id) === endpoint && endpoint.running) {
       if (endpoint.health === "unhealthy" || endpoint.draining || isHealthy(endpoint)) return;
-      if (endpoint.origin && await answersPing(endpoint.origin, signal)) {
-        this.#table.update(endpoint.id, { probed: true, suspect: false });
-        return;
+      if (endpoint.address) {
+        const result = await probe(endpoint, { signal });
+        if (result.ready) {
+          this.#table.update(endpoint.id, { probed: true, suspect: false, problem: undefined });
+          return;
+        }
+        if (result.reason !== endpoint.problem && !signal.aborted) {
+          this.#table.update(endpoint.id, { problem: result.reason });
+        }
       }
       await sleep(delay, signal);
       delay = Math.min(delay * 1.5, LAST_PROBE_MS);
     }
-  }
-}
-
-async function answersPing(origin: string, signal: AbortSignal): Promise<boolean> {
-  try {
-    const response = await fetch(`${origin}/ping`, { signal: AbortSignal.any([signal, AbortSignal.timeout(1000)]) });
-    await response.body?.cancel();
-    return response.ok;
-  } catch {
-    return false;
   }
 }
 

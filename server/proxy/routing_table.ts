@@ -8,9 +8,6 @@
  */
 import type { Instance, InstanceHealth } from "../../core/instances.ts";
 
-/** The port every runtime listens on. */
-export const FUNKO_PORT = 3000;
-
 /** An instance as the proxy sees it. */
 export interface Endpoint {
   /** Instance ID. */
@@ -19,16 +16,26 @@ export interface Endpoint {
   readonly name: string;
   /** The funko. */
   readonly funko: string;
-  /** `http://ADDRESS:3000`. */
+  /** `http://ADDRESS:PORT`. */
   origin: string;
   /** Its address on faaso-net. */
   address: string;
+  /** The port its app listens on (the funko's `port`). */
+  port: number;
+  /** The path the proxy's probe GETs; null: the port accepting a connection is enough. */
+  healthPath: string | null;
   /** Whether it is running (and not stopping). */
   running: boolean;
   /** Docker's verdict. */
   health: InstanceHealth;
-  /** The proxy's own GET /ping answered OK while Docker still says "starting". */
+  /**
+   * The proxy's own probe (core/probe.ts: the health path, or the port) passed
+   * since the instance (re)started. Without a Docker healthcheck this is what
+   * makes it ready; with one, it only lets a cold start go ahead of Docker.
+   */
   probed: boolean;
+  /** Why the last probe failed, for the 503 a request gets when no instance is ready. */
+  problem?: string;
   /** A connection to it failed: no traffic until it proves itself again. */
   suspect: boolean;
   /** Being replaced (deploy): finishes its requests, gets no new ones. */
@@ -42,14 +49,17 @@ function isUsable(endpoint: Endpoint): boolean {
   return endpoint.running && !endpoint.suspect && !endpoint.draining && endpoint.address !== "";
 }
 
-/** Whether Docker vouches for an endpoint: healthy, or without a healthcheck. */
+/**
+ * Whether an endpoint is healthy: Docker says so, or, without a Docker
+ * healthcheck (an image that has none), the proxy's own probe passed.
+ */
 export function isHealthy(endpoint: Endpoint): boolean {
-  return isUsable(endpoint) && (endpoint.health === "healthy" || endpoint.health === "none");
+  return isUsable(endpoint) && (endpoint.health === "healthy" || (endpoint.health === "none" && endpoint.probed));
 }
 
 /**
- * Whether an endpoint is still starting by Docker's count but answered the
- * proxy's own GET /ping. Such endpoints get traffic only while their funko
+ * Whether an endpoint is still starting by Docker's count but passed the
+ * proxy's own probe. Such endpoints get traffic only while their funko
  * has no healthy one (a cold start), never beside healthy ones (a deploy or
  * a scale-up waits for Docker's verdict).
  */
@@ -85,6 +95,8 @@ export class RoutingTable {
         funko: instance.funko,
         origin: "",
         address: "",
+        port: instance.port,
+        healthPath: instance.healthPath,
         running: false,
         health: "none",
         probed: false,
@@ -97,7 +109,9 @@ export class RoutingTable {
     }
     const wasRunning = endpoint.running;
     endpoint.address = address;
-    endpoint.origin = address ? `http://${address.includes(":") ? `[${address}]` : address}:${FUNKO_PORT}` : "";
+    endpoint.port = instance.port;
+    endpoint.healthPath = instance.healthPath;
+    endpoint.origin = address ? `http://${address.includes(":") ? `[${address}]` : address}:${instance.port}` : "";
     endpoint.running = instance.state === "running";
     endpoint.health = instance.health;
     if (instance.retiring !== undefined) endpoint.draining = instance.retiring;
@@ -105,13 +119,17 @@ export class RoutingTable {
       // A (re)started instance proves itself anew.
       endpoint.probed = false;
       endpoint.suspect = false;
+      endpoint.problem = undefined;
     }
     this.#changed(instance.funko);
     return endpoint;
   }
 
   /** Changes an endpoint's state by ID; unknown IDs are ignored. */
-  update(id: string, change: Partial<Pick<Endpoint, "running" | "health" | "probed" | "suspect" | "draining">>): void {
+  update(
+    id: string,
+    change: Partial<Pick<Endpoint, "running" | "health" | "probed" | "suspect" | "draining" | "problem">>,
+  ): void {
     const endpoint = this.#byId.get(id);
     if (!endpoint) return;
     Object.assign(endpoint, change);
@@ -164,6 +182,15 @@ export class RoutingTable {
     if (!routes) return false;
     for (const endpoint of routes.endpoints.values()) if (isPending(endpoint)) return true;
     return false;
+  }
+
+  /** Why the funko's instances that are not ready are not, from their last probes ("" when none says). */
+  problems(funko: string): string {
+    const routes = this.#funkos.get(funko);
+    if (!routes) return "";
+    const said = [...routes.endpoints.values()].filter((endpoint) => endpoint.problem && !isHealthy(endpoint))
+      .map((endpoint) => `${endpoint.name}: ${endpoint.problem}`);
+    return said.join("; ");
   }
 
   /** Whether the table has ever seen an instance of this funko that still exists. */

@@ -10,6 +10,8 @@ function instance(id: string, change: Partial<Instance> = {}): Instance {
     state: "running",
     health: "healthy",
     address: `172.18.0.${id.length + 10}`,
+    port: 3000,
+    healthPath: "/ping",
     imageId: "sha256:1",
     created: new Date(),
     ...change,
@@ -23,9 +25,29 @@ Deno.test("RoutingTable routes only to running, healthy instances", () => {
   table.upsert(instance("ccc", { state: "exited" }));
   table.upsert(instance("dddd", { health: "starting" }));
   table.upsert(instance("eeeee", { health: "none" }));
+  table.update("eeeee", { probed: true });
   const picked = new Set(Array.from({ length: 10 }, () => table.pick("hello")?.id));
   assert.deepEqual([...picked].sort(), ["a", "eeeee"]);
   assert.equal(table.pick("other"), undefined);
+});
+
+Deno.test("RoutingTable routes an instance without a Docker healthcheck only once its probe passed", () => {
+  const table = new RoutingTable();
+  table.upsert(instance("old"));
+  table.upsert(instance("new", { health: "none", port: 8080, healthPath: null }));
+  const before = new Set(Array.from({ length: 6 }, () => table.pick("hello")?.id));
+  assert.deepEqual([...before], ["old"], "not before its port answered");
+  assert.ok(table.hasPending("hello"));
+  table.update("new", { problem: "port 8080 refused the connection" });
+  assert.equal(table.problems("hello"), "faaso-hello-new: port 8080 refused the connection");
+  table.update("new", { probed: true, problem: undefined });
+  const after = new Set(Array.from({ length: 6 }, () => table.pick("hello")?.id));
+  assert.deepEqual([...after].sort(), ["new", "old"], "then beside the healthy one: no Docker verdict to wait for");
+  assert.equal(table.problems("hello"), "");
+  assert.equal(table.get("new")?.origin, "http://172.18.0.13:8080", "its own port");
+  table.update("new", { running: false });
+  table.upsert(instance("new", { health: "none", port: 8080, healthPath: null }));
+  assert.equal(table.get("new")?.probed, false, "a restarted instance proves itself anew");
 });
 
 Deno.test("RoutingTable routes a starting instance once the proxy's probe answered", () => {

@@ -8,6 +8,7 @@
  * @module
  */
 import {
+  checkPartialResponseHead,
   closeQuietly,
   Http1Reader,
   jsonAnswer,
@@ -52,7 +53,7 @@ export async function relayWebSocket(
     if (!await writeAll(upstream, latin1Bytes(`${head}connection: upgrade\r\nupgrade: websocket\r\n\r\n`))) {
       throw new Error("the handshake could not be sent");
     }
-    const text = await reader.readHead(64 * 1024);
+    const text = await reader.readHead(64 * 1024, checkPartialResponseHead);
     const parsed = text === null ? undefined : parseHead(text, request.method);
     if (!parsed || parsed.status !== 101) throw new Error(`it answered ${parsed?.status ?? "nothing"}`);
     answer = `${text}\r\n\r\n`;

@@ -1,9 +1,12 @@
 /**
- * A funko as the web UI shows it: instances with state and health, image age,
- * out-of-date markers, scale, start, stop and deploy, and its build history.
+ * A funko as the web UI shows it: its public URL and settings, instances with
+ * state, health and crashes, image age, out-of-date markers, scale, start,
+ * stop, deploy and force deploy, and its build history, any build of which
+ * can be deployed again (a rollback).
  *
  * @module
  */
+import { readyWhen } from "../../../core/manifest.ts";
 import type { FunkoStatus, InstanceStatus } from "../../../core/status.ts";
 import { ago } from "../../../core/time.ts";
 import { InvocationsSection } from "./invocations.tsx";
@@ -27,6 +30,8 @@ export function ActionForm(props: {
       hx-target={props.target}
       hx-swap="outerHTML"
       hx-confirm={props.confirm}
+      // No second click while a start or a scale waits for healthy instances.
+      hx-disabled-elt="find button"
       // Only htmx, after its dialog, says "confirmed"; a plain post gets the confirmation page.
       hx-vals={props.confirm ? JSON.stringify({ confirm: "yes" }) : undefined}
     >
@@ -70,6 +75,7 @@ export function InstancesTable(props: { funko: FunkoStatus }) {
                   <th scope="col">Address</th>
                   <th scope="col">Image</th>
                   <th scope="col">Created</th>
+                  <th scope="col">Restarts</th>
                 </tr>
               </thead>
               <tbody>
@@ -88,6 +94,16 @@ export function InstancesTable(props: { funko: FunkoStatus }) {
                         : <span class="badge ok">latest</span>}
                     </td>
                     <td>{ago(instance.created)}</td>
+                    <td data-restarts>
+                      {instance.restarts
+                        ? (
+                          <span class="badge bad">
+                            {instance.restarts}
+                            {instance.exitCode === undefined ? "" : `, last exit code ${instance.exitCode}`}
+                          </span>
+                        )
+                        : "-"}
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -98,7 +114,16 @@ export function InstancesTable(props: { funko: FunkoStatus }) {
   );
 }
 
-/** A funko's card: what runs, the controls, the build history. */
+/** What the instances table becomes when its funko was removed elsewhere: no more refreshing. */
+export function GoneFunko(props: { name: string }) {
+  return (
+    <div id={`instances-${props.name}`}>
+      <p class="muted">{props.name} no longer exists: it was removed (reload the page).</p>
+    </div>
+  );
+}
+
+/** A funko's card: where it answers, how it runs, the controls, the build history. */
 export function FunkoCard(props: { funko: FunkoStatus; csrf: string }) {
   const { funko, csrf } = props;
   const id = `funko-${funko.name}`;
@@ -106,6 +131,7 @@ export function FunkoCard(props: { funko: FunkoStatus; csrf: string }) {
   const target = `#${id}`;
   const stamp = funko.latest?.tags.find((tag) => tag !== "latest");
   const outOfDate = funko.instances.some((instance) => instance.outOfDate);
+  const url = `/funko/${funko.name}/`;
   return (
     <article id={id} hx-get={`${base}/card`} hx-trigger="refresh" hx-swap="outerHTML">
       <header>
@@ -114,8 +140,14 @@ export function FunkoCard(props: { funko: FunkoStatus; csrf: string }) {
             <a href={`${base}`}>{funko.name}</a>
           </h2>
           <p>
-            {funko.runtime || "own Dockerfile"} · {funko.scale} running ·{" "}
-            {funko.latest ? `image ${stamp ?? "latest"}, built ${ago(funko.latest.created)}` : "no image"}
+            {funko.image ? `image ${funko.image}` : funko.runtime || "own Dockerfile"} ·{" "}
+            <span title={`ready when ${readyWhen(funko.settings)}`}>port {funko.settings.port}</span> · {funko.scale}
+            {" "}
+            running · {!funko.latest
+              ? "no image"
+              : funko.latest.foreign
+              ? <span class="badge warn">latest was not built by FaaSO</span>
+              : `image ${stamp ?? "latest"}, built ${ago(funko.latest.created)}`}
             {outOfDate && (
               <>
                 {" "}
@@ -124,6 +156,9 @@ export function FunkoCard(props: { funko: FunkoStatus; csrf: string }) {
             )}
           </p>
         </hgroup>
+        <p>
+          Public URL: <a href={url} data-public-url>{url}</a>
+        </p>
       </header>
       <InstancesTable funko={funko} />
       <InvocationsSection funko={funko} />
@@ -140,39 +175,109 @@ export function FunkoCard(props: { funko: FunkoStatus; csrf: string }) {
           csrf={csrf}
           target={target}
           label="Stop"
-          class="secondary outline"
+          class="danger outline"
           confirm={`Stop and remove every instance of ${funko.name}?`}
         />
         <ActionForm action={`${base}/deploy`} csrf={csrf} target={`#deploy-${funko.name}`} label="Deploy" />
+        <ActionForm
+          action={`${base}/deploy`}
+          csrf={csrf}
+          target={`#deploy-${funko.name}`}
+          label="Force deploy"
+          class="secondary outline"
+          fields={{ force: "1" }}
+        />
       </div>
-      <details>
-        <summary>Build history ({funko.images.length})</summary>
-        <div class="overflow-auto">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Tags</th>
-                <th scope="col">Image</th>
-                <th scope="col">Built</th>
-                <th scope="col">Size</th>
-              </tr>
-            </thead>
-            <tbody>
-              {funko.images.map((image) => (
-                <tr key={image.id}>
-                  <td>{image.tags.join(", ") || "untagged"}</td>
+      <SettingsList funko={funko} />
+      <BuildHistory funko={funko} csrf={csrf} />
+    </article>
+  );
+}
+
+/** How instances of the latest build run: limits, scale, drain, env names (values stay private), healthcheck. */
+function SettingsList(props: { funko: FunkoStatus }) {
+  const settings = props.funko.settings;
+  const health = settings.healthcheck;
+  const env = Object.keys(settings.env);
+  const rows: [string, string][] = [
+    ["Memory", settings.memory ?? "unlimited"],
+    ["CPUs", settings.cpus === undefined ? "unlimited" : String(settings.cpus)],
+    ["Default scale", String(settings.scale)],
+    ["Drain", settings.drain],
+    ["Environment", env.length ? env.join(", ") : "none"],
+    [
+      "Healthcheck",
+      `${health.command ?? "GET /ping"} every ${health.interval} (timeout ${health.timeout}, start period ` +
+      `${health.start_period}, ${health.retries} retries)`,
+    ],
+  ];
+  return (
+    <details>
+      <summary>Settings</summary>
+      <dl class="settings" data-settings>
+        {rows.map(([term, value]) => (
+          <div key={term}>
+            <dt>{term}</dt>
+            <dd>{value}</dd>
+          </div>
+        ))}
+      </dl>
+    </details>
+  );
+}
+
+/** Every build still kept, newest first; any but the latest can be deployed again. */
+function BuildHistory(props: { funko: FunkoStatus; csrf: string }) {
+  const { funko, csrf } = props;
+  const running = new Set(funko.instances.map((instance) => instance.imageId));
+  return (
+    <details>
+      <summary>Build history ({funko.images.length})</summary>
+      <div class="overflow-auto">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Tags</th>
+              <th scope="col">Image</th>
+              <th scope="col">Built</th>
+              <th scope="col">Size</th>
+              <th scope="col">Deploy</th>
+            </tr>
+          </thead>
+          <tbody>
+            {funko.images.map((image) => {
+              const tag = image.tags.find((t) => t !== "latest");
+              return (
+                <tr key={image.id} data-build={tag ?? image.id}>
+                  <td>
+                    {image.tags.join(", ") || "untagged"}
+                    {running.has(image.id) && <span class="badge ok">running</span>}
+                  </td>
                   <td>
                     <code>{image.id.slice(7, 19)}</code>
                   </td>
                   <td>{ago(image.created)}</td>
                   <td>{(image.size / 1e6).toFixed(1)} MB</td>
+                  <td>
+                    {image.tags.includes("latest") || !tag ? "-" : (
+                      <ActionForm
+                        action={`/admin/funkos/${funko.name}/rollback`}
+                        csrf={csrf}
+                        target={`#deploy-${funko.name}`}
+                        label="Deploy this build"
+                        class="secondary outline"
+                        fields={{ tag }}
+                        confirm={`Deploy ${tag} of ${funko.name} in place of the latest build?`}
+                      />
+                    )}
+                  </td>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      </details>
-    </article>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+    </details>
   );
 }
 
@@ -189,8 +294,8 @@ export function FunkoSection(props: { funko: FunkoStatus; csrf: string }) {
   );
 }
 
-/** Where a deploy's progress appears while it runs. */
-export function DeployProgress(props: { funko: string; job: string }) {
+/** Where a deploy's (or a rollback's) progress appears while it runs. */
+export function DeployProgress(props: { funko: string; job: string; what?: string }) {
   return (
     <div
       id={`deploy-${props.funko}`}
@@ -198,7 +303,7 @@ export function DeployProgress(props: { funko: string; job: string }) {
       data-refresh={`funko-${props.funko}`}
     >
       <p>
-        Deploying {props.funko}: <span data-job-status class="badge warn">running</span>
+        {props.what ?? "Deploying"} {props.funko}: <span data-job-status class="badge warn">running</span>
       </p>
       <pre class="log" aria-live="polite"></pre>
     </div>

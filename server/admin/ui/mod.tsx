@@ -9,18 +9,21 @@ import { type Context, Hono } from "hono";
 import { deploy } from "../../../core/deploy.ts";
 import { FaasoError } from "../../../core/errors.ts";
 import { FUNKO_NAME_PATTERN } from "../../../core/names.ts";
+import type { Progress } from "../../../core/progress.ts";
 import { removeFunko } from "../../../core/remove.ts";
-import { down, scale, up } from "../../../core/scale.ts";
+import { rollback } from "../../../core/rollback.ts";
+import { down, scale, type ScaleResult, up } from "../../../core/scale.ts";
 import { type FunkoStatus, status } from "../../../core/status.ts";
 import { withInvocations } from "../../../core/calls.ts";
 import { clientAddress } from "../auth.ts";
 import type { ServerDeps } from "../deps.ts";
 import { describeError } from "../errors.ts";
 import { ASSETS } from "./assets.ts";
-import { DeployProgress, FunkoCard, InstancesTable } from "./funko_card.tsx";
+import { DeployProgress, FunkoCard, GoneFunko, InstancesTable } from "./funko_card.tsx";
 import { Jobs } from "./jobs.ts";
 import { Flash, Layout, type ServerInfo } from "./layout.tsx";
-import { ConfirmPage, DashboardPage, FunkoPage, LoginPage, SecretsSection } from "./pages.tsx";
+import { ConfirmPage, DashboardPage, FunkoPage, type FunkoTraffic, LoginPage, SecretsSection } from "./pages.tsx";
+import { DASHBOARD_WINDOW, DashboardTable, TrafficSection } from "./dashboard.tsx";
 import { endSession, requireSession, type SessionVariables, startSession } from "./session.ts";
 import { followJob, followLogs } from "./streams.ts";
 import { counted } from "../../../core/words.ts";
@@ -33,6 +36,12 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
   const lifecycle = deps.lifecycle;
   const jobs = new Jobs();
   const info = serverInfo(deps);
+  const trafficOf = (funko: string): FunkoTraffic | undefined => {
+    if (!deps.metrics) return undefined;
+    const now = Date.now();
+    const summary = deps.metrics.report(DASHBOARD_WINDOW, now).funkos[funko];
+    return { summary, history: deps.metrics.history(funko, 3600, now), now };
+  };
   const funkoOf = async (c: UiContext): Promise<FunkoStatus> => {
     const funkos = await status(lifecycle, funkoName(c.req.param("name") ?? ""));
     return (await withInvocations(funkos, deps.invocations.store))[0]!;
@@ -59,7 +68,7 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
   });
 
   const session = requireSession(deps.credentials);
-  for (const path of ["/", "/logout", "/funkos/*", "/jobs/*"]) ui.use(path, session);
+  for (const path of ["/", "/dashboard", "/logout", "/funkos/*", "/jobs/*"]) ui.use(path, session);
 
   ui.post("/logout", (c) => {
     endSession(c);
@@ -68,32 +77,67 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
 
   ui.get("/", async (c) => {
     const funkos = await withInvocations(await status(lifecycle), deps.invocations.store);
-    return c.html(<DashboardPage funkos={funkos} csrf={c.get("csrf")} info={await info()} />);
+    const traffic = deps.metrics?.report(DASHBOARD_WINDOW);
+    return c.html(<DashboardPage funkos={funkos} traffic={traffic} csrf={c.get("csrf")} info={await info()} />);
+  });
+
+  ui.get("/dashboard", async (c) => {
+    const funkos = await withInvocations(await status(lifecycle), deps.invocations.store);
+    return c.html(<DashboardTable funkos={funkos} traffic={deps.metrics?.report(DASHBOARD_WINDOW)} />);
   });
 
   ui.get("/funkos/:name", (c) =>
     action(c, async () => {
       const funko = await funkoOf(c);
       const secrets = await deps.secrets.list(funko.name);
-      return <FunkoPage funko={funko} secrets={secrets} csrf={c.get("csrf")} info={await info()} />;
+      const traffic = trafficOf(funko.name);
+      return <FunkoPage funko={funko} secrets={secrets} csrf={c.get("csrf")} info={await info()} traffic={traffic} />;
     }));
+
+  ui.get("/funkos/:name/traffic", (c) => {
+    const name = funkoName(c.req.param("name"));
+    const traffic = trafficOf(name);
+    return c.html(<TrafficSection funko={name} {...traffic} now={traffic?.now ?? Date.now()} />);
+  });
 
   ui.get(
     "/funkos/:name/card",
     (c) => action(c, async () => <FunkoCard funko={await funkoOf(c)} csrf={c.get("csrf")} />),
   );
 
-  ui.get("/funkos/:name/instances", (c) => action(c, async () => <InstancesTable funko={await funkoOf(c)} />));
+  ui.get("/funkos/:name/instances", (c) =>
+    action(c, async () => {
+      const name = funkoName(c.req.param("name"));
+      try {
+        const [funko] = await status(lifecycle, name);
+        return <InstancesTable funko={funko!} />;
+      } catch (error) {
+        // Removed meanwhile (another admin, the CLI): say so in place, and stop asking, rather than flash an error.
+        if (error instanceof FaasoError && error.status === 404) return <GoneFunko name={name} />;
+        throw error;
+      }
+    }));
 
-  const lifecycleAction = (path: string, work: (name: string, form: Record<string, unknown>) => Promise<unknown>) =>
+  /** Scale, start, stop: the work says what it did, which the page shows in the flash area beside the new card. */
+  const lifecycleAction = (
+    path: string,
+    work: (name: string, form: Record<string, unknown>) => Promise<ScaleResult>,
+  ) =>
     ui.post(`/funkos/:name/${path}`, (c) =>
       action(c, async () => {
         const name = funkoName(c.req.param("name"));
         const form = await c.req.parseBody();
         const confirmation = await needsConfirmation(c, form, info, `/admin/funkos/${name}`);
         if (confirmation) return confirmation;
-        await work(name, form);
-        return <FunkoCard funko={await funkoOf(c)} csrf={c.get("csrf")} />;
+        const result = await work(name, form);
+        return (
+          <>
+            <FunkoCard funko={await funkoOf(c)} csrf={c.get("csrf")} />
+            <div id="flash" hx-swap-oob="innerHTML">
+              <Flash kind="ok" message={scaleMessage(result)} />
+            </div>
+          </>
+        );
       }, `/admin/funkos/${c.req.param("name")}`));
 
   // An empty or odd field is no number (NaN), not 0: scale() refuses it.
@@ -104,25 +148,46 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
   lifecycleAction("up", (name) => up(lifecycle, name));
   lifecycleAction("down", (name) => down(lifecycle, name));
 
+  /** Deploys and rollbacks run as jobs whose progress the page follows. */
+  const deployJob = (c: UiContext, what: string, work: (progress: Progress) => Promise<string>) => {
+    const name = funkoName(c.req.param("name") ?? "");
+    const job = jobs.start(async (progress) => {
+      try {
+        return { ok: true, message: await work(progress) };
+      } catch (error) {
+        return {
+          ok: false,
+          message: describeError(error).message,
+          details: error instanceof FaasoError ? error.details : [],
+        };
+      }
+    });
+    return Promise.resolve(<DeployProgress funko={name} job={job} what={what} />);
+  };
+
   ui.post("/funkos/:name/deploy", (c) =>
-    action(c, () => {
+    action(c, async () => {
       const name = funkoName(c.req.param("name"));
-      const job = jobs.start(async (progress) => {
-        try {
-          const result = await deploy(lifecycle, name, {}, progress);
-          const message = result.started.length
-            ? `Deployed: ${counted(result.started.length, "new instance")}`
-            : "Nothing to deploy: every instance runs the newest image";
-          return { ok: true, message };
-        } catch (error) {
-          return {
-            ok: false,
-            message: describeError(error).message,
-            details: error instanceof FaasoError ? error.details : [],
-          };
-        }
+      const force = (await c.req.parseBody()).force === "1";
+      return deployJob(c, force ? "Force-deploying" : "Deploying", async (progress) => {
+        const result = await deploy(lifecycle, name, { force }, progress);
+        return result.started.length
+          ? `Deployed: ${counted(result.started.length, "new instance")}`
+          : "Nothing to deploy: every instance runs the newest image (Force deploy replaces them anyway)";
       });
-      return Promise.resolve(<DeployProgress funko={name} job={job} />);
+    }, `/admin/funkos/${c.req.param("name")}`));
+
+  ui.post("/funkos/:name/rollback", (c) =>
+    action(c, async () => {
+      const name = funkoName(c.req.param("name"));
+      const tag = String((await c.req.parseBody()).tag ?? "");
+      if (!tag) throw new FaasoError(`Cannot roll back ${name}: say which build`);
+      return deployJob(c, `Deploying ${tag} of`, async (progress) => {
+        const result = await rollback(lifecycle, name, { tag }, progress);
+        return result.started.length
+          ? `Rolled back to ${result.tag}: ${counted(result.started.length, "new instance")}`
+          : `Every instance already runs ${result.tag}`;
+      });
     }, `/admin/funkos/${c.req.param("name")}`));
 
   ui.get("/jobs/:id/events", (c) => followJob(c, jobs, c.req.param("id"), deps.stopping));
@@ -139,9 +204,11 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
       const form = await c.req.parseBody();
       const confirmation = await needsConfirmation(c, form, info, `/admin/funkos/${name}`);
       if (confirmation) return confirmation;
-      await removeFunko(lifecycle, name);
+      const removed = await removeFunko(lifecycle, name, undefined, deps.secrets);
       c.header("hx-redirect", "/admin/");
-      return <Flash kind="ok" message={`Removed ${name}`} />;
+      const what = `${counted(removed.instances.length, "instance")}, ${counted(removed.images.length, "image")}, ` +
+        counted(removed.secrets.length, "secret");
+      return <Flash kind="ok" message={`Removed ${name}: ${what}`} />;
     }, "/admin/"));
 
   ui.post("/funkos/:name/secrets", (c) =>
@@ -151,7 +218,7 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
       const secret = typeof form.name === "string" ? form.name.trim() : "";
       const value = typeof form.value === "string" ? form.value : "";
       await deps.secrets.add(name, secret, new TextEncoder().encode(value));
-      const message = `Stored the secret ${secret}. ${await deps.secrets.changeNote(name)}`;
+      const message = `Stored the secret ${secret}. ${await deps.secrets.changeNote(lifecycle, name)}`;
       return (
         <SecretsSection funko={name} names={await deps.secrets.list(name)} csrf={c.get("csrf")} message={message} />
       );
@@ -165,7 +232,7 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
       const confirmation = await needsConfirmation(c, form, info, `/admin/funkos/${name}`);
       if (confirmation) return confirmation;
       await deps.secrets.remove(name, secret);
-      const message = `Deleted the secret ${secret}. ${await deps.secrets.changeNote(name)}`;
+      const message = `Deleted the secret ${secret}. ${await deps.secrets.changeNote(lifecycle, name)}`;
       return (
         <SecretsSection funko={name} names={await deps.secrets.list(name)} csrf={c.get("csrf")} message={message} />
       );
@@ -217,6 +284,17 @@ async function needsConfirmation(
   return c.html(
     <ConfirmPage question={question} action={c.req.path} csrf={c.get("csrf")} back={back} info={await info()} />,
   );
+}
+
+/** What a scale, start or stop did, in a sentence. */
+function scaleMessage(result: ScaleResult): string {
+  const now = `${counted(result.after, "instance")} of ${result.funko} running`;
+  if (result.started.length === 0 && result.removed.length === 0) return `Nothing to start or stop: ${now} already`;
+  const changes = [
+    result.started.length ? `started ${counted(result.started.length, "instance")} (healthy)` : "",
+    result.removed.length ? `removed ${counted(result.removed.length, "instance")}` : "",
+  ].filter(Boolean).join(", ");
+  return `${changes[0]!.toUpperCase()}${changes.slice(1)}: ${now}`;
 }
 
 /** A funko name from a URL; a malformed one is a page that does not exist. */

@@ -5,7 +5,9 @@
  * @module
  */
 import type { FunkoStatus } from "../../../core/status.ts";
+import type { TrafficHistoryReport, TrafficReport, TrafficSummary } from "../../../core/traffic.ts";
 import { VERSION } from "../../../core/version.ts";
+import { DashboardTable, TrafficSection } from "./dashboard.tsx";
 import { ActionForm, FunkoSection } from "./funko_card.tsx";
 import { Layout, type ServerInfo } from "./layout.tsx";
 
@@ -44,8 +46,10 @@ export function LoginPage(props: { error?: string }) {
   );
 }
 
-/** The funko list, or how to get a first funko. */
-export function DashboardPage(props: { funkos: FunkoStatus[]; csrf: string; info: ServerInfo }) {
+/** The funko table, or how to get a first funko. */
+export function DashboardPage(
+  props: { funkos: FunkoStatus[]; traffic?: TrafficReport; csrf: string; info: ServerInfo },
+) {
   return (
     <Layout title="Funkos" csrf={props.csrf} info={props.info}>
       <section>
@@ -55,9 +59,7 @@ export function DashboardPage(props: { funkos: FunkoStatus[]; csrf: string; info
           <code>{props.info.data}</code>
         </p>
       </section>
-      {props.funkos.length === 0
-        ? <EmptyState />
-        : props.funkos.map((funko) => <FunkoSection key={funko.name} funko={funko} csrf={props.csrf} />)}
+      {props.funkos.length === 0 ? <EmptyState /> : <DashboardTable funkos={props.funkos} traffic={props.traffic} />}
     </Layout>
   );
 }
@@ -83,8 +85,17 @@ function EmptyState() {
   );
 }
 
-/** One funko: its card, its live logs and its secrets. */
-export function FunkoPage(props: { funko: FunkoStatus; secrets: string[]; csrf: string; info: ServerInfo }) {
+/** What a funko's page shows of its traffic: absent when metrics are off. */
+export interface FunkoTraffic {
+  summary?: TrafficSummary;
+  history: TrafficHistoryReport;
+  now: number;
+}
+
+/** One funko: its card, its traffic, its live logs and its secrets. */
+export function FunkoPage(
+  props: { funko: FunkoStatus; secrets: string[]; csrf: string; info: ServerInfo; traffic?: FunkoTraffic },
+) {
   const { funko, csrf } = props;
   return (
     <Layout title={funko.name} csrf={csrf} info={props.info}>
@@ -92,6 +103,7 @@ export function FunkoPage(props: { funko: FunkoStatus; secrets: string[]; csrf: 
         <a href="/admin/">← All funkos</a>
       </p>
       <FunkoSection funko={funko} csrf={csrf} />
+      <TrafficSection funko={funko.name} {...props.traffic} now={props.traffic?.now ?? Date.now()} />
       <section id="logs" data-logs={`/admin/funkos/${funko.name}/logs/stream?tail=200`} aria-labelledby="logs-title">
         <h2 id="logs-title">Logs</h2>
         <div class="actions">
@@ -110,8 +122,8 @@ export function FunkoPage(props: { funko: FunkoStatus; secrets: string[]; csrf: 
           csrf={csrf}
           target="#flash"
           label={`Remove ${funko.name}`}
-          class="contrast outline"
-          confirm={`Remove ${funko.name}: every instance and every image? This cannot be undone.`}
+          class="danger"
+          confirm={`Remove ${funko.name}: every instance, every image and its secrets? This cannot be undone.`}
         />
       </section>
     </Layout>
@@ -147,7 +159,7 @@ export function SecretsSection(props: { funko: string; names: string[]; csrf: st
                       csrf={props.csrf}
                       target="#secrets"
                       label="Delete"
-                      class="secondary outline"
+                      class="danger outline"
                       confirm={`Delete the secret ${name} of ${props.funko}?`}
                     />
                   </td>

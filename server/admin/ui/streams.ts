@@ -6,12 +6,18 @@
  */
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
+import { AnsiUp } from "ansi_up";
 import { funkoLogs } from "../../../core/logs.ts";
 import type { LifecycleDeps } from "../../../core/scale.ts";
 import { describeError } from "../errors.ts";
 import type { JobEvent, Jobs } from "./jobs.ts";
 
-/** Streams a funko's logs as `line` events (JSON: instance, stream, text) until the page goes away. */
+/**
+ * Streams a funko's logs as `line` events until the page goes away. JSON:
+ * instance, stream, text (as written, escape codes and all) and html (the
+ * text escaped for HTML, its colour codes turned into styled spans by
+ * ansi_up, one converter per instance so that a colour runs on across lines).
+ */
 export function followLogs(
   c: Context,
   deps: LifecycleDeps,
@@ -25,7 +31,13 @@ export function followLogs(
     stopping.addEventListener("abort", () => abort.abort(), { once: true });
     try {
       const lines = await funkoLogs(deps, funko, { follow: true, tail, signal: abort.signal });
-      for await (const line of lines) await stream.writeSSE({ event: "line", data: JSON.stringify(line) });
+      const converters = new Map<string, AnsiUp>();
+      for await (const line of lines) {
+        let converter = converters.get(line.instance);
+        if (!converter) converters.set(line.instance, converter = new AnsiUp());
+        const html = converter.ansi_to_html(line.text);
+        await stream.writeSSE({ event: "line", data: JSON.stringify({ ...line, html }) });
+      }
     } catch (error) {
       if (!abort.signal.aborted) await stream.writeSSE({ event: "end", data: describeError(error).message });
     }

@@ -2,8 +2,12 @@
 // Everything else is htmx attributes in the HTML.
 "use strict";
 
-/** Appends a line to a log view, keeping it scrolled to the end when it was. */
-function appendLine(pre, prefix, text) {
+/**
+ * Appends a line to a log view, keeping it scrolled to the end when it was.
+ * `html`, when given, is the server's rendering of the line's colours (ansi_up,
+ * text already escaped); else `text` goes in as text.
+ */
+function appendLine(pre, prefix, text, html) {
   const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
   const line = document.createElement("div");
   if (prefix) {
@@ -12,7 +16,13 @@ function appendLine(pre, prefix, text) {
     who.textContent = `${prefix} | `;
     line.append(who);
   }
-  line.append(document.createTextNode(text));
+  if (html === undefined) {
+    line.append(document.createTextNode(text));
+  } else {
+    const body = document.createElement("span");
+    body.innerHTML = html;
+    line.append(body);
+  }
   pre.append(line);
   while (pre.childElementCount > 2000) pre.firstElementChild.remove();
   if (atEnd) pre.scrollTop = pre.scrollHeight;
@@ -30,7 +40,7 @@ function startLogs(section) {
     status.textContent = "following";
     source.addEventListener("line", (event) => {
       const line = JSON.parse(event.data);
-      appendLine(pre, line.instance, line.text);
+      appendLine(pre, line.instance, line.text, line.html);
     });
     source.addEventListener("end", (event) => {
       status.textContent = event.data;
