@@ -22,6 +22,7 @@
  */
 import { join } from "node:path";
 import { Docker, LineStream } from "../docker/mod.ts";
+import { onTimeLimit } from "./limits.ts";
 
 /** The node image: Debian's docker.io on the local Debian base. */
 const NODE_DOCKERFILE = `FROM debian:bookworm-slim
@@ -111,9 +112,12 @@ export class TestSwarm implements AsyncDisposable {
   #network = "";
   #registry: Deno.ChildProcess | undefined;
   #clients: Docker[] = [];
+  #unregister: () => void;
 
   constructor() {
     this.id = `faaso-swarm-${crypto.randomUUID().slice(0, 6)}`;
+    // A test file that runs out of time disposes of its swarm before it fails.
+    this.#unregister = onTimeLimit(() => this[Symbol.asyncDispose]());
   }
 
   /** Every node, the manager first. */
@@ -173,6 +177,8 @@ export class TestSwarm implements AsyncDisposable {
   /** Starts the registry, the network, the nodes, and makes them a swarm. */
   async start(options: SwarmOptions, image: string): Promise<void> {
     this.#folder = await Deno.makeTempDir({ prefix: `${this.id}-` });
+    // For the sweep of a later run, should this one be killed before it disposes of its swarm.
+    await Deno.writeTextFile(join(this.#folder, "owner.pid"), String(Deno.pid));
     await Deno.mkdir(join(this.#folder, "manager"));
     this.#network = this.id;
     await runOk("docker", ["network", "create", "--label", LABEL, "--label", `faaso.test.pid=${Deno.pid}`, this.id]);
@@ -216,6 +222,7 @@ export class TestSwarm implements AsyncDisposable {
     const child = new Deno.Command("docker-registry", { args: ["serve", config], stdout: "null", stderr: "piped" })
       .spawn();
     this.#registry = child;
+    await Deno.writeTextFile(join(this.#folder, "registry.pid"), String(child.pid));
     const lines = child.stderr.pipeThrough(new TextDecoderStream()).pipeThrough(new LineStream()).getReader();
     const seen: string[] = [];
     const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
@@ -300,6 +307,7 @@ export class TestSwarm implements AsyncDisposable {
 
   /** Removes the nodes, their cgroups, the network, the registry and its files. */
   async [Symbol.asyncDispose](): Promise<void> {
+    this.#unregister();
     for (const client of this.#clients) client.close();
     await removeSwarm(this.id);
     if (this.#registry) {
@@ -350,17 +358,22 @@ async function removeSwarm(prefix: string): Promise<void> {
  * last process is still exiting is retried for a few seconds.
  */
 async function removeCgroups(name: string): Promise<void> {
-  // cgroup v1: one hierarchy per controller; v2: one.
-  const roots = [join("/sys/fs/cgroup", name)];
-  for await (const entry of Deno.readDir("/sys/fs/cgroup")) {
-    if (entry.isDirectory) roots.push(join("/sys/fs/cgroup", entry.name, name));
-  }
+  const roots = (await cgroupRoots()).map((root) => join(root, name));
   for (let attempt = 0; attempt < 20; attempt++) {
     let left = 0;
     for (const root of roots) left += await removeTree(root);
     if (left === 0) return;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+/** The roots of the host's cgroup hierarchies: one per controller (v1), or one (v2). */
+async function cgroupRoots(): Promise<string[]> {
+  const roots = ["/sys/fs/cgroup"];
+  for await (const entry of Deno.readDir("/sys/fs/cgroup")) {
+    if (entry.isDirectory && !entry.name.startsWith("dind-")) roots.push(join("/sys/fs/cgroup", entry.name));
+  }
+  return roots;
 }
 
 /** rmdir of a cgroup tree, deepest first; returns how many directories are left. */
@@ -377,21 +390,64 @@ async function removeTree(path: string): Promise<number> {
   }
 }
 
-/** Removes the swarms of test runs that are gone (killed before they could clean up). */
-async function sweepStale(): Promise<void> {
-  const lines = (await runOk("docker", [
-    "ps",
-    "-a",
-    "--filter",
-    `label=${LABEL}`,
-    "--format",
-    '{{.Names}} {{.Label "faaso.test.pid"}}',
-  ])).split("\n").filter(Boolean);
-  for (const line of lines) {
-    const [name, pid] = line.split(" ");
-    if (!name || !pid || await Deno.stat(`/proc/${pid}`).then(() => true, () => false)) continue;
-    await removeSwarm(name.replace(/-(manager|worker\d+)$/, ""));
+/** Whether a process runs (a test run that may still own its swarm). */
+function alive(pid: string | undefined): boolean {
+  if (!pid || !/^\d+$/.test(pid)) return false;
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch {
+    return false;
   }
+}
+
+/**
+ * Removes what test runs that are gone (killed before they could clean up)
+ * left behind: their nodes and networks (labelled with the run's pid), the
+ * nodes' cgroups, their registry processes and temporary folders.
+ */
+async function sweepStale(): Promise<void> {
+  const stale = new Set<string>();
+  const live = new Set<string>();
+  for (const [command, name] of [["ps", "{{.Names}}"], ["network", "{{.Name}}"]] as const) {
+    const lines = (await runOk("docker", [
+      ...(command === "ps" ? ["ps", "-a"] : ["network", "ls"]),
+      "--filter",
+      `label=${LABEL}`,
+      "--format",
+      `${name} {{.Label "faaso.test.pid"}}`,
+    ])).split("\n").filter(Boolean);
+    for (const line of lines) {
+      const [name, pid] = line.split(" ");
+      const id = name?.replace(/-(manager|worker\d+)$/, "");
+      if (id) (alive(pid) ? live : stale).add(id);
+    }
+  }
+  for (const id of stale) if (!live.has(id)) await removeSwarm(id);
+  const temp = Deno.env.get("TMPDIR") || "/tmp";
+  for await (const entry of Deno.readDir(temp)) {
+    const id = /^(faaso-swarm-[0-9a-f]{6})-/.exec(entry.name)?.[1];
+    if (!entry.isDirectory || !id || live.has(id)) continue;
+    const folder = join(temp, entry.name);
+    const owner = await Deno.readTextFile(join(folder, "owner.pid")).catch(() => undefined);
+    if (owner === undefined ? Date.now() - ((await Deno.stat(folder)).mtime?.getTime() ?? 0) < 600_000 : alive(owner)) {
+      continue;
+    }
+    const registry = (await Deno.readTextFile(join(folder, "registry.pid")).catch(() => "")).trim();
+    const command = alive(registry) ? await Deno.readTextFile(`/proc/${registry}/cmdline`).catch(() => "") : "";
+    if (command.includes(folder)) Deno.kill(Number(registry), "SIGKILL");
+    await removeSwarm(id);
+    await Deno.remove(folder, { recursive: true }).catch(() => {});
+  }
+  // Cgroups of nodes whose container is gone (a run killed while it disposed of its swarm).
+  const orphans = new Set<string>();
+  for (const root of await cgroupRoots()) {
+    for await (const entry of Deno.readDir(root)) {
+      const id = /^dind-(faaso-swarm-[0-9a-f]{6})-/.exec(entry.name)?.[1];
+      if (entry.isDirectory && id && !live.has(id)) orphans.add(entry.name);
+    }
+  }
+  for (const name of orphans) await removeCgroups(name);
 }
 
 /** Starts a swarm: a manager and `workers` workers, and a registry; dispose it with `await using`. */

@@ -9,9 +9,20 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { FunkoStatus } from "../core/status.ts";
-import { faaso, type FaasoRunOptions, ROOT, tempFolder, uniqueName, waitForHttp, waitUntil } from "./helpers.ts";
+import {
+  faaso,
+  type FaasoRunOptions,
+  fileTimeLimit,
+  ROOT,
+  tempFolder,
+  uniqueName,
+  waitForHttp,
+  waitUntil,
+} from "./helpers.ts";
 import { startLoad } from "./load.ts";
 import { run, startSwarm, type SwarmNode, type TestSwarm } from "./swarm.ts";
+
+fileTimeLimit(import.meta.url, { minutes: 25 });
 
 const ECHO = join(ROOT, "tests", "fixtures", "echo");
 const BASE_IMAGES = ["debian:bookworm-slim", "denoland/deno:bin-2.9.6"];
@@ -134,7 +145,12 @@ Deno.test("FaaSO on a three-node swarm: push, spread, proxy, rolling deploys, se
           assert.ok(service, "the funko is the service faaso-NAME");
           const spec = service.Spec.TaskTemplate.ContainerSpec;
           assert.match(spec.Image, new RegExp(`^${swarm.registry}/faaso-${name}:${stamp}@sha256:[0-9a-f]{64}$`));
-          assert.deepEqual(service.Spec.Labels, { "faaso.funko": name, "faaso.role": "instance" });
+          assert.deepEqual(service.Spec.Labels, {
+            "faaso.funko": name,
+            "faaso.role": "instance",
+            "faaso.port": "3000",
+            "faaso.health": "/ping",
+          });
           assert.ok(spec.Env?.includes("ECHO_VERSION=v1"));
           assert.equal(service.Spec.UpdateConfig?.Order, "start-first");
           assert.equal(service.Spec.UpdateConfig?.FailureAction, "rollback");

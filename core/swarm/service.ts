@@ -12,7 +12,7 @@ import type { FunkoService, Instance } from "../instances.ts";
 import { settingsFromLabels } from "../manifest.ts";
 import { imageRepo, LABELS, latestImage, NETWORK } from "../names.ts";
 import { type Progress, silent } from "../progress.ts";
-import type { ScaleResult } from "../scale.ts";
+import type { ScaleResult, StartOptions } from "../scale.ts";
 import { counted } from "../words.ts";
 import type { SwarmInstances } from "./instances.ts";
 import type { SwarmMode } from "./mode.ts";
@@ -49,8 +49,17 @@ export class SwarmService implements FunkoService {
     return service ? replicasOf(service.Spec) : null;
   }
 
-  /** Sets the service's replicas (creating the service from the latest image when there is none) and waits for them. */
-  async scale(funko: string, target: number, progress: Progress = silent): Promise<ScaleResult> {
+  /**
+   * Sets the service's replicas (creating the service from the latest image
+   * when there is none) and, unless `options.wait` is false, waits until that
+   * many serve (`options.timeoutMs`, default 120 s).
+   */
+  async scale(
+    funko: string,
+    target: number,
+    progress: Progress = silent,
+    options: StartOptions = {},
+  ): Promise<ScaleResult> {
     const name = serviceName(funko);
     const service = await this.docker.services.inspectOrNull(name);
     const before = await this.instances.list(funko);
@@ -71,13 +80,15 @@ export class SwarmService implements FunkoService {
       const spec = { ...service.Spec, Mode: { Replicated: { Replicas: target } } };
       await this.docker.services.update(service.ID, service.Version.Index, spec);
     }
-    const after = await this.waitForReplicas(funko, target, known, progress);
+    const after = options.wait === false
+      ? (await this.instances.list(funko)).filter(isServing)
+      : await this.waitForReplicas(funko, target, known, progress, options.timeoutMs);
     const ids = new Set(after.map((instance) => instance.id));
     const was = new Set(before.map((instance) => instance.id));
     return {
       funko,
       before: before.filter(isServing).length,
-      after: after.length,
+      after: options.wait === false ? target : after.length,
       started: after.filter((instance) => !was.has(instance.id)).map((instance) => instance.name),
       removed: before.filter((instance) => !ids.has(instance.id)).map((instance) => instance.name),
     };
