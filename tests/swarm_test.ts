@@ -409,7 +409,7 @@ Deno.test("FaaSO on a three-node swarm: push, spread, proxy, rolling deploys, se
     }
 
     if (
-      !await t.step("down keeps the service at 0 replicas (scale to zero); rm removes it", async () => {
+      !await t.step("down keeps the service at 0 replicas (scale to zero); rm removes it and its secrets", async () => {
         const since = performance.now();
         const down = await remote(["down", name]);
         assert.equal(down.code, 0, down.stderr);
@@ -424,6 +424,8 @@ Deno.test("FaaSO on a three-node swarm: push, spread, proxy, rolling deploys, se
           0,
           "registry tags untagged",
         );
+        assert.match(rm.stdout, /Removing the secrets of .*: token/);
+        assert.deepEqual(await docker.secrets.list({ label: [`faaso.funko=${name}`] }), [], "its Swarm secrets went too");
         lap("down and rm", since);
       })
     ) {
