@@ -404,9 +404,11 @@ function alive(pid: string | undefined): boolean {
 /**
  * Removes what test runs that are gone (killed before they could clean up)
  * left behind: their nodes and networks (labelled with the run's pid), the
- * nodes' cgroups, their registry processes and temporary folders.
+ * nodes' cgroups, their registry processes and temporary folders. Swarms of
+ * runs whose process still runs are left alone, so it is safe beside them
+ * (`deno eval 'await (await import("./tests/swarm.ts")).sweepStale()'`).
  */
-async function sweepStale(): Promise<void> {
+export async function sweepStale(): Promise<void> {
   const stale = new Set<string>();
   const live = new Set<string>();
   for (const [command, name] of [["ps", "{{.Names}}"], ["network", "{{.Name}}"]] as const) {
@@ -424,11 +426,16 @@ async function sweepStale(): Promise<void> {
     }
   }
   for (const id of stale) if (!live.has(id)) await removeSwarm(id);
-  const temp = Deno.env.get("TMPDIR") || "/tmp";
-  for await (const entry of Deno.readDir(temp)) {
-    const id = /^(faaso-swarm-[0-9a-f]{6})-/.exec(entry.name)?.[1];
-    if (!entry.isDirectory || !id || live.has(id)) continue;
-    const folder = join(temp, entry.name);
+  // Where this run and earlier ones (maybe with another TMPDIR) made their folders.
+  const folders: string[] = [];
+  for (const temp of new Set([Deno.env.get("TMPDIR") || "/tmp", "/tmp"])) {
+    for await (const entry of Deno.readDir(temp)) {
+      if (entry.isDirectory && /^faaso-swarm-[0-9a-f]{6}-/.test(entry.name)) folders.push(join(temp, entry.name));
+    }
+  }
+  for (const folder of folders) {
+    const id = /(faaso-swarm-[0-9a-f]{6})-[^/]*$/.exec(folder)?.[1];
+    if (!id || live.has(id)) continue;
     const owner = await Deno.readTextFile(join(folder, "owner.pid")).catch(() => undefined);
     if (owner === undefined ? Date.now() - ((await Deno.stat(folder)).mtime?.getTime() ?? 0) < 600_000 : alive(owner)) {
       continue;
