@@ -160,9 +160,10 @@ export class RoutingTable {
 
   /**
    * Picks the ready endpoint with the fewest requests in flight, rotating
-   * among equals; `exclude` skips one (a retry). Undefined when none is ready.
+   * among equals; `exclude` skips one, or several (those a retry already
+   * tried). Undefined when none is ready.
    */
-  pick(funko: string, exclude?: Endpoint): Endpoint | undefined {
+  pick(funko: string, exclude?: Endpoint | ReadonlySet<Endpoint>): Endpoint | undefined {
     const routes = this.#funkos.get(funko);
     if (!routes || routes.ready.length === 0) return undefined;
     const ready = routes.ready;
@@ -170,7 +171,7 @@ export class RoutingTable {
     let best: Endpoint | undefined;
     for (let i = 0; i < ready.length; i++) {
       const candidate = ready[(start + i) % ready.length]!;
-      if (candidate === exclude) continue;
+      if (candidate === exclude || (exclude instanceof Set && exclude.has(candidate))) continue;
       if (!best || candidate.inFlight < best.inFlight) best = candidate;
     }
     return best;
