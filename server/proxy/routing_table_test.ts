@@ -127,3 +127,11 @@ Deno.test("RoutingTable sends nothing new to a draining instance", () => {
   for (let i = 0; i < 4; i++) assert.equal(table.pick("hello")?.id, "new");
   assert.equal(table.hasPending("hello"), false);
 });
+
+Deno.test("RoutingTable.pick skips every instance a retry already tried", () => {
+  const table = new RoutingTable();
+  const [a, b, c] = ["a", "bb", "ccc"].map((id) => table.upsert(instance(id)));
+  for (let i = 0; i < 6; i++) assert.equal(table.pick("hello", new Set([a!, b!])), c);
+  assert.notEqual(table.pick("hello", a), a);
+  assert.equal(table.pick("hello", new Set([a!, b!, c!])), undefined, "none left");
+});
