@@ -9,80 +9,12 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { FunkoStatus } from "../core/status.ts";
-import {
-  faaso,
-  type FaasoRunOptions,
-  fileTimeLimit,
-  ROOT,
-  tempFolder,
-  uniqueName,
-  waitForHttp,
-  waitUntil,
-} from "./helpers.ts";
+import { faaso, type FaasoRunOptions, fileTimeLimit, tempFolder, uniqueName, waitUntil } from "./helpers.ts";
 import { startLoad } from "./load.ts";
-import { run, startSwarm, type SwarmNode, type TestSwarm } from "./swarm.ts";
+import { startSwarm, type SwarmNode } from "./swarm.ts";
+import { BASE_IMAGES, manifest, proxyImage, startProxyService, writeFunko } from "./swarm_helpers.ts";
 
 fileTimeLimit(import.meta.url, { minutes: 25 });
-
-const ECHO = join(ROOT, "tests", "fixtures", "echo");
-const BASE_IMAGES = ["debian:bookworm-slim", "denoland/deno:bin-2.9.6"];
-
-function manifest(name: string, version: string, extra = ""): string {
-  return `name: ${name}\nruntime: deno\nenv:\n  ECHO_VERSION: ${version}\nscale: 3\ndrain: 5s\n` +
-    `healthcheck:\n  interval: 1s\n  timeout: 2s\n  start_period: 20s\n${extra}`;
-}
-
-async function writeFunko(folder: string, text: string): Promise<void> {
-  for (const file of ["funko.ts", "deno.json"]) await Deno.copyFile(join(ECHO, file), join(folder, file));
-  await Deno.writeTextFile(join(folder, "funko.yml"), text);
-}
-
-/** Builds the proxy image on the host under a tag of this run, and gives it to the manager. */
-async function proxyImage(swarm: TestSwarm): Promise<string> {
-  const tag = `${swarm.id}-proxy:test`;
-  const build = await run("docker", ["build", "-q", "-f", join(ROOT, "proxy.Dockerfile"), "-t", tag, ROOT]);
-  if (build.code !== 0) throw new Error(`Cannot build the proxy image: ${build.stderr}`);
-  try {
-    await swarm.copyImages([tag]);
-  } finally {
-    await run("docker", ["rmi", tag]);
-  }
-  return tag;
-}
-
-/** Runs the proxy as the README's swarm section says: a service on the managers, its port published in host mode. */
-async function startProxyService(swarm: TestSwarm, image: string, password: string): Promise<string> {
-  await swarm.dockerOk(swarm.manager, ["network", "create", "--driver", "overlay", "--attachable", "faaso-net"]);
-  await swarm.dockerOk(swarm.manager, [
-    "service",
-    "create",
-    "--detach",
-    "--name",
-    "faaso-proxy",
-    "--constraint",
-    "node.role==manager",
-    "--network",
-    "faaso-net",
-    "--publish",
-    "mode=host,target=8888,published=8888",
-    "--mount",
-    "type=bind,source=/var/run/docker.sock,target=/var/run/docker.sock",
-    "--mount",
-    "type=volume,source=faaso-data,target=/data",
-    "--health-timeout",
-    "10s",
-    "--health-retries",
-    "6",
-    "--env",
-    `FAASO_REGISTRY=${swarm.registry}`,
-    "--env",
-    `FAASO_PASSWORD=${password}`,
-    image,
-  ]);
-  const url = `http://${swarm.manager.address}:8888`;
-  await waitForHttp(`${url}/ping`, { timeoutMs: 120_000 });
-  return url;
-}
 
 Deno.test("FaaSO on a three-node swarm: push, spread, proxy, rolling deploys, secrets, a lost worker", async (t) => {
   const started = performance.now();
@@ -425,7 +357,11 @@ Deno.test("FaaSO on a three-node swarm: push, spread, proxy, rolling deploys, se
           "registry tags untagged",
         );
         assert.match(rm.stdout, /Removing the secrets of .*: token/);
-        assert.deepEqual(await docker.secrets.list({ label: [`faaso.funko=${name}`] }), [], "its Swarm secrets went too");
+        assert.deepEqual(
+          await docker.secrets.list({ label: [`faaso.funko=${name}`] }),
+          [],
+          "its Swarm secrets went too",
+        );
         lap("down and rm", since);
       })
     ) {
