@@ -82,17 +82,13 @@ export async function rollOut(
       progress({ kind: "warning", text: `The swarm is rolling ${spec.Name} back: ${why}` });
     }
     const message = why || (status?.Message ?? "");
-    // The new instances are those of the new spec that are there at the end: on a saturated machine the swarm may
-    // have replaced one that turned healthy and then failed its checks (it was reported, but serves no more).
-    const present = new Set(current.map((instance) => instance.id));
+    // The new instances are the new spec's tasks that are there at the end and not being replaced: on a saturated
+    // machine the swarm may replace one that had turned healthy (reported above, gone or going now).
     const outcome = (state: RolloutOutcome["state"]) =>
       failedTask(swarm, message).then((failed) => ({
         state,
         message,
-        started: [
-          ...[...started.values()].filter((instance) => present.has(instance.id)),
-          ...current.filter((instance) => fresh.has(instance.id) && !started.has(instance.id) && !why),
-        ],
+        started: why ? [] : current.filter((instance) => fresh.has(instance.id) && !instance.retiring),
         ...(failed ? { failed } : {}),
       }));
     if (begunNow && status?.State === "completed") return outcome("completed");
