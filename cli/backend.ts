@@ -20,9 +20,10 @@ import type { Progress } from "../core/progress.ts";
 import type { RemoveResult } from "../core/remove.ts";
 import type { RollbackOptions, RollbackResult } from "../core/rollback.ts";
 import type { LifecycleDeps, ScaleResult, StartOptions } from "../core/scale.ts";
-import type { SecretStore } from "../core/secrets.ts";
+import type { SecretBackend, SecretStore } from "../core/secrets.ts";
 import type { SleepResult } from "../core/sleep.ts";
 import type { SleepStates } from "../core/sleep_state.ts";
+import type { SwarmSetting } from "../core/swarm/mode.ts";
 import type { FunkoStatus } from "../core/status.ts";
 import type { TrafficReport } from "../core/traffic.ts";
 import type { CallFilter, CallStore, CallSummary } from "../core/call_store.ts";
@@ -109,20 +110,31 @@ export interface Backend {
   close(): void;
 }
 
-/** The backend that does the work on this machine, through the local engine. */
+/** Options for {@linkcode LocalBackend}. */
+export interface LocalBackendOptions {
+  /** Swarm mode and registry; default FAASO_SWARM (auto) and FAASO_REGISTRY. */
+  swarm?: { setting: SwarmSetting; registry?: string };
+}
+
+/**
+ * The backend that does the work on this machine, through the local engine:
+ * containers, or swarm services when the engine is a swarm manager (decided
+ * on first use, with one cheap engine call; FAASO_SWARM=off skips it).
+ */
 export class LocalBackend implements Backend {
   readonly where = "this machine";
   readonly proxyUrl = localProxyUrl();
-  #deps: LifecycleDeps;
-  #secrets: Promise<SecretStore> | undefined;
+  #docker: Docker;
+  #options: LocalBackendOptions;
+  #lifecycle: Promise<LifecycleDeps> | undefined;
+  #secrets: Promise<SecretBackend> | undefined;
+  #files: Promise<SecretStore> | undefined;
   #data: Promise<DataFolder> | undefined;
   #calls: CallStore | undefined;
 
-  constructor(docker: Docker = Docker.fromEnv()) {
-    const instances = new ContainerInstances(docker, {
-      secretsFolder: async (funko) => await (await this.#secretStore()).hostFolderOf(funko),
-    });
-    this.#deps = { docker, instances };
+  constructor(docker: Docker = Docker.fromEnv(), options: LocalBackendOptions = {}) {
+    this.#docker = docker;
+    this.#options = options;
   }
 
   async build(folder: string, options: BuildOptions, progress: Progress): Promise<BuildResult> {
@@ -132,38 +144,38 @@ export class LocalBackend implements Backend {
     ]);
     const settings = withDefaults(options, buildSettingsFromEnv());
     const keepBuilds = options.keepBuilds ?? await (await this.#dataFolder()).keepBuilds();
-    return await buildFunko(this.#deps, folder, { ...options, ...settings, keepBuilds }, progress);
+    return await buildFunko(await this.#deps(), folder, { ...options, ...settings, keepBuilds }, progress);
   }
 
   async currentScale(funko: string): Promise<number> {
-    return (await import("../core/scale.ts")).currentScale(this.#deps, funko);
+    return (await import("../core/scale.ts")).currentScale(await this.#deps(), funko);
   }
 
   async scale(funko: string, target: number, progress: Progress, options?: StartOptions): Promise<ScaleResult> {
-    return await (await import("../core/scale.ts")).scale(this.#deps, funko, target, progress, options);
+    return await (await import("../core/scale.ts")).scale(await this.#deps(), funko, target, progress, options);
   }
 
   async up(funko: string, progress: Progress, options?: StartOptions): Promise<ScaleResult> {
-    return await (await import("../core/scale.ts")).up(this.#deps, funko, progress, options);
+    return await (await import("../core/scale.ts")).up(await this.#deps(), funko, progress, options);
   }
 
   async down(funko: string, progress: Progress): Promise<ScaleResult> {
-    return await (await import("../core/scale.ts")).down(this.#deps, funko, progress);
+    return await (await import("../core/scale.ts")).down(await this.#deps(), funko, progress);
   }
 
   async sleep(funko: string, options: { stop?: boolean }, progress: Progress): Promise<SleepResult> {
     const { sleepFunko } = await import("../core/sleep.ts");
-    return await sleepFunko(this.#deps, await this.#sleepStates(), checkFunkoName(funko), options, progress);
+    return await sleepFunko(await this.#deps(), await this.#sleepStates(), checkFunkoName(funko), options, progress);
   }
 
   async wake(funko: string, progress: Progress): Promise<SleepResult> {
     const { wakeFunko } = await import("../core/sleep.ts");
-    return await wakeFunko(this.#deps, await this.#sleepStates(), checkFunkoName(funko), undefined, progress);
+    return await wakeFunko(await this.#deps(), await this.#sleepStates(), checkFunkoName(funko), undefined, progress);
   }
 
   async status(funko?: string): Promise<FunkoStatus[]> {
     const { engineActivity, status } = await import("../core/status.ts");
-    const funkos = await status(this.#deps, funko);
+    const funkos = await status(await this.#deps(), funko);
     // Only a faaso serve sees requests: here the engine says whether instances are paused or stopped.
     const sleeping = await this.#sleepStates();
     const { autoscales } = await import("../core/scaling.ts");
@@ -178,27 +190,32 @@ export class LocalBackend implements Backend {
   }
 
   async logs(funko: string, options: FunkoLogsOptions): Promise<ReadableStream<FunkoLogLine>> {
-    return await (await import("../core/logs.ts")).funkoLogs(this.#deps, funko, options);
+    return await (await import("../core/logs.ts")).funkoLogs(await this.#deps(), funko, options);
   }
 
   async remove(funko: string, progress: Progress): Promise<RemoveResult> {
     const { removeFunko } = await import("../core/remove.ts");
-    return await removeFunko(this.#deps, checkFunkoName(funko), progress, await this.#secretStore());
+    return await removeFunko(await this.#deps(), checkFunkoName(funko), progress, await this.#secretStore());
   }
 
   async deploy(funko: string, options: DeployOptions, progress: Progress): Promise<DeployResult> {
-    return await (await import("../core/deploy.ts")).deploy(this.#deps, funko, options, progress);
+    return await (await import("../core/deploy.ts")).deploy(await this.#deps(), funko, options, progress);
   }
 
   async rollback(funko: string, options: RollbackOptions, progress: Progress): Promise<RollbackResult> {
-    return await (await import("../core/rollback.ts")).rollback(this.#deps, checkFunkoName(funko), options, progress);
+    return await (await import("../core/rollback.ts")).rollback(
+      await this.#deps(),
+      checkFunkoName(funko),
+      options,
+      progress,
+    );
   }
 
   async prune(funko: string | undefined, keep: number | undefined, progress: Progress): Promise<PruneResult[]> {
     const { pruneAll, pruneBuilds } = await import("../core/builds.ts");
     const count = keep ?? await (await this.#dataFolder()).keepBuilds();
-    if (funko === undefined) return await pruneAll(this.#deps, count, progress);
-    return [await pruneBuilds(this.#deps, checkFunkoName(funko), count, progress)];
+    if (funko === undefined) return await pruneAll(await this.#deps(), count, progress);
+    return [await pruneBuilds(await this.#deps(), checkFunkoName(funko), count, progress)];
   }
 
   async addSecret(funko: string, name: string, value: Uint8Array): Promise<SecretChange> {
@@ -219,7 +236,8 @@ export class LocalBackend implements Backend {
   }
 
   async secretStore(): Promise<string> {
-    return `this machine's data folder ${(await this.#dataFolder()).root}`;
+    const where = (await this.#secretStore()).where;
+    return where ?? `this machine's data folder ${(await this.#dataFolder()).root}`;
   }
 
   async listCalls(filter: CallFilter): Promise<CallSummary[]> {
@@ -235,7 +253,7 @@ export class LocalBackend implements Backend {
   }
 
   async version(): Promise<VersionInfo> {
-    const engine = await this.#deps.docker.system.version();
+    const engine = await this.#docker.system.version();
     return { faaso: VERSION, engine: engine.Version, api: engine.ApiVersion };
   }
 
@@ -264,8 +282,28 @@ export class LocalBackend implements Backend {
   }
 
   close(): void {
-    this.#deps.docker.close();
+    this.#docker.close();
     this.#calls?.close();
+  }
+
+  /** The lifecycle core's dependencies: containers, or swarm tasks when the engine manages a swarm. */
+  #deps(): Promise<LifecycleDeps> {
+    this.#lifecycle ??= (async (): Promise<LifecycleDeps> => {
+      const docker = this.#docker;
+      const { detectSwarm, swarmSettingsFromEnv } = await import("../core/swarm/mode.ts");
+      const swarm = await detectSwarm(docker, this.#options.swarm ?? swarmSettingsFromEnv());
+      if (swarm) {
+        const { SwarmInstances } = await import("../core/swarm/instances.ts");
+        return { docker, instances: new SwarmInstances(docker, swarm), registry: swarm.registry };
+      }
+      const instances = new ContainerInstances(docker, {
+        secretsFolder: async (funko) => await (await this.#fileSecrets()).hostFolderOf(funko),
+      });
+      return { docker, instances };
+    })();
+    // An engine that did not answer may answer the next call.
+    this.#lifecycle.catch(() => this.#lifecycle = undefined);
+    return this.#lifecycle;
   }
 
   /** The data folder's call store; without `create`, null when there is none yet. */
@@ -286,26 +324,35 @@ export class LocalBackend implements Backend {
   }
 
   async #secretChange(funko: string): Promise<SecretChange> {
-    const { secretChangeNote } = await import("../core/secrets.ts");
-    return {
-      store: await this.secretStore(),
-      note: await secretChangeNote(this.#deps, await this.#secretStore(), funko),
-    };
+    const store = await this.#secretStore();
+    return { store: await this.secretStore(), note: await store.changeNote(await this.#deps(), funko) };
   }
 
   #dataFolder(): Promise<DataFolder> {
     return this.#data ??= import("../core/data_folder.ts").then(({ DataFolder }) => DataFolder.fromEnv());
   }
 
-  #secretStore(): Promise<SecretStore> {
-    return this.#secrets ??= Promise.all([
+  /** Swarm secrets in swarm mode, else the data folder's. */
+  #secretStore(): Promise<SecretBackend> {
+    return this.#secrets ??= this.#deps().then(async ({ instances }) => {
+      const { SwarmInstances, SwarmSecretStore } = await import("../core/swarm/mod.ts");
+      if (instances instanceof SwarmInstances) return new SwarmSecretStore(instances.service);
+      return await this.#fileSecrets();
+    }).catch((error) => {
+      this.#secrets = undefined;
+      throw error;
+    });
+  }
+
+  #fileSecrets(): Promise<SecretStore> {
+    return this.#files ??= Promise.all([
       import("../core/secrets.ts"),
       import("../core/host_paths.ts"),
       this.#dataFolder(),
     ]).then(([{ SecretStore }, { hostPathResolver }, data]) => {
       // Whether FaaSO runs in a container (and so where the data folder is on the host) is asked only when needed.
       let resolver: ReturnType<typeof hostPathResolver> | undefined;
-      const docker = this.#deps.docker;
+      const docker = this.#docker;
       return new SecretStore(data, { hostPath: async (path) => (await (resolver ??= hostPathResolver(docker)))(path) });
     });
   }

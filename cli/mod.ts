@@ -133,6 +133,8 @@ Environment:
   FAASO_URL        where faaso invoke reaches the proxy in local mode (default http://localhost:8888)
   FAASO_DATA       the data folder: secrets, and the server's config and credentials
   FAASO_PORT, FAASO_HOST, FAASO_PASSWORD, FAASO_UPSTREAM_TIMEOUT   faaso serve's settings (see faaso serve --help)
+  FAASO_SWARM      auto (default: swarm services when the engine is a swarm manager), on or off
+  FAASO_REGISTRY   swarm mode: the registry builds are pushed to and nodes pull from (host:port[/path])
   FAASO_METRICS_TOKEN, FAASO_ACCESS_LOG   /metrics's bearer token (else DATA/metrics-token); faaso serve's access log
   DOCKER_HOST      the Docker engine: unix:///path or tcp://host:port (default unix:///var/run/docker.sock)
   NO_COLOR         no colours; FAASO_DEBUG: stack traces of unexpected errors

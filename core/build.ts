@@ -1,6 +1,7 @@
 /**
  * Building an image from a ready build context (a tar stream): tagged with its
- * UTC build time and `latest`, only once the build succeeded. The server
+ * UTC build time and `latest`, only once the build succeeded; pushed to a
+ * registry when one is given (swarm mode). The server
  * builds uploaded contexts with this; build_folder.ts makes contexts.
  *
  * @module
@@ -14,6 +15,7 @@ import { FaasoError } from "./errors.ts";
 import type { FunkoSettings } from "./manifest.ts";
 import { imageRepo, LABELS, LATEST, timestampTag } from "./names.ts";
 import { type Progress, silent } from "./progress.ts";
+import { pushImage } from "./swarm/registry.ts";
 import type { LifecycleDeps } from "./scale.ts";
 
 /**
@@ -34,6 +36,8 @@ export interface BuildOptions extends BuildSettings {
   pull?: boolean;
   /** Aborts the build. */
   signal?: AbortSignal;
+  /** Push the build to this registry (swarm mode: nodes pull from it). */
+  registry?: string;
   /** Then keep only this many builds of the funko (see {@linkcode pruneBuilds}); none removed without it. */
   keepBuilds?: number;
 }
@@ -48,6 +52,8 @@ export interface BuildResult {
   tags: string[];
   /** SHA-256 of the build context. */
   sourceHash: string;
+  /** The pushed reference with its digest, when a registry was given: `REGISTRY/faaso-NAME:TIMESTAMP@sha256:...`. */
+  pushed?: string;
   /** True when nothing changed: the build gave an image that already had its timestamp tag. */
   unchanged: boolean;
 }
@@ -165,6 +171,8 @@ export async function buildImage(
       ? `Nothing changed since ${repo}:${tag} (the same image): tagged it ${LATEST}`
       : `Built ${repo}:${tag} and tagged it ${LATEST}`,
   });
+  const registry = options.registry ?? deps.registry;
+  const pushed = registry ? await pushImage(deps.docker, info.name, tag, registry, progress) : undefined;
   if (options.keepBuilds) await pruneBuilds(deps, info.name, options.keepBuilds, progress);
   return {
     funko: info.name,
@@ -172,6 +180,7 @@ export async function buildImage(
     tags: [`${repo}:${tag}`, `${repo}:${LATEST}`],
     sourceHash: info.sourceHash,
     unchanged: existing !== undefined,
+    ...(pushed ? { pushed } : {}),
   };
 }
 

@@ -45,6 +45,8 @@ export async function deploy(
   options: DeployOptions = {},
   progress: Progress = silent,
 ): Promise<DeployResult> {
+  // A swarm rolls out (and back) itself: a service update.
+  if (deps.instances.service) return await deps.instances.service.deploy(funko, options, progress);
   const image = await deps.docker.images.inspectOrNull(latestImage(funko));
   if (!image) throw notFound(`Cannot deploy ${funko}: there is no image ${latestImage(funko)} (build it first)`);
   warnIfForeign(image, funko, progress);

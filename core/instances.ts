@@ -1,8 +1,8 @@
 /**
- * Instances: the running copies of a funko. Today an instance is a plain
- * container; {@linkcode InstanceBackend} is the seam where swarm service tasks
- * will plug in, so that scaling, status, logs and the proxy's routing table
- * never touch containers directly.
+ * Instances: the running copies of a funko: plain containers here, swarm
+ * service tasks in core/swarm/. {@linkcode InstanceBackend} is the seam, so
+ * that scaling, status, logs and the proxy's routing table never touch
+ * containers directly.
  *
  * @module
  */
@@ -28,8 +28,15 @@ import {
 import { instanceName, LABELS, latestImage, NETWORK } from "./names.ts";
 import { SECRETS_MOUNT } from "./secrets.ts";
 import { type InstanceEvent, toInstanceEvent } from "./instance_events.ts";
+import { CONTAINER_CAPABILITIES, type FunkoService, type InstanceCapabilities } from "./instance_capabilities.ts";
 
 export { type InstanceEvent, toInstanceEvent } from "./instance_events.ts";
+export {
+  capabilitiesOf,
+  CONTAINER_CAPABILITIES,
+  type FunkoService,
+  type InstanceCapabilities,
+} from "./instance_capabilities.ts";
 
 /** What an instance is doing, in Docker's words. */
 export type InstanceState = "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
@@ -70,6 +77,8 @@ export interface Instance {
    * requests as soon as they see this.
    */
   retiring?: boolean;
+  /** The machine it runs on, where there are several (a swarm node's hostname). */
+  node?: string;
   /** The host folder mounted at /secrets (known when read one by one): the secrets store it was started with. */
   secretsFolder?: string;
   /** The exit code of its last run, when it has stopped or crashed before (known when read one by one). */
@@ -98,8 +107,15 @@ export interface InstanceLogsOptions {
   signal?: AbortSignal;
 }
 
-/** Where instances come from: containers today, swarm tasks next. */
+/** Where instances come from: containers, or swarm tasks (core/swarm/). */
 export interface InstanceBackend {
+  /**
+   * What it can do; plain containers' ({@linkcode CONTAINER_CAPABILITIES})
+   * when absent. Ask through {@linkcode capabilitiesOf}.
+   */
+  readonly capabilities?: InstanceCapabilities;
+  /** Set where the engine keeps the instances (a swarm): scale, deploy and rm go through it. */
+  readonly service?: FunkoService;
   /** The instances of one funko, or of all funkos; newest first. */
   list(funko?: string, signal?: AbortSignal): Promise<Instance[]>;
   /** One instance by ID, or null when it is gone. */
@@ -138,12 +154,11 @@ export interface InstanceBackend {
   /** The instance's output, line by line. */
   logs(instance: Instance, options?: InstanceLogsOptions): Promise<ReadableStream<LogLine>>;
   /**
-   * Whether `pause` works here: a paused instance keeps its memory and wakes
-   * in milliseconds. Containers can; a backend that cannot (swarm services)
-   * lets sleeping funkos go straight to stopped, and a wake starts one.
+   * Freezes a running instance: no CPU, memory kept; connections made to it
+   * wait in the kernel. Only where `capabilities.pause` (see
+   * {@linkcode capabilitiesOf}); a backend that cannot pause (swarm tasks)
+   * throws, and sleeping funkos go straight to stopped there.
    */
-  readonly canPause: boolean;
-  /** Freezes a running instance: no CPU, memory kept; connections made to it wait in the kernel. */
   pause(instance: Instance, signal?: AbortSignal): Promise<void>;
   /** Thaws a paused instance. */
   unpause(instance: Instance, signal?: AbortSignal): Promise<void>;
@@ -167,6 +182,7 @@ export interface ContainerInstancesOptions {
 
 /** Instances as plain containers on faaso-net, labelled `faaso.funko=NAME`. */
 export class ContainerInstances implements InstanceBackend {
+  readonly capabilities = CONTAINER_CAPABILITIES;
   #docker: Docker;
   #network: Promise<unknown> | undefined;
   #secretsFolder: ContainerInstancesOptions["secretsFolder"];
@@ -306,9 +322,6 @@ export class ContainerInstances implements InstanceBackend {
     if (off) await this.#docker.containers.update(instance.id, { RestartPolicy: { Name: RESTART_POLICY } }, signal);
     await this.#docker.containers.start(instance.id, signal);
   }
-
-  /** Containers pause (the cgroup freezer). */
-  readonly canPause = true;
 
   /** `docker pause`. */
   async pause(instance: Instance, signal?: AbortSignal): Promise<void> {

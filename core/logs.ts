@@ -12,7 +12,7 @@ import type { LifecycleDeps } from "./scale.ts";
 
 /** A line of a funko's output. */
 export interface FunkoLogLine {
-  /** The instance that wrote it (`faaso-NAME-xxxxxx`). */
+  /** The instance that wrote it (`faaso-NAME-xxxxxx`; a swarm task's `faaso-NAME.1.ID@NODE`). */
   instance: string;
   /** stdout or stderr. */
   stream: LogStreamName;
@@ -75,13 +75,15 @@ export async function funkoLogs(
     seen.add(instance.id);
     open++;
     let reader: ReadableStreamDefaultReader<LogLine> | undefined;
+    // Where instances run on several machines, each line also says which (as docker service logs does).
+    const label = instance.node ? `${instance.name}@${instance.node}` : instance.name;
     try {
       reader = (await deps.instances.logs(instance, { follow: options.follow, ...from, signal })).getReader();
       readers.add(reader);
       while (!closed) {
         const { value: line, done } = await reader.read();
         if (done) break;
-        controller.enqueue({ instance: instance.name, ...line });
+        controller.enqueue({ instance: label, ...line });
       }
     } catch {
       // An instance that goes away ends its own part of the stream only.

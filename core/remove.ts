@@ -10,7 +10,7 @@ import { notFound } from "./errors.ts";
 import { imageRepo } from "./names.ts";
 import { type Progress, silent } from "./progress.ts";
 import type { LifecycleDeps } from "./scale.ts";
-import type { SecretStore } from "./secrets.ts";
+import type { SecretBackend } from "./secrets.ts";
 
 /** What `rm` removed. */
 export interface RemoveResult {
@@ -32,16 +32,22 @@ export async function removeFunko(
   deps: LifecycleDeps,
   funko: string,
   progress: Progress = silent,
-  secrets?: SecretStore,
+  secrets?: SecretBackend,
 ): Promise<RemoveResult> {
   const repo = imageRepo(funko);
+  const service = deps.instances.service;
   const [instances, images, dangling, secretNames] = await Promise.all([
-    deps.instances.list(funko),
+    // A swarm service goes as a whole (its tasks stop with it).
+    service ? [] : deps.instances.list(funko),
     deps.docker.images.list({ reference: [repo] }),
     danglingImages(deps, funko),
     secrets ? secrets.list(funko) : [],
   ]);
-  if (instances.length === 0 && images.length === 0 && dangling.length === 0 && secretNames.length === 0) {
+  const served = service ? await service.remove(funko, progress) : null;
+  if (
+    instances.length === 0 && images.length === 0 && dangling.length === 0 && secretNames.length === 0 &&
+    served === null
+  ) {
     throw notFound(`No funko named ${funko}: there is no image ${repo}, no instance and no secret of it`);
   }
   await Promise.all(instances.map(async (instance) => {
@@ -61,7 +67,7 @@ export async function removeFunko(
   }
   return {
     funko,
-    instances: instances.map((i) => i.name),
+    instances: served ?? instances.map((i) => i.name),
     images: [...images, ...dangling].map((i) => i.Id),
     secrets: secretNames,
   };

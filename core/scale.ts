@@ -35,6 +35,8 @@ export interface LifecycleDeps {
   docker: Docker;
   /** Where instances come from. */
   instances: InstanceBackend;
+  /** Where builds are pushed and nodes pull from (swarm mode). */
+  registry?: string;
   /**
    * Reports when retiring instances have no request in flight. The server
    * knows (its routing table counts them); without it, a short notice lets
@@ -74,6 +76,8 @@ export async function scale(
   if (!Number.isInteger(target) || target < 0 || target > MAX_SCALE) {
     throw new FaasoError(`Cannot scale ${funko} to ${target}: use a whole number from 0 to ${MAX_SCALE}`);
   }
+  // A swarm keeps the count itself (replicas).
+  if (deps.instances.service) return await deps.instances.service.scale(funko, target, progress, options);
   const instances = await deps.instances.list(funko);
   const image = await deps.docker.images.inspectOrNull(latestImage(funko));
   if (!image && (target > 0 || instances.length === 0)) {
@@ -220,11 +224,18 @@ export async function up(
   progress: Progress = silent,
   options: StartOptions = {},
 ): Promise<ScaleResult> {
-  const instances = await deps.instances.list(funko);
-  const stopped = await notRetiring(deps, instances.filter((instance) => !isLive(instance)));
-  const desired = instances.filter(isLive).length + stopped.length;
+  const service = deps.instances.service;
+  // A swarm service asks for its replicas itself; containers count as many as run or should (not retiring).
+  const desired = service ? (await service.desired(funko)) ?? 0 : await containersDesired(deps, funko);
   const image = await deps.docker.images.inspectOrNull(latestImage(funko));
   return await scale(deps, funko, desired || initialScale(settingsFromLabels(image?.Config.Labels)), progress, options);
+}
+
+/** How many containers run or should: the live ones and the stopped ones that are not retiring. */
+async function containersDesired(deps: LifecycleDeps, funko: string): Promise<number> {
+  const instances = await deps.instances.list(funko);
+  const stopped = await notRetiring(deps, instances.filter((instance) => !isLive(instance)));
+  return instances.filter(isLive).length + stopped.length;
 }
 
 /** Those of the stopped instances that are not retiring (read one by one: a listing cannot tell). */

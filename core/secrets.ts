@@ -36,8 +36,29 @@ export interface SecretStoreOptions {
   hostPath?: (path: string) => string | Promise<string>;
 }
 
+/**
+ * Where funko secrets are kept: files in the data folder (this module), or
+ * Swarm secrets (core/swarm/secrets.ts). Values go in and never come back out.
+ */
+export interface SecretBackend {
+  /** Where the values are kept, when not in a data folder: said with every change. */
+  readonly where?: string;
+  /** Stores (or replaces) a secret. */
+  add(funko: string, name: string, value: Uint8Array): Promise<void>;
+  /** The names of a funko's secrets, sorted. */
+  list(funko: string): Promise<string[]>;
+  /** Every funko's secret names. */
+  listAll(): Promise<Record<string, string[]>>;
+  /** Removes a secret; an unknown one is an error. */
+  remove(funko: string, name: string): Promise<void>;
+  /** Removes every secret of a funko. */
+  removeAll(funko: string): Promise<void>;
+  /** What a change to the funko's secrets means for its running instances. */
+  changeNote(deps: LifecycleDeps, funko: string): Promise<string>;
+}
+
 /** The secrets of every funko, in a data folder. */
-export class SecretStore {
+export class SecretStore implements SecretBackend {
   #root: string;
   #hostPath: (path: string) => string | Promise<string>;
 
@@ -68,7 +89,7 @@ export class SecretStore {
 
   /** Stores (or replaces) a secret, atomically, readable only by the instances' user. */
   async add(funko: string, name: string, value: Uint8Array): Promise<void> {
-    checkName(name);
+    checkSecretName(name);
     if (value.length === 0) throw new FaasoError(`Cannot store the secret ${name}: the value is empty`);
     if (value.length > MAX_SECRET_BYTES) {
       throw new FaasoError(`Cannot store the secret ${name}: it is larger than ${MAX_SECRET_BYTES} bytes`, {
@@ -115,9 +136,14 @@ export class SecretStore {
     return Object.fromEntries(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
   }
 
+  /** What a change means for the running instances: see {@linkcode secretChangeNote}. */
+  changeNote(deps: LifecycleDeps, funko: string): Promise<string> {
+    return secretChangeNote(deps, this, funko);
+  }
+
   /** Removes a secret; an unknown one is an error. */
   async remove(funko: string, name: string): Promise<void> {
-    checkName(name);
+    checkSecretName(name);
     try {
       await Deno.remove(join(this.#root, checkFunkoName(funko), name));
     } catch (error) {
@@ -169,7 +195,8 @@ export async function secretChangeNote(deps: LifecycleDeps, store: SecretStore, 
     `faaso deploy ${funko} --force, run the way this command was, restarts them with this store`;
 }
 
-function checkName(name: string): void {
+/** Throws a FaasoError naming what is wrong when `name` is not a secret name. */
+export function checkSecretName(name: string): void {
   const parsed = SecretName.safeParse(name);
   if (!parsed.success) throw new FaasoError(`Secret name ${name}: ${parsed.error.issues[0]?.message}`);
 }

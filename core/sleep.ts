@@ -7,6 +7,7 @@
  * @module
  */
 import { FaasoError, notFound } from "./errors.ts";
+import { capabilitiesOf } from "./instance_capabilities.ts";
 import type { Instance } from "./instances.ts";
 import { drainMs, settingsFromLabels } from "./manifest.ts";
 import { latestImage } from "./names.ts";
@@ -38,7 +39,7 @@ export function isStopped(instance: Instance): boolean {
  * stops them instead: see {@linkcode stopInstances}.
  */
 export async function pauseInstances(deps: LifecycleDeps, instances: Instance[]): Promise<SleepDepth> {
-  if (!deps.instances.canPause) {
+  if (!capabilitiesOf(deps.instances).pause) {
     const funko = instances[0]?.funko;
     if (funko) await stopInstances(deps, funko);
     return "stopped";
@@ -58,12 +59,20 @@ export async function pauseInstances(deps: LifecycleDeps, instances: Instance[])
  * Stops a sleeping funko to free its memory: its newest instance of the
  * latest image is stopped and kept (a wake starts it again: its files and
  * logs stay), the others are removed. Paused ones are thawed first, so that
- * they end on SIGTERM within the funko's drain time.
+ * they end on SIGTERM within the funko's drain time. A funko that is a
+ * service (a swarm) is scaled to 0 instead: its service stays, its tasks go
+ * (the swarm drains them within the stop grace period).
  */
 export async function stopInstances(
   deps: LifecycleDeps,
   funko: string,
 ): Promise<{ kept?: Instance; removed: Instance[] }> {
+  const service = deps.instances.service;
+  if (service) {
+    const instances = await deps.instances.list(funko);
+    await service.scale(funko, 0, silent);
+    return { removed: instances };
+  }
   const [instances, image] = await Promise.all([
     deps.instances.list(funko),
     deps.docker.images.inspectOrNull(latestImage(funko)),
@@ -83,8 +92,18 @@ export async function stopInstances(
  * Brings a sleeping funko back: thaws its paused instances; without any,
  * starts its newest stopped one (of the latest image first); without any
  * either (someone removed them, or the backend keeps none), creates one.
+ * A funko that is a service (a swarm) is scaled back to 1 (or to what it
+ * asks for, when more), which waits until its tasks serve: seconds, not the
+ * milliseconds of a thaw.
  */
 export async function wakeInstances(deps: LifecycleDeps, funko: string, signal?: AbortSignal): Promise<Woken> {
+  const service = deps.instances.service;
+  if (service) {
+    // Without a service (removed by hand), scale creates it from the latest image, as a container wake would.
+    await service.scale(funko, Math.max(1, (await service.desired(funko, signal)) ?? 0), silent);
+    const serving = (await deps.instances.list(funko, signal)).filter((instance) => instance.state === "running");
+    return { kind: "create", instances: serving };
+  }
   const instances = await deps.instances.list(funko, signal);
   const paused = instances.filter((instance) => instance.state === "paused");
   if (paused.length > 0) {
@@ -166,7 +185,7 @@ export async function sleepFunko(
   }
   const running = instances.filter((instance) => instance.state === "running");
   let depth: SleepDepth;
-  if (options.stop || !deps.instances.canPause) {
+  if (options.stop || !capabilitiesOf(deps.instances).pause) {
     progress({ kind: "step", text: `Stopping ${funko}: its newest instance is kept stopped, the others removed` });
     await stopInstances(deps, funko);
     depth = "stopped";

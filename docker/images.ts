@@ -1,17 +1,19 @@
 /**
- * Images: build from a streamed context, pull, list, inspect, tag, remove.
+ * Images: build from a streamed context, push, pull, list, inspect, tag, remove.
  *
  * @see https://docs.docker.com/engine/api/v1.41/#tag/Image
  * @module
  */
 import { DockerStreamError } from "./errors.ts";
 import { jsonLines } from "./streams.ts";
-import type { DockerTransport } from "./transport.ts";
+import { type DockerTransport, NO_REGISTRY_AUTH } from "./transport.ts";
 
 /** An image as `GET /images/json` lists it. */
 export interface ImageSummary {
   Id: string;
   RepoTags: string[] | null;
+  /** `registry/repo@sha256:...` for each registry the image was pushed to or pulled from. */
+  RepoDigests?: string[] | null;
   Created: number;
   Size: number;
   Labels: Record<string, string> | null;
@@ -21,6 +23,7 @@ export interface ImageSummary {
 export interface ImageInspect {
   Id: string;
   RepoTags: string[];
+  RepoDigests?: string[] | null;
   Created: string;
   Size: number;
   Config: {
@@ -46,12 +49,26 @@ export interface BuildMessage {
   errorDetail?: { message?: string; code?: number };
 }
 
+/** One line of push progress. The last one names the manifest's digest. */
+export interface PushMessage {
+  /** "Pushing", "Pushed", "Layer already exists", or the summary line. */
+  status?: string;
+  /** The layer a status line is about. */
+  id?: string;
+  /** Set on the last line: the tag pushed, its manifest digest and size. */
+  aux?: { Tag?: string; Digest?: string; Size?: number };
+  /** Set when the push failed. */
+  error?: string;
+  /** Details of the failure. */
+  errorDetail?: { message?: string; code?: number };
+}
+
 /**
  * Returns the failure message a progress line carries (`errorDetail`, or
  * `error`), or undefined when the line is not a failure. The engine reports a
  * failed build with HTTP 200 and such a line, so every line must be checked.
  */
-export function buildFailure(message: BuildMessage): string | undefined {
+export function buildFailure(message: BuildMessage | PullMessage | PushMessage): string | undefined {
   if (message.errorDetail || message.error) {
     return (message.errorDetail?.message ?? message.error ?? "the build failed").trim();
   }
@@ -103,8 +120,8 @@ export function splitImageReference(reference: string): { repository: string; ta
   return { repository: match[1]!, tag: match[3] ?? match[2] ?? "latest" };
 }
 
-/** The progress lines of a build or pull; a line that reports failure throws {@linkcode DockerStreamError}. */
-async function* checkedLines<T extends BuildMessage | PullMessage>(
+/** The progress lines of a build, pull or push; a line that reports failure throws {@linkcode DockerStreamError}. */
+async function* checkedLines<T extends BuildMessage | PullMessage | PushMessage>(
   body: ReadableStream<Uint8Array>,
 ): AsyncGenerator<T> {
   for await (const message of jsonLines<T>(body)) {
@@ -172,6 +189,26 @@ export class Images {
   }
 
   /**
+   * Pushes `name:tag` to the registry its name starts with and yields the
+   * engine's progress lines; the last one carries the digest (`aux.Digest`).
+   * Throws {@linkcode DockerStreamError} when a line reports failure (the
+   * engine answers 200 and says so in the stream). No credentials are sent:
+   * FaaSO pushes to registries that need none, or that the engine's own
+   * configuration covers.
+   *
+   * @see https://docs.docker.com/engine/api/v1.41/#operation/ImagePush
+   */
+  async *push(name: string, tag: string, signal?: AbortSignal): AsyncGenerator<PushMessage, void> {
+    const response = await this.#transport.request("POST", `/images/${encodeURIComponent(name)}/push`, {
+      query: { tag },
+      headers: { "x-registry-auth": NO_REGISTRY_AUTH },
+      expect: [200],
+      signal,
+    });
+    if (response.body) yield* checkedLines<PushMessage>(response.body);
+  }
+
+  /**
    * Pulls an image from its registry and yields the engine's progress lines.
    * Throws {@linkcode DockerApiError} when the engine refuses at once (404: no
    * such image or tag; 500: the registry cannot be reached) and
@@ -187,7 +224,7 @@ export class Images {
     const response = await this.#transport.request("POST", "/images/create", {
       query: { fromImage: repository, tag },
       // The engine wants the header even for anonymous pulls from some registries: "{}" is no credentials.
-      headers: { "x-registry-auth": options.auth ?? btoa("{}") },
+      headers: { "x-registry-auth": options.auth ?? NO_REGISTRY_AUTH },
       signal: options.signal,
       expect: [200],
     });

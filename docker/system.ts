@@ -1,5 +1,5 @@
 /**
- * System endpoints: version and ping.
+ * System endpoints: version, info and ping.
  *
  * @see https://docs.docker.com/engine/api/v1.41/#tag/System
  * @module
@@ -15,6 +15,24 @@ export interface EngineVersion {
   Arch: string;
 }
 
+/** The parts of `GET /info` FaaSO reads. */
+export interface EngineInfo {
+  Name: string;
+  ServerVersion: string;
+  /** This engine's place in a swarm. */
+  Swarm: {
+    NodeID: string;
+    NodeAddr: string;
+    /** `inactive`, `pending`, `active`, `error` or `locked`. */
+    LocalNodeState: string;
+    /** True on a manager. */
+    ControlAvailable: boolean;
+    /** Nodes and managers in the swarm (managers only know). */
+    Nodes?: number;
+    Managers?: number;
+  };
+}
+
 /** System endpoints. */
 export class System {
   #transport: DockerTransport;
@@ -26,6 +44,11 @@ export class System {
   /** The engine's version. */
   version(signal?: AbortSignal): Promise<EngineVersion> {
     return this.#transport.json("GET", "/version", { signal });
+  }
+
+  /** What the engine is: its name, version, and place in a swarm. Slow-ish: it counts images and containers. */
+  info(signal?: AbortSignal): Promise<EngineInfo> {
+    return this.#transport.json("GET", "/info", { expect: [200], signal });
   }
 
   /** Resolves when the engine answers `GET /_ping`. */

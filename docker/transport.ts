@@ -12,6 +12,12 @@ export const API_VERSION = "1.41";
 /** Where the engine listens when DOCKER_HOST is not set. */
 export const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
 
+/**
+ * The `X-Registry-Auth` header for no credentials: an empty auth
+ * configuration, base64url-encoded. Pushes need the header even then.
+ */
+export const NO_REGISTRY_AUTH = "e30";
+
 /** Query parameters: `undefined` values are left out, objects become JSON. */
 export type Query = Record<string, string | number | boolean | object | undefined>;
 

@@ -7,12 +7,13 @@
  */
 import { Docker } from "../docker/mod.ts";
 import { type BuildSettings, describeBuildSettings } from "../core/build_settings.ts";
-import { ContainerInstances, type Instance } from "../core/instances.ts";
+import { ContainerInstances, type Instance, type InstanceBackend } from "../core/instances.ts";
 import { LABELS, latestImage, NETWORK } from "../core/names.ts";
 import type { Progress } from "../core/progress.ts";
 import { hostPathResolver } from "../core/host_paths.ts";
-import { SecretStore } from "../core/secrets.ts";
+import { type SecretBackend, SecretStore } from "../core/secrets.ts";
 import { SleepStates } from "../core/sleep_state.ts";
+import { detectSwarm, type SwarmSetting } from "../core/swarm/mode.ts";
 import { VERSION } from "../core/version.ts";
 import type { DataFolder } from "../core/data_folder.ts";
 import { FaasoError } from "../core/errors.ts";
@@ -71,6 +72,8 @@ export interface ServeOptions {
   password?: string;
   /** How long to wait for an instance's response headers. */
   upstreamTimeoutMs?: number;
+  /** Swarm mode (default auto: when the engine is a swarm manager) and the registry nodes pull from. */
+  swarm?: { setting: SwarmSetting; registry?: string };
   /** The mirror and network of the builds it does (remote builds). */
   build?: BuildSettings;
   /** Count traffic for /metrics, the web UI and the CLI. Default true. */
@@ -186,9 +189,7 @@ async function prepare(
   }
   // Build contexts of a server that died mid-build are of no use to anyone.
   await Deno.remove(options.data.uploadsFolder, { recursive: true }).catch(() => {});
-  const secrets = new SecretStore(options.data, { hostPath: await hostPathResolver(docker) });
-  const instances = new ContainerInstances(docker, { secretsFolder: (funko) => secrets.hostFolderOf(funko) });
-  await docker.networks.ensure(NETWORK, { labels: { [LABELS.role]: "network" } });
+  const { instances, secrets, registry } = await instancesFor(docker, options);
   // Funkos put to sleep stay asleep across restarts (DATA/sleep.json).
   const sleeping = await SleepStates.open(options.data);
 
@@ -198,6 +199,7 @@ async function prepare(
   const lifecycle = {
     docker,
     instances,
+    registry,
     drain: (retiring: Instance[], ms: number) => drainInTable(table, retiring.map((instance) => instance.id), ms),
   };
   const scaling = await startScaling({
@@ -213,22 +215,23 @@ async function prepare(
     },
   });
   // Every funko back to its scale before the first request: stopped instances started, or replaced;
-  // the stopped instances of sleeping funkos stay stopped.
-  const keeper = new InstanceKeeper(lifecycle, {
+  // the stopped instances of sleeping funkos stay stopped. A swarm restarts and reschedules its tasks
+  // itself: the keeper (and its sweep) is for containers.
+  const keeper = instances.service ? undefined : new InstanceKeeper(lifecycle, {
     progress: options.progress,
     keepsStopped: (funko) => scaling.sleeper.keepsStopped(funko),
   });
-  await keeper.sweep();
+  await keeper?.sweep();
   const watcher = new RouteWatcher(table, instances, {
     log: (message) => options.progress({ kind: "warning", text: message }),
     onEvent: (event) => {
-      keeper.observe(event);
+      keeper?.observe(event);
       scaling.observe(event);
     },
     // After the engine was away (restarted, crashed), what it did meanwhile came with no event.
     onSync: (listed) => {
       scaling.synced(listed);
-      keeper.resync(listed);
+      keeper?.resync(listed);
     },
   });
   await watcher.start();
@@ -316,7 +319,7 @@ async function prepare(
   await writeServeFile(options.data, localUrl(hostname, port));
 
   const finished = server.finished.finally(async () => {
-    keeper.stop();
+    keeper?.stop();
     await scaling.stop();
     await invocations.stop();
     proxy.close();
@@ -333,7 +336,7 @@ async function prepare(
     shutdown: async () => {
       // First stop starting instances: when the engine itself is shutting down (it sends the proxy
       // SIGTERM too), starting containers it is stopping leaves it stale tasks it cannot restart.
-      keeper.stop();
+      keeper?.stop();
       // Nothing is put to sleep or scaled from now on (a stop step cut short by the exit would leave an instance
       // thawed); an engine operation already under way ends first.
       const scalingStopped = scaling.stop();
@@ -352,6 +355,34 @@ async function prepare(
     },
   };
   return { handler, running, announce };
+}
+
+/**
+ * Containers on faaso-net with their secrets in the data folder, or, when the
+ * engine manages a swarm (or swarm mode is asked for), swarm services on the
+ * overlay network faaso-net with Swarm secrets.
+ */
+async function instancesFor(
+  docker: Docker,
+  options: ServeOptions,
+): Promise<{ instances: InstanceBackend; secrets: SecretBackend; registry?: string }> {
+  const swarm = await detectSwarm(docker, options.swarm ?? { setting: "auto" });
+  if (swarm) {
+    const { SwarmInstances, SwarmSecretStore } = await import("../core/swarm/mod.ts");
+    const instances = new SwarmInstances(docker, swarm);
+    await instances.service.ensureNetwork();
+    const nodes = await docker.nodes.list();
+    options.progress({
+      kind: "step",
+      text: `Swarm mode: ${nodes.length} nodes, funkos are services faaso-NAME on the overlay network ${NETWORK}; ` +
+        (swarm.registry ? `builds are pushed to ${swarm.registry}` : "no registry (FAASO_REGISTRY): one node only"),
+    });
+    return { instances, secrets: new SwarmSecretStore(instances.service), registry: swarm.registry };
+  }
+  const secrets = new SecretStore(options.data, { hostPath: await hostPathResolver(docker) });
+  const instances = new ContainerInstances(docker, { secretsFolder: (funko) => secrets.hostFolderOf(funko) });
+  await docker.networks.ensure(NETWORK, { labels: { [LABELS.role]: "network" } });
+  return { instances, secrets };
 }
 
 /** Where the admin password comes from, for the start line. */

@@ -79,6 +79,7 @@ export function buildCommand(program: Command, ctx: CliContext): void {
               ? `Nothing changed: ${result.tags[0]} (${id}) is this build, and latest`
               : `Built ${result.tags.join(" and ")} (${id})`,
           );
+          if (result.pushed) ctx.output.print(`Pushed ${result.pushed}`);
         }
         if (options.deploy) await runDeploy(ctx, backend, result.funko, { timeout: options.timeout });
       }

@@ -32,6 +32,15 @@ export function serveCommand(program: Command, ctx: CliContext): void {
       "how long to wait for a funko's answer (env FAASO_UPSTREAM_TIMEOUT)",
       Deno.env.get("FAASO_UPSTREAM_TIMEOUT") ?? "60",
     )
+    .option(
+      "--swarm [mode]",
+      "run funkos as swarm services: auto (when the engine is a swarm manager), on (--swarm alone) or off " +
+        "(env FAASO_SWARM; default auto)",
+    )
+    .option(
+      "--registry <address>",
+      "swarm mode: the registry builds are pushed to and nodes pull from, host:port[/path] (env FAASO_REGISTRY)",
+    )
     .option("--no-metrics", "count no traffic: no /metrics, no figures in the web UI, faaso status and faaso top")
     .option(
       "--access-log [file]",
@@ -78,10 +87,18 @@ export function serveCommand(program: Command, ctx: CliContext): void {
       const build = withDefaults(checkBuildSettings(flags, BUILD_SETTING_FLAGS), buildSettingsFromEnv());
       const progress = (event: { kind: string; text: string }) =>
         event.kind === "warning" ? ctx.output.warn(event.text) : ctx.output.print(event.text);
-      const [{ DataFolder }, { startServer }] = await Promise.all([
+      const [{ DataFolder }, { startServer }, { parseRegistry, parseSwarmSetting }] = await Promise.all([
         import("../../core/data_folder.ts"),
         import("../../server/mod.ts"),
+        import("../../core/swarm/mode.ts"),
       ]);
+      const swarmFlag = options.swarm === true ? "on" : options.swarm;
+      const setting = swarmFlag === undefined
+        ? parseSwarmSetting(Deno.env.get("FAASO_SWARM"))
+        : parseSwarmSetting(swarmFlag, "--swarm");
+      const registry = options.registry === undefined
+        ? parseRegistry(Deno.env.get("FAASO_REGISTRY"))
+        : parseRegistry(options.registry, "--registry");
       // A stop request lets requests in flight finish, for at most 10 seconds. The
       // listeners come first: a stop right after the listening line is not lost.
       const { promise: deadline, resolve: stopWaiting } = Promise.withResolvers<"late">();
@@ -106,6 +123,7 @@ export function serveCommand(program: Command, ctx: CliContext): void {
           metrics: options.metrics,
           accessLog,
           build,
+          swarm: { setting, ...(registry ? { registry } : {}) },
           progress,
         });
         if (timer !== undefined) server.shutdown();

@@ -76,7 +76,10 @@ export function printStatus(
         : oom
         ? c.red(`  last exit code ${instance.exitCode ?? "?"}${oom}`)
         : "";
-      output.print(`  ${instance.name}  ${instance.state}${health}  ${instance.address ?? "-"}${date}${crashes}`);
+      const node = instance.node ? ` on ${instance.node}` : "";
+      output.print(
+        `  ${instance.name}  ${instance.state}${health}  ${instance.address ?? "-"}${node}${date}${crashes}`,
+      );
     }
     if (funko.latest?.foreign) output.warn(foreignLatestNote(funko.name));
     if (detailed) {

@@ -18,7 +18,7 @@ import { funkoLogs } from "../../core/logs.ts";
 import { deploy } from "../../core/deploy.ts";
 import { removeFunko } from "../../core/remove.ts";
 import { rollback } from "../../core/rollback.ts";
-import { MAX_SECRET_BYTES, secretChangeNote } from "../../core/secrets.ts";
+import { MAX_SECRET_BYTES } from "../../core/secrets.ts";
 import { currentScale, down, scale, type StartOptions, up } from "../../core/scale.ts";
 import { status } from "../../core/status.ts";
 import { waitText } from "../../core/words.ts";
@@ -189,6 +189,7 @@ export function adminApi(deps: ServerDeps): Hono {
           buildArgs: buildArgs.data,
           signal,
           keepBuilds: deps.keepBuilds,
+          registry: lifecycle.registry,
           ...how,
         },
         progress,
@@ -295,8 +296,8 @@ export function adminApi(deps: ServerDeps): Hono {
 
   /** Which store a secret change went to, and what it means for the funko's running instances. */
   const secretChange = async (funko: string) => ({
-    store: `the data folder ${deps.data.root} of the server`,
-    note: await secretChangeNote(lifecycle, deps.secrets, funko),
+    store: deps.secrets.where ?? `the data folder ${deps.data.root} of the server`,
+    note: await deps.secrets.changeNote(lifecycle, funko),
   });
 
   api.get("/routes", (c) => c.json(deps.table.snapshot()));

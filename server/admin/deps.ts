@@ -9,7 +9,7 @@ import type { BuildSettings } from "../../core/build_settings.ts";
 import type { DataFolder } from "../../core/data_folder.ts";
 import type { InstanceBackend } from "../../core/instances.ts";
 import type { LifecycleDeps } from "../../core/scale.ts";
-import type { SecretStore } from "../../core/secrets.ts";
+import type { SecretBackend } from "../../core/secrets.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { MetricsToken } from "../metrics/token.ts";
 import type { RoutingTable } from "../proxy/routing_table.ts";
@@ -37,7 +37,7 @@ export interface ServerDeps {
   /** The data folder. */
   data: DataFolder;
   /** Funko secrets. */
-  secrets: SecretStore;
+  secrets: SecretBackend;
   /** The traffic figures; undefined when metrics are off (--no-metrics). */
   metrics?: Metrics;
   /** The read-only token for /metrics and the traffic figures. */

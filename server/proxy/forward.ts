@@ -35,6 +35,9 @@ const HOP_BY_HOP = new Set([
 
 const PREFIX = "/funko/";
 
+/** Instances a request may try when they refuse its connection. */
+const CONNECT_ATTEMPTS = 3;
+
 /** What the observer is told of a WebSocket tunnel that ended. */
 const TUNNEL: ServerResponse = { status: 101, headers: [], body: null };
 
@@ -189,7 +192,11 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     exchange: ProxyExchange | undefined,
   ): Promise<ServerResponse> {
     let endpoint = first;
+    // Every instance this request tried: a retry never goes back to one (a concurrent event may have made it
+    // ready again meanwhile, as a lost node's tasks flap until the managers declare the node down).
+    const tried = new Set<Endpoint>();
     for (let attempt = 0;; attempt++) {
+      tried.add(endpoint);
       endpoint.inFlight++;
       try {
         const upstream = await pool.request(endpoint.address, endpoint.port, {
@@ -231,7 +238,10 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
         // Nothing was sent (connect), or nothing came back from a request that may be sent twice.
         const retryable = request.body === null &&
           (failure.kind === "connect" || (failure.beforeResponse && IDEMPOTENT.has(request.method)));
-        const next = attempt === 0 && retryable ? table.pick(target.funko, endpoint) : undefined;
+        // A refused connection sent nothing, so it may go on to a third instance: several can go at once (the
+        // tasks of a lost swarm node), and each refusal takes its instance out of the picks.
+        const again = attempt === 0 || (failure.kind === "connect" && attempt < CONNECT_ATTEMPTS - 1);
+        const next = again && retryable ? table.pick(target.funko, tried) : undefined;
         if (!next) {
           const message = `Funko ${target.funko} failed to answer: ${failure.message}`;
           return seen(request, exchange, jsonAnswer(502, "upstream_failed", message));

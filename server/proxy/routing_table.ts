@@ -205,9 +205,10 @@ export class RoutingTable {
 
   /**
    * Picks the ready endpoint with the fewest requests in flight, rotating
-   * among equals; `exclude` skips one (a retry). Undefined when none is ready.
+   * among equals; `exclude` skips one, or several (those a retry already
+   * tried). Undefined when none is ready.
    */
-  pick(funko: string, exclude?: Endpoint): Endpoint | undefined {
+  pick(funko: string, exclude?: Endpoint | ReadonlySet<Endpoint>): Endpoint | undefined {
     const routes = this.#funkos.get(funko);
     if (!routes) return undefined;
     if (!exclude) routes.arrivals++;
@@ -217,7 +218,7 @@ export class RoutingTable {
     let best: Endpoint | undefined;
     for (let i = 0; i < ready.length; i++) {
       const candidate = ready[(start + i) % ready.length]!;
-      if (candidate === exclude) continue;
+      if (candidate === exclude || (exclude instanceof Set && exclude.has(candidate))) continue;
       if (!best || candidate.inFlight < best.inFlight) best = candidate;
     }
     return best;

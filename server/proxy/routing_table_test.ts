@@ -168,3 +168,11 @@ Deno.test("RoutingTable counts requests in flight and arrivals per funko", () =>
   assert.equal(table.arrivals("hello") - before, 1, "a retry is no new arrival");
   assert.deepEqual(table.counts("hello"), { live: 2, ready: 1, paused: 0, stopped: 0, draining: 0, starting: 1 });
 });
+
+Deno.test("RoutingTable.pick skips every instance a retry already tried", () => {
+  const table = new RoutingTable();
+  const [a, b, c] = ["a", "bb", "ccc"].map((id) => table.upsert(instance(id)));
+  for (let i = 0; i < 6; i++) assert.equal(table.pick("hello", new Set([a!, b!])), c);
+  assert.notEqual(table.pick("hello", a), a);
+  assert.equal(table.pick("hello", new Set([a!, b!, c!])), undefined, "none left");
+});

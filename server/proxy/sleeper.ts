@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { FaasoError } from "../../core/errors.ts";
 import type { Instance, InstanceBackend, InstanceEvent } from "../../core/instances.ts";
 import type { FunkoSettings } from "../../core/manifest.ts";
 import type { Progress } from "../../core/progress.ts";
@@ -243,8 +244,11 @@ export class Sleeper implements Waker {
     } else if (
       event.action === "destroy" && state && state.phase !== "awake" && !this.#options.table.knows(event.funko)
     ) {
-      // Removed (faaso down, rm): nothing sleeps any more, and nothing will be woken.
-      this.#forget(event.funko);
+      // Removed (faaso down, rm): nothing sleeps any more, and nothing will be woken. A swarm funko asleep has
+      // no task at all (its service at 0 replicas): forgotten only once its service is gone (faaso rm).
+      const service = this.#options.lifecycle.instances.service;
+      if (!service) this.#forget(event.funko);
+      else service.desired(event.funko).then((desired) => desired === null && this.#forget(event.funko), () => {});
     }
   }
 
@@ -321,6 +325,8 @@ export class Sleeper implements Waker {
       const reason = (error as Error).message;
       progress({ kind: "warning", text: `Cannot wake ${funko}: ${reason}` });
       state.phase = was === "waking" || was === "awake" ? states.get(funko)?.depth ?? "stopped" : was;
+      // Removed while asleep (no instance, no image; a swarm funko asleep has no task whose removal says so).
+      if (error instanceof FaasoError && error.code === "not_found") this.#forget(funko);
       return { ok: false, reason };
     }
   }
@@ -427,7 +433,9 @@ function noting(backend: InstanceBackend, expect: (id: string, event: OwnEvent) 
     if (instance.state === "paused") expect(instance.id, "unpause");
   };
   return {
-    canPause: backend.canPause,
+    // What it can do and, on a swarm, its service (sleep and wake scale it): the backend's own.
+    capabilities: backend.capabilities,
+    service: backend.service,
     list: (funko, signal) => backend.list(funko, signal),
     get: (id, signal) => backend.get(id, signal),
     events: (signal) => backend.events(signal),

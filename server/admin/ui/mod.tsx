@@ -13,7 +13,6 @@ import type { Progress } from "../../../core/progress.ts";
 import { removeFunko } from "../../../core/remove.ts";
 import { rollback } from "../../../core/rollback.ts";
 import { down, scale, type ScaleResult, up } from "../../../core/scale.ts";
-import { secretChangeNote } from "../../../core/secrets.ts";
 import { type FunkoStatus, status } from "../../../core/status.ts";
 import { funkoStatuses } from "../funko_status.ts";
 import { clientAddress } from "../auth.ts";
@@ -232,7 +231,7 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
       const secret = typeof form.name === "string" ? form.name.trim() : "";
       const value = typeof form.value === "string" ? form.value : "";
       await deps.secrets.add(name, secret, new TextEncoder().encode(value));
-      const message = `Stored the secret ${secret}. ${await secretChangeNote(lifecycle, deps.secrets, name)}`;
+      const message = `Stored the secret ${secret}. ${await deps.secrets.changeNote(lifecycle, name)}`;
       return (
         <SecretsSection funko={name} names={await deps.secrets.list(name)} csrf={c.get("csrf")} message={message} />
       );
@@ -246,7 +245,7 @@ export function adminUi(deps: ServerDeps): Hono<{ Variables: SessionVariables }>
       const confirmation = await needsConfirmation(c, form, info, `/admin/funkos/${name}`);
       if (confirmation) return confirmation;
       await deps.secrets.remove(name, secret);
-      const message = `Deleted the secret ${secret}. ${await secretChangeNote(lifecycle, deps.secrets, name)}`;
+      const message = `Deleted the secret ${secret}. ${await deps.secrets.changeNote(lifecycle, name)}`;
       return (
         <SecretsSection funko={name} names={await deps.secrets.list(name)} csrf={c.get("csrf")} message={message} />
       );
