@@ -61,11 +61,13 @@ CREATE TABLE IF NOT EXISTS schedule_runs (
 export const SUMMARY = "id, funko, state, phase, method, target, attempts, created, updated, due, status, error, " +
   "callback_url, callback_status, body_bytes";
 
-/** A call id: 16 hex digits, the first 8 of them time so that ids sort roughly by age. */
+/**
+ * A call id: 16 random hex digits, so that its first few characters name it
+ * (`faaso calls retry 3fa9`). Not time first: calls made in the same second
+ * then shared their first 8 characters, and a short prefix named several.
+ */
 export function newId(): string {
-  const time = Math.floor(Date.now() / 1000).toString(16).padStart(8, "0").slice(-8);
-  const random = Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) => b.toString(16).padStart(2, "0"));
-  return time + random.join("");
+  return Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** A nullable integer column. */

@@ -61,6 +61,15 @@ Deno.test("SqliteCallStore keeps failed calls with their body, retries and remov
   assert.deepEqual([counts.acceptedTotal, counts.deliveredTotal, counts.failedTotal], [1, 1, 1]);
 });
 
+Deno.test("SqliteCallStore names each of many calls made in the same second by its first 8 characters", async () => {
+  await using store = await tempStore();
+  const added = await Promise.all(Array.from({ length: 20 }, () => store.add(call("a"))));
+  for (const { id } of added) {
+    assert.match(id, /^[0-9a-f]{16}$/);
+    assert.equal((await store.get(id.slice(0, 8)))?.id, id, `the prefix ${id.slice(0, 8)} names one call`);
+  }
+});
+
 Deno.test("SqliteCallStore moves a delivered call with a callback URL to the callback phase", async () => {
   await using store = await tempStore();
   const added = await store.add(call("a", "http://127.0.0.1:9/cb"));

@@ -90,8 +90,6 @@ export interface ServeOptions {
 export interface RunningServer {
   /** The address it listens on. */
   url: string;
-  /** The admin password, when it was generated on this start (shown once). */
-  generatedPassword?: string;
   /** Settles when the server has stopped. */
   finished: Promise<void>;
   /** Stops accepting requests, finishes those in flight, stops watching. */
@@ -331,7 +329,6 @@ async function prepare(
   });
   const running: RunningServer = {
     url,
-    generatedPassword: generated,
     finished,
     shutdown: async () => {
       // First stop starting instances: when the engine itself is shutting down (it sends the proxy

@@ -198,7 +198,8 @@ Deno.test("metrics: Prometheus scrapes faaso serve with the token; access log, s
     });
 
     await t.step("faaso top on a terminal redraws in place until Ctrl-C", async () => {
-      const command = [Deno.execPath(), ...FAASO_ARGS, "top", "--interval", "0.5"].map(shellQuote).join(" ");
+      // `exec`: without it the shell /bin/sh (dash) waits in the terminal's foreground and dies of the Ctrl-C (130).
+      const command = "exec " + [Deno.execPath(), ...FAASO_ARGS, "top", "--interval", "0.5"].map(shellQuote).join(" ");
       const child = new Deno.Command("script", {
         args: ["-qec", command, "/dev/null"],
         env: isolatedEnv({ ...env, TERM: "xterm" }),
