@@ -17,7 +17,7 @@
 import type { Instance } from "./instances.ts";
 import { drainMs, durationToNanos, type FunkoSettings, settingsFromLabels } from "./manifest.ts";
 import { type Progress, silent } from "./progress.ts";
-import { type LifecycleDeps, retireAndRemove } from "./scale.ts";
+import { type LifecycleDeps, notRetiring, retireAndRemove } from "./scale.ts";
 import { waitHealthy } from "./wait.ts";
 
 /** What should run. Without an answer, every instance that is not retiring. */
@@ -63,11 +63,10 @@ export async function reconcile(
   options: ReconcileOptions = {},
 ): Promise<ReconcileResult> {
   const result: ReconcileResult = { started: [], replaced: [], failed: [] };
-  const stopped = (await deps.instances.list(undefined, options.signal)).filter(needsStart);
-  await Promise.all(stopped.map(async (listed) => {
-    // A listing cannot tell a retired instance (a deploy that stopped half-way) from one to restart.
-    const instance = await deps.instances.get(listed.id, options.signal);
-    if (!instance || !needsStart(instance) || !shouldRun(instance, options)) return;
+  const listed = (await deps.instances.list(undefined, options.signal)).filter(needsStart);
+  const stopped = await notRetiring(deps, listed, options.signal);
+  await Promise.all(stopped.map(async (instance) => {
+    if (!needsStart(instance) || !shouldRun(instance, options)) return;
     try {
       const repair = await bringBack(deps, instance, progress, options.signal);
       if (repair.replaced) result.replaced.push({ instance: instance.name, by: repair.by, reason: repair.replaced });

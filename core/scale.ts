@@ -238,9 +238,16 @@ async function containersDesired(deps: LifecycleDeps, funko: string): Promise<nu
   return instances.filter(isLive).length + stopped.length;
 }
 
-/** Those of the stopped instances that are not retiring (read one by one: a listing cannot tell). */
-async function notRetiring(deps: LifecycleDeps, stopped: Instance[]): Promise<Instance[]> {
-  const read = await Promise.all(stopped.map((instance) => deps.instances.get(instance.id)));
+/**
+ * Those of the stopped instances that are not retiring (a deploy or scale-down
+ * on its way), read again one by one: a listing cannot tell.
+ */
+export async function notRetiring(
+  deps: LifecycleDeps,
+  stopped: Instance[],
+  signal?: AbortSignal,
+): Promise<Instance[]> {
+  const read = await Promise.all(stopped.map((instance) => deps.instances.get(instance.id, signal)));
   return read.filter((instance): instance is Instance => instance !== null && !instance.retiring);
 }
 

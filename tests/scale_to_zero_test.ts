@@ -5,7 +5,7 @@
  * request, a stream, an open WebSocket), a burst of 200 gets one unpause,
  * requests during the pause call are answered, a connection made to a
  * paused instance is not lost, docker unpause by hand is noticed, faaso
- * sleep and wake (remote and local), a proxy restart while asleep, and
+ * sleep and wake (remote and local), an async call wakes it, a proxy restart while asleep, and
  * min >= 1 never sleeps.
  */
 import assert from "node:assert/strict";
@@ -190,6 +190,23 @@ Deno.test("scale to zero: sleep when idle, wake on request, nothing lost", async
       const bad = await faaso(["sleep", "no-such-funko-i15", "-l"], { env: local });
       assert.equal(bad.code, 1);
       assert.match(bad.stderr, /Cannot put no-such-funko-i15 to sleep: it has no instances/);
+    });
+
+    await step("an async call to a sleeping funko wakes it and is delivered once", async () => {
+      await faasoOk(["sleep", name, "--stop"], { env: remote });
+      assert.deepEqual(await states(), ["exited"]);
+      const accepted = await fetch(`${server!.url}/async/funko/${name}/echo/woken`, { method: "POST", body: "hi" });
+      const { id } = await accepted.json();
+      assert.equal(accepted.status, 202);
+      const call = async () =>
+        (await admin!.get<{ id: string; state: string; status: number | null; attempts: number }[]>(
+          `/calls?funko=${name}`,
+        )).find((c) => c.id === id);
+      await waitUntil(async () => (await call())?.state === "done", "the call was delivered", 60_000);
+      assert.equal((await call())!.status, 200);
+      assert.equal((await call())!.attempts, 1, "held during the wake, not retried");
+      assert.deepEqual(await states(), ["running"]);
+      assert.equal((await activity()).state, "awake");
     });
 
     await step(

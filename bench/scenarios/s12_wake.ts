@@ -133,7 +133,7 @@ export async function wakeOnRequest(ctx: BenchContext): Promise<void> {
     const docker = "docker unpause+200";
     ctx.rows.push(
       {
-        scenario: "11 wake on request",
+        scenario: "12 wake on request",
         metric: `from paused: request -> first byte, p50 of ${wakes}`,
         unit: "ms",
         faaso: median(paused),
@@ -143,7 +143,7 @@ export async function wakeOnRequest(ctx: BenchContext): Promise<void> {
         pass: median(paused) <= 25,
       },
       {
-        scenario: "11 wake on request",
+        scenario: "12 wake on request",
         metric: `from paused: p99 of ${wakes}`,
         unit: "ms",
         faaso: percentile(paused, 99),
@@ -153,7 +153,7 @@ export async function wakeOnRequest(ctx: BenchContext): Promise<void> {
         pass: percentile(paused, 99) <= 100,
       },
       {
-        scenario: "11 wake on request",
+        scenario: "12 wake on request",
         metric: `from stopped: request -> first byte, p50 of ${starts}`,
         unit: "ms",
         faaso: median(stopped),
@@ -163,7 +163,7 @@ export async function wakeOnRequest(ctx: BenchContext): Promise<void> {
         pass: median(stopped) <= 400,
       },
       {
-        scenario: "11 wake on request",
+        scenario: "12 wake on request",
         metric: "burst of 200 on a paused funko: failed requests",
         unit: "count",
         faaso: failed,
@@ -174,7 +174,7 @@ export async function wakeOnRequest(ctx: BenchContext): Promise<void> {
         note: `${instances.length} instance(s) after it`,
       },
       {
-        scenario: "11 wake on request",
+        scenario: "12 wake on request",
         metric: "burst of 200: unpause calls (engine events)",
         unit: "count",
         faaso: unpauses.length,

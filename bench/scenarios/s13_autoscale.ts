@@ -71,7 +71,7 @@ export async function autoscaling(ctx: BenchContext): Promise<void> {
 
     ctx.rows.push(
       {
-        scenario: "12 autoscaling",
+        scenario: "13 autoscaling",
         metric: "step 1 -> 64 connections: until 8 instances serve",
         unit: "ms",
         faaso: enoughMs,
@@ -82,7 +82,7 @@ export async function autoscaling(ctx: BenchContext): Promise<void> {
         note: `peak ${peak} serving; ${Math.round(step.rps)} req/s over the ${seconds} s step`,
       },
       {
-        scenario: "12 autoscaling",
+        scenario: "13 autoscaling",
         metric: "step: failed requests (wrk errors)",
         unit: "count",
         faaso: step.errors,
@@ -93,7 +93,7 @@ export async function autoscaling(ctx: BenchContext): Promise<void> {
         note: `of ${step.requests}`,
       },
       {
-        scenario: "12 autoscaling",
+        scenario: "13 autoscaling",
         metric: "load stops: back to min (1)",
         unit: "ms",
         faaso: backMs,
@@ -103,7 +103,7 @@ export async function autoscaling(ctx: BenchContext): Promise<void> {
         pass: backMs <= 75_000,
       },
       {
-        scenario: "12 autoscaling",
+        scenario: "13 autoscaling",
         metric: "load stops: failed requests of a 1-connection trickle",
         unit: "count",
         faaso: after.errors,

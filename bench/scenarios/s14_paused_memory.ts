@@ -60,7 +60,7 @@ export async function pausedMemory(ctx: BenchContext): Promise<void> {
     await sleep(3000);
     const stopped = await measure(ctx);
     const row = (metric: string, figures: { proxy: number; instances: number }, key: "proxy" | "instances") => ({
-      scenario: "13 sleeping costs",
+      scenario: "14 sleeping costs",
       metric,
       unit: "MB" as const,
       faaso: figures[key],
