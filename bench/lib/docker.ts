@@ -67,6 +67,7 @@ export async function subscribeEvents(funko: string): Promise<EventStream> {
   type Waiter = {
     predicate: (event: DockerEvent) => boolean;
     resolve: (event: DockerEvent & { receivedMs: number }) => void;
+    reject: (error: Error) => void;
   };
   const waiters = new Set<Waiter>();
   (async () => {
@@ -96,10 +97,19 @@ export async function subscribeEvents(funko: string): Promise<EventStream> {
             clearTimeout(timer);
             resolve(event);
           },
+          reject: (error) => {
+            clearTimeout(timer);
+            reject(error);
+          },
         };
         waiters.add(waiter);
       }),
-    close: () => abort.abort(),
+    // A waiter left when the stream closes would wait out its whole timeout (scenario 12 hung on it for an hour).
+    close: () => {
+      abort.abort();
+      for (const waiter of waiters) waiter.reject(new Error("The event stream was closed"));
+      waiters.clear();
+    },
   };
 }
 
