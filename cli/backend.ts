@@ -13,7 +13,7 @@ import type { BuildOptions, BuildResult } from "../core/build.ts";
 import type { PruneResult } from "../core/builds.ts";
 import type { DataFolder } from "../core/data_folder.ts";
 import type { DeployOptions, DeployResult } from "../core/deploy.ts";
-import { ContainerInstances } from "../core/instances.ts";
+import { ContainerInstances } from "../core/container_instances.ts";
 import type { FunkoLogLine, FunkoLogsOptions } from "../core/logs.ts";
 import { checkFunkoName } from "../core/names.ts";
 import type { Progress } from "../core/progress.ts";

@@ -242,3 +242,27 @@ export function sleepResultText(result: SleepResult): string {
   }
   return `${result.funko} sleeps (${result.state}): ${counted(result.instances.length, "instance")} ${result.state}`;
 }
+
+/** The first of the instances to answer its probe; the last reason when none does in time. */
+export async function firstReady(
+  deps: Pick<LifecycleDeps, "instances">,
+  instances: Instance[],
+  timeoutMs: number,
+): Promise<{ instance?: Instance; reason: string }> {
+  if (instances.length === 0) return { reason: "no instance came back" };
+  const stop = new AbortController();
+  const looks = instances.map((instance) =>
+    waitReady(deps, instance, timeoutMs, stop.signal).then((look) => {
+      if (!look.result.ready) throw new Error(`${instance.name}: ${look.result.reason}`);
+      return look.instance;
+    })
+  );
+  try {
+    return { instance: await Promise.any(looks), reason: "" };
+  } catch (error) {
+    const reasons = (error as AggregateError).errors.map((inner) => (inner as Error).message);
+    return { reason: `not ready after ${timeoutMs / 1000} s (${reasons.join("; ")})` };
+  } finally {
+    stop.abort();
+  }
+}

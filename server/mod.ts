@@ -7,7 +7,8 @@
  */
 import { Docker } from "../docker/mod.ts";
 import { type BuildSettings, describeBuildSettings } from "../core/build_settings.ts";
-import { ContainerInstances, type Instance, type InstanceBackend } from "../core/instances.ts";
+import { ContainerInstances } from "../core/container_instances.ts";
+import type { Instance, InstanceBackend } from "../core/instances.ts";
 import { LABELS, latestImage, NETWORK } from "../core/names.ts";
 import type { Progress } from "../core/progress.ts";
 import { hostPathResolver } from "../core/host_paths.ts";

@@ -10,7 +10,8 @@
  */
 import { join } from "node:path";
 import type { Docker } from "../docker/mod.ts";
-import { ContainerInstances, type Instance } from "../core/instances.ts";
+import { ContainerInstances } from "../core/container_instances.ts";
+import type { Instance } from "../core/instances.ts";
 import { ROOT } from "./cli_args.ts";
 import type { TimedLoad } from "./timed_load.ts";
 

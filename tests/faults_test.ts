@@ -27,7 +27,7 @@ import { faaso, fileTimeLimit, tempFolder, timedFetch, uniqueName, waitForHttp, 
 import { buildProxyImage, PROXY_IMAGE, startProxy } from "./proxy_helpers.ts";
 import { serve } from "./serve_helpers.ts";
 import { describeFailures, startTimedLoad } from "./timed_load.ts";
-import { ContainerInstances } from "../core/instances.ts";
+import { ContainerInstances } from "../core/container_instances.ts";
 
 fileTimeLimit(import.meta.url, { minutes: 25 });
 

@@ -10,7 +10,8 @@
  */
 import { join } from "node:path";
 import { Docker } from "../docker/mod.ts";
-import { ContainerInstances, type Instance } from "../core/instances.ts";
+import { ContainerInstances } from "../core/container_instances.ts";
+import type { Instance } from "../core/instances.ts";
 import { LineStream } from "../docker/mod.ts";
 import { defaultFileTimeLimit, onTimeLimit, runCommand, timedFetch, track } from "./limits.ts";
 import { isolatedEnv, sandbox } from "./sandbox.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import { Docker, type DockerEvent } from "../../docker/mod.ts";
-import { ContainerInstances } from "../../core/instances.ts";
+import { ContainerInstances } from "../../core/container_instances.ts";
 import { NETWORK } from "../../core/names.ts";
 
 export type { DockerEvent } from "../../docker/mod.ts";

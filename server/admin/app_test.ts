@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Docker } from "../../docker/mod.ts";
 import { DataFolder } from "../../core/data_folder.ts";
-import { ContainerInstances } from "../../core/instances.ts";
+import { ContainerInstances } from "../../core/container_instances.ts";
 import { SecretStore } from "../../core/secrets.ts";
 import { SqliteCallStore } from "../../core/sqlite_call_store.ts";
 import { createApp } from "./app.ts";

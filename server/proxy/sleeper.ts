@@ -19,15 +19,23 @@
  * @module
  */
 import { FaasoError } from "../../core/errors.ts";
-import type { Instance, InstanceBackend, InstanceEvent } from "../../core/instances.ts";
+import type { Instance, InstanceEvent } from "../../core/instances.ts";
 import type { FunkoSettings } from "../../core/manifest.ts";
 import type { Progress } from "../../core/progress.ts";
 import type { LifecycleDeps } from "../../core/scale.ts";
 import { idleOf } from "../../core/scaling.ts";
 import { durationMs } from "../../core/duration.ts";
-import { pauseInstances, type SleepResult, stopInstances, waitReady, wakeInstances } from "../../core/sleep.ts";
+import {
+  firstReady,
+  pauseInstances,
+  type SleepResult,
+  stopInstances,
+  waitReady,
+  wakeInstances,
+} from "../../core/sleep.ts";
 import type { SleepDepth, SleepStates } from "../../core/sleep_state.ts";
 import type { FunkoOps } from "./funko_ops.ts";
+import { notingBackend, OWN_EVENT_MS, type OwnEvent } from "./own_events.ts";
 import type { WakeOutcome, Waker } from "./hold.ts";
 import type { RoutingTable } from "./routing_table.ts";
 
@@ -66,12 +74,6 @@ export interface SleeperOptions {
   onWake?: (funko: string, ms: number) => void;
 }
 
-/** How long the sleeper waits for the engine's event of a call of its own before it forgets it. */
-const OWN_EVENT_MS = 30_000;
-
-/** The events the sleeper's own calls cause and that it must not take for someone else's doing. */
-type OwnEvent = "pause" | "unpause" | "start";
-
 class FunkoSleep {
   phase: SleepPhase = "awake";
   since = Date.now();
@@ -97,7 +99,7 @@ export class Sleeper implements Waker {
     // Every call the sleeper makes goes through here, so that the events it causes are known as its own.
     this.#own = {
       ...options.lifecycle,
-      instances: noting(options.lifecycle.instances, (id, event) => {
+      instances: notingBackend(options.lifecycle.instances, (id, event) => {
         const list = this.#expected.get(id) ?? [];
         list.push({ event, at: Date.now() });
         this.#expected.set(id, list);
@@ -397,58 +399,4 @@ export class Sleeper implements Waker {
     }
     return state;
   }
-}
-
-/** The first of the instances to answer its probe; the last reason when none does in time. */
-async function firstReady(
-  deps: Pick<LifecycleDeps, "instances">,
-  instances: Instance[],
-  timeoutMs: number,
-): Promise<{ instance?: Instance; reason: string }> {
-  if (instances.length === 0) return { reason: "no instance came back" };
-  const stop = new AbortController();
-  const looks = instances.map((instance) =>
-    waitReady(deps, instance, timeoutMs, stop.signal).then((look) => {
-      if (!look.result.ready) throw new Error(`${instance.name}: ${look.result.reason}`);
-      return look.instance;
-    })
-  );
-  try {
-    return { instance: await Promise.any(looks), reason: "" };
-  } catch (error) {
-    const reasons = (error as AggregateError).errors.map((inner) => (inner as Error).message);
-    return { reason: `not ready after ${timeoutMs / 1000} s (${reasons.join("; ")})` };
-  } finally {
-    stop.abort();
-  }
-}
-
-/**
- * The backend, noting the start-like and pause events each call will cause:
- * a pause, a thaw, a start, and the thaw Docker makes of a paused container
- * it stops or removes.
- */
-function noting(backend: InstanceBackend, expect: (id: string, event: OwnEvent) => void): InstanceBackend {
-  const thawedIfPaused = (instance: Instance) => {
-    if (instance.state === "paused") expect(instance.id, "unpause");
-  };
-  return {
-    // What it can do and, on a swarm, its service (sleep and wake scale it): the backend's own.
-    capabilities: backend.capabilities,
-    service: backend.service,
-    list: (funko, signal) => backend.list(funko, signal),
-    get: (id, signal) => backend.get(id, signal),
-    events: (signal) => backend.events(signal),
-    logs: (instance, options) => backend.logs(instance, options),
-    retire: (instance, signal) => backend.retire(instance, signal),
-    pause: (instance, signal) => (expect(instance.id, "pause"), backend.pause(instance, signal)),
-    unpause: (instance, signal) => (expect(instance.id, "unpause"), backend.unpause(instance, signal)),
-    start: (instance, signal) => (expect(instance.id, "start"), backend.start(instance, signal)),
-    stop: (instance, seconds, signal) => (thawedIfPaused(instance), backend.stop(instance, seconds, signal)),
-    remove: (instance, seconds, signal) => (thawedIfPaused(instance), backend.remove(instance, seconds, signal)),
-    // Its start event comes while the wake that creates it runs: ignored then (one operation at a time).
-    create: (funko, signal) => backend.create(funko, signal),
-    repair: (instance, signal) => (expect(instance.id, "start"), backend.repair(instance, signal)),
-    replace: (instance, signal) => backend.replace(instance, signal),
-  };
 }
