@@ -32,11 +32,12 @@ import { largeBodies } from "./scenarios/s11_large_bodies.ts";
 import { wakeOnRequest } from "./scenarios/s12_wake.ts";
 import { autoscaling } from "./scenarios/s13_autoscale.ts";
 import { pausedMemory } from "./scenarios/s14_paused_memory.ts";
+import { proxyCrash } from "./scenarios/s15_proxy_crash.ts";
 import { removeScaled, SCALED_FUNKOS } from "./lib/scaled.ts";
 
 /** A scenario: its number, title and what runs it. */
 export interface Scenario {
-  /** 1 to 14, as in bench/README.md. */
+  /** 1 to 15, as in bench/README.md. */
   id: number;
   /** Short title. */
   title: string;
@@ -60,6 +61,7 @@ export const SCENARIOS: Scenario[] = [
   { id: 12, title: "wake on request: from paused, from stopped, a burst", run: wakeOnRequest },
   { id: 13, title: "autoscaling: a step to 64 connections and back", run: autoscaling },
   { id: 14, title: "sleeping costs: 20 funkos running, paused, stopped", run: pausedMemory },
+  { id: 15, title: "proxy crash: kill -9 of the proxy container to its first answer", run: proxyCrash },
 ];
 
 const USAGE = `Usage: deno task bench [--only 1,3] [--quick]
