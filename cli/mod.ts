@@ -156,7 +156,10 @@ function defaultBackend(output: Output): (where: WhereOptions) => Promise<Backen
       output.note(`On ${target.url} (from ${target.source}; -l for this machine)`);
       return new (await import("./remote.ts")).RemoteBackend(target, (text) => output.warn(text));
     }
-    return new (await import("./backend.ts")).LocalBackend();
+    // The engine's version check runs while the local backend's modules load.
+    const docker = (await import("../docker/mod.ts")).Docker.fromEnv();
+    docker.transport.preflight();
+    return new (await import("./backend.ts")).LocalBackend(docker);
   };
 }
 

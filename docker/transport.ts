@@ -97,6 +97,15 @@ export class DockerTransport {
     return response.status;
   }
 
+  /**
+   * Starts the version check that the first request would start, so that it
+   * runs while the caller does something else (the CLI: loads the modules of
+   * its command). The first request waits for it and reports its failure.
+   */
+  preflight(): void {
+    (this.#versionCheck ??= this.#checkVersion(undefined)).catch(() => {});
+  }
+
   /** Releases the socket connection pool; the transport cannot be used afterwards. */
   close(): void {
     this.#client?.close();
@@ -188,7 +197,9 @@ export function parseDockerHost(host: string): DockerHostTarget {
     if (!socketPath.startsWith("/")) {
       throw new Error(`Cannot use DOCKER_HOST=${host}: a unix socket path must be absolute`);
     }
-    return { baseUrl: "http://docker", socketPath };
+    // An IP literal: with a host name ("docker"), fetch looks it up in DNS before it uses the socket, which
+    // cost 30-200 ms per command here, and as long as the resolver's timeout where DNS does not answer.
+    return { baseUrl: "http://127.0.0.1", socketPath };
   }
   if (host.startsWith("tcp://")) {
     const address = host.slice("tcp://".length).replace(/\/+$/, "");
