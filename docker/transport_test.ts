@@ -80,3 +80,51 @@ Deno.test("DockerTransport.preflight against no engine: nothing unhandled, the f
     transport.close();
   }
 });
+
+Deno.test("DockerTransport.prefetch: the first same GET takes the answer sent ahead, later ones ask again", async () => {
+  const paths: string[] = [];
+  let count = 0;
+  const engine = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (request) => {
+    const url = new URL(request.url);
+    paths.push(url.pathname + url.search);
+    if (url.pathname === "/_ping") return new Response("OK", { headers: { "api-version": "1.41" } });
+    return Response.json({ count: ++count });
+  });
+  const transport = new DockerTransport({ host: `tcp://127.0.0.1:${engine.addr.port}` });
+  try {
+    transport.prefetch("/images/json", { filters: { label: ["a"] } });
+    transport.prefetch("/containers/json", { all: "1" });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(count, 2, "both sent before any request");
+    // Another query is not the prefetched one.
+    assert.deepEqual(await transport.json("GET", "/images/json", { query: { filters: { label: ["b"] } } }), {
+      count: 3,
+    });
+    assert.deepEqual(await transport.json("GET", "/images/json", { query: { filters: { label: ["a"] } } }), {
+      count: 1,
+    });
+    assert.deepEqual(await transport.json("GET", "/images/json", { query: { filters: { label: ["a"] } } }), {
+      count: 4,
+    });
+    assert.equal(paths.filter((p) => p === "/_ping").length, 1);
+  } finally {
+    // The containers answer was never taken: close cancels it.
+    transport.close();
+    await engine.shutdown();
+  }
+});
+
+Deno.test("DockerTransport.prefetch against an old engine: the request reports the version, not the answer", async () => {
+  const engine = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (request) => {
+    if (new URL(request.url).pathname === "/_ping") return new Response("OK", { headers: { "api-version": "1.40" } });
+    return Response.json({ message: "client version 1.41 is too new" }, { status: 400 });
+  });
+  const transport = new DockerTransport({ host: `tcp://127.0.0.1:${engine.addr.port}` });
+  try {
+    transport.prefetch("/info");
+    await assert.rejects(transport.json("GET", "/info"), /it speaks API 1\.40/);
+  } finally {
+    transport.close();
+    await engine.shutdown();
+  }
+});

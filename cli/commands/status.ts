@@ -6,6 +6,7 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
+import { prefetchStatus } from "../../core/status_prefetch.ts";
 import type { CliContext } from "../context.ts";
 import { funkoArg } from "../funko_arg.ts";
 
@@ -24,7 +25,7 @@ export function statusCommand(program: Command, ctx: CliContext): void {
     .option("-l, --local", "ask this machine's engine even when a server is configured")
     .action(async (arg, options) => {
       const name = arg === undefined ? undefined : await funkoArg(arg);
-      const backend = await ctx.backend(options);
+      const backend = await ctx.backend(options, (docker) => prefetchStatus(docker, name));
       const [funkos, traffic] = await Promise.all([backend.status(name), backend.traffic(60).catch(() => undefined)]);
       const withTraffic = traffic
         ? funkos.map((funko) => ({ ...funko, traffic: traffic.funkos[funko.name] ?? null }))
