@@ -229,7 +229,7 @@ export function parseDockerHost(host: string): DockerHostTarget {
       throw new Error(`Cannot use DOCKER_HOST=${host}: a unix socket path must be absolute`);
     }
     // An IP literal: with a host name ("docker"), fetch looks it up in DNS before it uses the socket, which
-    // cost 30-200 ms per command here, and as long as the resolver's timeout where DNS does not answer.
+    // cost up to 180 ms per command here, and as long as the resolver's timeout where DNS does not answer.
     return { baseUrl: "http://127.0.0.1", socketPath };
   }
   if (host.startsWith("tcp://")) {
