@@ -174,11 +174,16 @@ export class LocalBackend implements Backend {
   }
 
   async status(funko?: string): Promise<FunkoStatus[]> {
-    const { engineActivity, status } = await import("../core/status.ts");
-    const funkos = await status(await this.#deps(), funko);
-    // Only a faaso serve sees requests: here the engine says whether instances are paused or stopped.
-    const sleeping = await this.#sleepStates();
-    const { autoscales } = await import("../core/scaling.ts");
+    // The modules and the sleep records load while the engine answers (they do not depend on it).
+    const core = import("../core/status.ts");
+    const [{ engineActivity }, funkos, sleeping, { autoscales }, { withInvocations }] = await Promise.all([
+      core,
+      core.then(async ({ status }) => status(await this.#deps(), funko)),
+      // Only a faaso serve sees requests: here the engine says whether instances are paused or stopped.
+      this.#sleepStates(),
+      import("../core/scaling.ts"),
+      import("../core/calls.ts"),
+    ]);
     const scaled = funkos.some((f) => f.settings.scale.min === 0 || autoscales(f.settings));
     const watched = scaled ? await proxyAnswers(this.proxyUrl) : undefined;
     const withActivity = funkos.map((f) => ({
@@ -186,7 +191,7 @@ export class LocalBackend implements Backend {
       activity: { ...engineActivity(f.instances, sleeping.get(f.name)), ...(watched === undefined ? {} : { watched }) },
     }));
     // Schedules and calls are the server's (the same data folder): shown when its store exists.
-    return await (await import("../core/calls.ts")).withInvocations(withActivity, await this.#callStore(false));
+    return await withInvocations(withActivity, await this.#callStore(false));
   }
 
   async logs(funko: string, options: FunkoLogsOptions): Promise<ReadableStream<FunkoLogLine>> {

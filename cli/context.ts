@@ -4,6 +4,7 @@
  * @module
  */
 import { FaasoError } from "../core/errors.ts";
+import type { Docker } from "../docker/mod.ts";
 import type { Backend } from "./backend.ts";
 import type { Output } from "./output.ts";
 
@@ -17,8 +18,12 @@ export interface WhereOptions {
 export interface CliContext {
   /** Where to print. */
   output: Output;
-  /** The backend for the options given: local, or the configured server. */
-  backend(options: WhereOptions): Promise<Backend>;
+  /**
+   * The backend for the options given: local, or the configured server. A
+   * local backend's engine client is given to `prefetch` first, to ask the
+   * engine what the command will need while its modules load.
+   */
+  backend(options: WhereOptions, prefetch?: (docker: Docker) => void): Promise<Backend>;
   /** Standard input, for confirmations and secret values. */
   stdin: ReadableStream<Uint8Array>;
   /** Whether standard input is a terminal. */

@@ -28,7 +28,7 @@ import { topCommand } from "./commands/top.ts";
 import { versionCommand } from "./commands/version.ts";
 import { invokeCommand } from "./commands/invoke.ts";
 import { completionsCommand } from "./commands/completions.ts";
-import type { CliContext, WhereOptions } from "./context.ts";
+import type { CliContext } from "./context.ts";
 import { Output } from "./output.ts";
 
 /** Dependencies of {@linkcode runCli}, replaceable in tests. */
@@ -37,8 +37,8 @@ export interface CliOptions {
   output?: Output;
   /** Standard input. Default: the process's. */
   stdin?: ReadableStream<Uint8Array>;
-  /** Makes the backend for a command's options. Default: local. */
-  backend?: (options: WhereOptions) => Promise<Backend>;
+  /** Makes the backend for a command's options. Default: local, or the configured server. */
+  backend?: CliContext["backend"];
 }
 
 /** Runs the CLI with `args` (without the program name) and returns the exit code. */
@@ -47,8 +47,8 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
   const backends: Backend[] = [];
   const ctx: CliContext = {
     output,
-    backend: async (where) => {
-      const backend = await (options.backend ?? defaultBackend(output))(where);
+    backend: async (where, prefetch) => {
+      const backend = await (options.backend ?? defaultBackend(output))(where, prefetch);
       backends.push(backend);
       return backend;
     },
@@ -59,7 +59,7 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
   const program = createProgram(ctx);
   const backendFor = ctx.backend;
   // `faaso -l status` and `faaso status -l` mean the same.
-  ctx.backend = (where) => backendFor({ local: where.local || program.opts().local === true });
+  ctx.backend = (where, prefetch) => backendFor({ local: where.local || program.opts().local === true }, prefetch);
   try {
     await program.parseAsync(args, { from: "user" });
     return ctx.exitCode;
@@ -150,15 +150,19 @@ export function usageError(text: string, colors: Output["colors"]): string {
  * Local mode with -l or when no server is configured; else the server
  * FAASO_SERVER or the saved login names. Loaded only by commands that need one.
  */
-function defaultBackend(output: Output): (where: WhereOptions) => Promise<Backend> {
-  return async (where) => {
+function defaultBackend(output: Output): CliContext["backend"] {
+  return async (where, prefetch) => {
     const target = where.local ? undefined : await (await import("./config.ts")).serverTarget();
     if (target) {
       // Remote mode is easy to forget after a faaso login: every command says where it acts.
       output.note(`On ${target.url} (from ${target.source}; -l for this machine)`);
       return new (await import("./remote.ts")).RemoteBackend(target, (text) => output.warn(text));
     }
-    return new (await import("./backend.ts")).LocalBackend();
+    // The engine's version check, and what the command asks for first, run while the local backend's modules load.
+    const docker = (await import("../docker/mod.ts")).Docker.fromEnv();
+    docker.transport.preflight();
+    prefetch?.(docker);
+    return new (await import("./backend.ts")).LocalBackend(docker);
   };
 }
 

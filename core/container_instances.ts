@@ -17,7 +17,7 @@ import { LogLineStream } from "../docker/mod.ts";
 import { type ContainerRepairDeps, repairContainer, replaceContainer } from "./container_repair.ts";
 import { notFound } from "./errors.ts";
 import { durationToNanos, type FunkoSettings, memoryToBytes, settingsFromLabels } from "./manifest.ts";
-import { instanceName, LABELS, latestImage, NETWORK } from "./names.ts";
+import { instanceFilters, instanceName, LABELS, latestImage, NETWORK } from "./names.ts";
 import { SECRETS_MOUNT } from "./secrets.ts";
 import { type InstanceEvent, toInstanceEvent } from "./instance_events.ts";
 import { CONTAINER_CAPABILITIES } from "./instance_capabilities.ts";
@@ -54,11 +54,7 @@ export class ContainerInstances implements InstanceBackend {
 
   /** Lists the funko's instance containers (all funkos' without a name), newest first. */
   async list(funko?: string, signal?: AbortSignal): Promise<Instance[]> {
-    const label = funko ? `${LABELS.funko}=${funko}` : LABELS.funko;
-    const containers = await this.#docker.containers.list(
-      { label: [label, `${LABELS.role}=instance`] },
-      { signal },
-    );
+    const containers = await this.#docker.containers.list(instanceFilters(funko), { signal });
     return containers.map(toInstance).sort((a, b) => b.created.getTime() - a.created.getTime());
   }
 

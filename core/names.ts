@@ -35,6 +35,16 @@ export const LABELS = {
   buildStage: "faaso.build-stage",
 } as const;
 
+/** The engine filter for FaaSO's images: every funko's, or only `funko`'s. */
+export function funkoImageFilters(funko?: string): Record<string, string[]> {
+  return { label: [funko ? `${LABELS.funko}=${funko}` : LABELS.funko] };
+}
+
+/** The engine filter for instance containers: every funko's, or only `funko`'s. */
+export function instanceFilters(funko?: string): Record<string, string[]> {
+  return { label: [funko ? `${LABELS.funko}=${funko}` : LABELS.funko, `${LABELS.role}=instance`] };
+}
+
 /** A funko's name: a DNS label that is also a valid Docker image name. */
 export const FUNKO_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 

@@ -9,7 +9,7 @@ import { notFound } from "./errors.ts";
 import { type FunkoSettings, settingsFromLabels } from "./manifest.ts";
 import type { Instance } from "./instances.ts";
 import { repoTags } from "./builds.ts";
-import { imageRepo, LABELS, LATEST, latestImage } from "./names.ts";
+import { funkoImageFilters, imageRepo, LABELS, LATEST, latestImage } from "./names.ts";
 import { isLive, type LifecycleDeps } from "./scale.ts";
 import type { CallCounts } from "./call_store.ts";
 import type { ScheduleStatus } from "./schedule.ts";
@@ -115,7 +115,7 @@ export interface FunkoStatus {
  */
 export async function status(deps: LifecycleDeps, name?: string): Promise<FunkoStatus[]> {
   const [images, listed] = await Promise.all([
-    deps.docker.images.list({ label: [name ? `${LABELS.funko}=${name}` : LABELS.funko] }),
+    deps.docker.images.list(funkoImageFilters(name)),
     deps.instances.list(name),
   ]);
   const names = new Set<string>();

@@ -210,9 +210,14 @@ export class Containers {
     options: { all?: boolean; signal?: AbortSignal } = {},
   ): Promise<ContainerSummary[]> {
     return this.#transport.json("GET", "/containers/json", {
-      query: { all: options.all ?? true ? "1" : "0", filters },
+      query: listQuery(filters, options),
       signal: options.signal,
     });
+  }
+
+  /** Asks for {@linkcode list}'s answer now, for a later `list` with the same arguments (see `DockerTransport.prefetch`). */
+  prefetchList(filters: Record<string, string[]> = {}, options: { all?: boolean } = {}): void {
+    this.#transport.prefetch("/containers/json", listQuery(filters, options));
   }
 
   /** Inspects a container, or returns null when there is no such container. */
@@ -251,4 +256,8 @@ export class Containers {
     });
     return result.StatusCode;
   }
+}
+
+function listQuery(filters: Record<string, string[]>, options: { all?: boolean }) {
+  return { all: options.all ?? true ? "1" : "0", filters };
 }

@@ -239,10 +239,12 @@ export class Images {
     filters: Record<string, string[]> = {},
     options: { all?: boolean; signal?: AbortSignal } = {},
   ): Promise<ImageSummary[]> {
-    return this.#transport.json("GET", "/images/json", {
-      query: { filters, all: options.all ? "1" : undefined },
-      signal: options.signal,
-    });
+    return this.#transport.json("GET", "/images/json", { query: listQuery(filters, options), signal: options.signal });
+  }
+
+  /** Asks for {@linkcode list}'s answer now, for a later `list` with the same arguments (see `DockerTransport.prefetch`). */
+  prefetchList(filters: Record<string, string[]> = {}, options: { all?: boolean } = {}): void {
+    this.#transport.prefetch("/images/json", listQuery(filters, options));
   }
 
   /** Inspects an image, or returns null when there is no such image. */
@@ -271,4 +273,8 @@ export class Images {
     });
     return status === 200;
   }
+}
+
+function listQuery(filters: Record<string, string[]>, options: { all?: boolean }) {
+  return { filters, all: options.all ? "1" : undefined };
 }

@@ -60,6 +60,8 @@ export class DockerTransport {
   #client: Deno.HttpClient | undefined;
   #closed = false;
   #versionCheck: Promise<void> | undefined;
+  /** GETs sent ahead by {@linkcode prefetch}, by URL, until a request takes them. */
+  #prefetched = new Map<string, Promise<Response>>();
 
   constructor(options: DockerTransportOptions = {}) {
     this.host = options.host ?? DEFAULT_DOCKER_HOST;
@@ -74,6 +76,24 @@ export class DockerTransport {
   async request(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
     await (this.#versionCheck ??= this.#checkVersion(options.signal));
     return await this.#send(method, `/v${API_VERSION}${path}`, path, options);
+  }
+
+  /**
+   * Sends `GET path` now (with the version check) and keeps the answer for
+   * the first request for the same path and query that has no signal: the CLI
+   * asks the engine what a command will need while it loads that command's
+   * modules. An answer no request takes is dropped by {@linkcode close}.
+   */
+  prefetch(path: string, query?: Query): void {
+    if (this.#closed) return;
+    const url = this.#url(`/v${API_VERSION}${path}`, query);
+    if (this.#prefetched.has(url.href)) return;
+    this.preflight();
+    // Not after the version check: the JavaScript thread may be busy (loading modules) when it ends. A GET changes
+    // nothing, and a request waits for the check before it takes the answer.
+    const response = fetch(url, { client: this.#client } as RequestInit);
+    response.catch(() => {});
+    this.#prefetched.set(url.href, response);
   }
 
   /** Sends a request and parses the JSON answer. */
@@ -103,8 +123,19 @@ export class DockerTransport {
     return response.status;
   }
 
+  /**
+   * Starts the version check that the first request would start, so that it
+   * runs while the caller does something else (the CLI: loads the modules of
+   * its command). The first request waits for it and reports its failure.
+   */
+  preflight(): void {
+    (this.#versionCheck ??= this.#checkVersion(undefined)).catch(() => {});
+  }
+
   /** Releases the socket connection pool; the transport cannot be used afterwards. */
   close(): void {
+    for (const response of this.#prefetched.values()) response.then((r) => r.body?.cancel(), () => {});
+    this.#prefetched.clear();
     this.#client?.close();
     this.#client = undefined;
     this.#closed = true;
@@ -128,6 +159,15 @@ export class DockerTransport {
     }
   }
 
+  #url(urlPath: string, query: Query | undefined): URL {
+    const url = new URL(this.#baseUrl + urlPath);
+    for (const [key, value] of Object.entries(query ?? {})) {
+      if (value === undefined) continue;
+      url.searchParams.set(key, typeof value === "object" ? JSON.stringify(value) : String(value));
+    }
+    return url;
+  }
+
   async #send(
     method: string,
     urlPath: string,
@@ -135,11 +175,11 @@ export class DockerTransport {
     options: RequestOptions,
   ): Promise<Response> {
     if (this.#closed) throw new Error(`Cannot call ${method} ${path}: this Docker client was closed`);
-    const url = new URL(this.#baseUrl + urlPath);
-    for (const [key, value] of Object.entries(options.query ?? {})) {
-      if (value === undefined) continue;
-      url.searchParams.set(key, typeof value === "object" ? JSON.stringify(value) : String(value));
-    }
+    const url = this.#url(urlPath, options.query);
+    const prefetched = method === "GET" && !options.signal && options.body === undefined && !options.headers
+      ? this.#prefetched.get(url.href)
+      : undefined;
+    if (prefetched) this.#prefetched.delete(url.href);
     const headers = new Headers(options.headers);
     let body = options.body as BodyInit | undefined;
     if (isJsonBody(options.body)) {
@@ -148,13 +188,13 @@ export class DockerTransport {
     }
     let response: Response;
     try {
-      response = await fetch(url, {
+      response = await (prefetched ?? fetch(url, {
         method,
         headers,
         body,
         signal: options.signal,
         client: this.#client,
-      } as RequestInit);
+      } as RequestInit));
     } catch (error) {
       if (options.signal?.aborted || error instanceof Deno.errors.NotCapable) throw error;
       throw new DockerUnreachableError(this.host, error);
@@ -194,7 +234,9 @@ export function parseDockerHost(host: string): DockerHostTarget {
     if (!socketPath.startsWith("/")) {
       throw new Error(`Cannot use DOCKER_HOST=${host}: a unix socket path must be absolute`);
     }
-    return { baseUrl: "http://docker", socketPath };
+    // An IP literal: with a host name ("docker"), fetch looks it up in DNS before it uses the socket, which
+    // cost up to 180 ms per command here, and as long as the resolver's timeout where DNS does not answer.
+    return { baseUrl: "http://127.0.0.1", socketPath };
   }
   if (host.startsWith("tcp://")) {
     const address = host.slice("tcp://".length).replace(/\/+$/, "");

@@ -4,7 +4,6 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
-import { sleepResultText } from "../../core/sleep.ts";
 import type { CliContext } from "../context.ts";
 
 /** Adds `sleep` and `wake` to the program. */
@@ -23,7 +22,7 @@ export function sleepCommands(program: Command, ctx: CliContext): void {
     .action(async (name, options) => {
       const backend = await ctx.backend(options);
       const result = await ctx.output.task((progress) => backend.sleep(name, { stop: options.stop }, progress));
-      ctx.output.print(sleepResultText(result));
+      ctx.output.print((await import("../../core/sleep.ts")).sleepResultText(result));
     });
 
   program.command("wake")
@@ -37,6 +36,6 @@ export function sleepCommands(program: Command, ctx: CliContext): void {
     .action(async (name, options) => {
       const backend = await ctx.backend(options);
       const result = await ctx.output.task((progress) => backend.wake(name, progress));
-      ctx.output.print(sleepResultText(result));
+      ctx.output.print((await import("../../core/sleep.ts")).sleepResultText(result));
     });
 }
