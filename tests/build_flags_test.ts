@@ -168,7 +168,10 @@ Deno.test("new -r PATH: a funko from a runtime folder of one's own, which then b
     await Deno.mkdir(join(work.path, "funkos"));
     const cwd = join(work.path, "funkos");
     const created = await faasoOk(["new", "-r", "../runtimes/tiny", name], { cwd });
-    assert.match(created.stdout, new RegExp(`Created ${name}/ \\(runtime \\.\\./runtimes/tiny\\): funko\\.yml, hello\\.txt`));
+    assert.match(
+      created.stdout,
+      new RegExp(`Created ${name}/ \\(runtime \\.\\./runtimes/tiny\\): funko\\.yml, hello\\.txt`),
+    );
     assert.equal(await Deno.readTextFile(join(cwd, name, "hello.txt")), `${name} says hi\n`, "the template rendered");
 
     // The build finds the runtime wherever it runs from: from the funko's own folder, and from its parent.
