@@ -130,14 +130,15 @@ Deno.test("the admin web UI in Chromium: login, scale, logs, deploy, secrets", a
     await t.step(
       "Stop (Space from the keyboard) asks for confirmation, and cancelling keeps the instances",
       async () => {
+        const stop = page.locator(`#funko-${name}`).getByRole("button", { name: "Stop" });
+        await page.locator(`#funko-${name}`).getByRole("button", { name: "Start" }).focus();
+        await tabTo(page, stop);
+        // Only now: a handler left over by a failed step would also answer a later step's dialog.
         let question = "";
         page.once("dialog", (dialog) => {
           question = dialog.message();
           dialog.dismiss();
         });
-        const stop = page.locator(`#funko-${name}`).getByRole("button", { name: "Stop" });
-        await page.locator(`#funko-${name}`).getByRole("button", { name: "Start" }).focus();
-        await tabTo(page, stop);
         await page.keyboard.press("Space");
         await waitUntil(() => Promise.resolve(question !== ""), "the confirmation dialog");
         assert.match(question, new RegExp(`Stop and remove every instance of ${name}\\?`));
