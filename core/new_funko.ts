@@ -4,13 +4,13 @@
  *
  * @module
  */
-import { basename, join, resolve } from "node:path";
+import { basename, isAbsolute, join, relative, resolve } from "node:path";
 import { writeTemplate } from "./context.ts";
 import { FaasoError } from "./errors.ts";
 import { parseManifest } from "./funko.ts";
 import type { z } from "zod";
 import { FunkoName, HealthTarget, ImageReference, MANIFEST } from "./manifest.ts";
-import { resolveRuntime } from "./runtime.ts";
+import { isRuntimePath, resolveRuntime } from "./runtime.ts";
 
 /** What `new` created. */
 export interface NewFunkoResult {
@@ -33,10 +33,14 @@ export async function newFunko(runtimeName: string, path: string): Promise<NewFu
     throw new FaasoError(`Cannot create the funko ${name}: name: ${parsed.error.issues[0]?.message}`);
   }
   const runtime = await resolveRuntime(runtimeName);
+  // funko.yml names a runtime folder relative to the funko (as the build resolves it), not to where new ran.
+  const reference = isRuntimePath(runtimeName) && !isAbsolute(runtimeName)
+    ? relative(resolve(path), runtime.folder)
+    : runtimeName;
   return await createFolder(name, path, async (folder) => {
-    const files = await writeTemplate(runtime, folder, { name, runtime: runtimeName, options: {} });
+    const files = await writeTemplate(runtime, folder, { name, runtime: reference, options: {} });
     if (!files.includes(MANIFEST)) {
-      await Deno.writeTextFile(join(folder, MANIFEST), `name: ${name}\nruntime: ${runtimeName}\noptions: {}\n`);
+      await Deno.writeTextFile(join(folder, MANIFEST), `name: ${name}\nruntime: ${reference}\noptions: {}\n`);
       files.push(MANIFEST);
     }
     return files;

@@ -37,7 +37,7 @@ export async function listRuntimes(): Promise<Runtime[]> {
  * A path is relative to `base` (a funko's folder, or the current folder).
  */
 export async function resolveRuntime(nameOrPath: string, base = "."): Promise<Runtime> {
-  const byPath = nameOrPath.includes("/") || nameOrPath.startsWith(".");
+  const byPath = isRuntimePath(nameOrPath);
   const folder = byPath
     ? (isAbsolute(nameOrPath) ? nameOrPath : resolve(base, nameOrPath))
     : join(BUILTIN_RUNTIMES, nameOrPath);
@@ -56,6 +56,11 @@ export async function resolveRuntime(nameOrPath: string, base = "."): Promise<Ru
     throw new FaasoError(`Runtime ${nameOrPath} has no Dockerfile.j2 or Dockerfile: ${folder} is not a runtime folder`);
   }
   return { name: nameOrPath, folder, title: await readTitle(folder) };
+}
+
+/** True when `runtime:` (or `-r`) names a runtime folder by its path rather than a shipped runtime by name. */
+export function isRuntimePath(nameOrPath: string): boolean {
+  return nameOrPath.includes("/") || nameOrPath.startsWith(".");
 }
 
 async function hasDockerfileTemplate(folder: string): Promise<boolean> {

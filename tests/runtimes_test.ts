@@ -1,6 +1,7 @@
 /**
  * The whole local lifecycle, for each runtime that can be built here: new,
- * build, up, HTTP at the instance, scale 1 -> 3 -> 1, logs, rm.
+ * build, up, HTTP at the instance, scale 1 -> 3 -> 1, logs, SIGTERM drain
+ * (docker stop, faaso down), rm. tests/crystal_test.ts does the same for crystal.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -10,8 +11,10 @@ import {
   faasoOk,
   fileTimeLimit,
   instancesOf,
+  runCommand,
   tempFolder,
   testDocker,
+  timedFetch,
   uniqueName,
   waitForHttp,
   waitUntil,
@@ -19,13 +22,64 @@ import {
 
 fileTimeLimit(import.meta.url, { minutes: 30 });
 
+/**
+ * Each runtime's template, the file a user edits, and a route added to it as a user would: GET /slow/SECONDS
+ * prints "slow begun" when it starts and answers "slow done" SECONDS later (the drain steps keep it in flight).
+ */
 const RUNTIMES = [
-  { runtime: "deno", hello: "Hello World Deno!" },
-  { runtime: "node", hello: "Hello World Node!" },
-  { runtime: "python", hello: "Hello World Python!" },
+  {
+    runtime: "deno",
+    hello: "Hello World Deno!",
+    code: "funko.ts",
+    end: "export default app;",
+    slowRoute: `app.get("/slow/:seconds", async (c) => {
+  console.log("slow begun");
+  await new Promise((resolve) => setTimeout(resolve, Number(c.req.param("seconds")) * 1000));
+  return c.text("slow done");
+});
+`,
+  },
+  {
+    runtime: "node",
+    hello: "Hello World Node!",
+    code: "funko.js",
+    end: "module.exports = router;",
+    slowRoute: `router.get("/slow/:seconds", (req, res) => {
+  console.log("slow begun");
+  setTimeout(() => res.type("text/plain").send("slow done"), Number(req.params.seconds) * 1000);
+});
+`,
+  },
+  {
+    runtime: "python",
+    hello: "Hello World Python!",
+    code: "funko.py",
+    end: "",
+    slowRoute: `
+import time
+
+
+@bp.get("/slow/<int:seconds>")
+def slow(seconds):
+    print("slow begun", flush=True)
+    time.sleep(seconds)
+    return "slow done", 200, {"Content-Type": "text/plain; charset=utf-8"}
+`,
+  },
 ];
 
-for (const { runtime, hello } of RUNTIMES) {
+/** Longer than any grace a runtime might give itself (node's was 5 s), well inside the stop timeouts below. */
+const SLOW_SECONDS = 7;
+
+/** Waits until `count` requests to /slow have begun in the container (its output says so). */
+async function slowBegun(id: string, count = 1): Promise<void> {
+  await waitUntil(async () => {
+    const logs = await runCommand("docker", ["logs", id], { timeoutMs: 10_000 });
+    return (logs.stdout.match(/slow begun/g) ?? []).length >= count;
+  }, `${count} request(s) to /slow to begin in ${id}`);
+}
+
+for (const { runtime, hello, code, end, slowRoute } of RUNTIMES) {
   Deno.test(`${runtime} funko: new, build, up, answer, scale, logs, rm`, async (t) => {
     await using folder = await tempFolder();
     using docker = testDocker();
@@ -37,6 +91,10 @@ for (const { runtime, hello } of RUNTIMES) {
         const manifest = await Deno.readTextFile(join(folder.path, name, "funko.yml"));
         assert.match(manifest, new RegExp(`name: ${name}`));
         assert.match(manifest, new RegExp(`runtime: ${runtime}`));
+        const file = join(folder.path, name, code);
+        const text = await Deno.readTextFile(file);
+        assert.ok(text.includes(end), `${code} ends with ${end}`);
+        await Deno.writeTextFile(file, end ? text.replace(end, `${slowRoute}\n${end}`) : text + slowRoute);
       });
 
       await t.step("build tags latest and a timestamp, with labels", async () => {
@@ -124,8 +182,38 @@ for (const { runtime, hello } of RUNTIMES) {
         );
       });
 
-      await t.step("down removes every instance", async () => {
+      await t.step(
+        `SIGTERM (docker stop): a ${SLOW_SECONDS} s request in flight is answered, then exit 0`,
+        async () => {
+          const [instance] = (await instancesOf(docker, name)).filter((i) => i.state === "running");
+          const url = `http://${instance!.address}:3000/slow/${SLOW_SECONDS}`;
+          const slow = timedFetch(url, { timeoutMs: 30_000 }).then(async (r) => ({
+            status: r.status,
+            body: await r.text(),
+          }))
+            .catch((error) => ({ status: 0, body: String(error) }));
+          await slowBegun(instance!.id);
+          const started = performance.now();
+          await docker.containers.stop(instance!.id, 25);
+          const stopSeconds = (performance.now() - started) / 1000;
+          assert.deepEqual(await slow, { status: 200, body: "slow done" }, "the request in flight was answered");
+          const state = (await docker.containers.inspectOrNull(instance!.id))?.State;
+          assert.equal(state?.ExitCode, 0, "a clean exit, not the engine's SIGKILL (137)");
+          assert.ok(
+            stopSeconds < SLOW_SECONDS + 5,
+            `stopped once the request was done, not at the timeout (${stopSeconds} s)`,
+          );
+        },
+      );
+
+      await t.step("down removes every instance, and the request in flight is answered first", async () => {
+        const [instance] = (await instancesOf(docker, name)).filter((i) => i.state === "running");
+        const slow = timedFetch(`http://${instance!.address}:3000/slow/${SLOW_SECONDS}`, { timeoutMs: 30_000 })
+          .then(async (r) => ({ status: r.status, body: await r.text() }))
+          .catch((error) => ({ status: 0, body: String(error) }));
+        await slowBegun(instance!.id);
         await faasoOk(["down", name]);
+        assert.deepEqual(await slow, { status: 200, body: "slow done" }, "the request in flight was answered");
         assert.equal((await instancesOf(docker, name)).length, 0);
       });
 

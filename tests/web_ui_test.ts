@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { Page } from "playwright-core";
 import type { Instance } from "../core/instances.ts";
 import { launchChromium } from "./browser.ts";
+import { computedColor, focusRing, tabTo } from "./ui_helpers.ts";
 import {
   cleanupFunko,
   FAASO_ARGS,
@@ -46,6 +47,7 @@ Deno.test("the admin web UI in Chromium: login, scale, logs, deploy, secrets", a
     `name: ${name}\nruntime: deno\nenv:\n  ECHO_VERSION: ${version}\nhealthcheck:\n  interval: 1s\n`;
   await Deno.writeTextFile(join(folder, "funko.yml"), manifest("v1"));
   let v1 = "";
+  let v2 = "";
 
   const browser = await launchChromium();
   try {
@@ -103,8 +105,14 @@ Deno.test("the admin web UI in Chromium: login, scale, logs, deploy, secrets", a
       assert.doesNotMatch(settings, /v1/, "env values are not shown");
     });
 
-    await t.step("Start when everything runs says so", async () => {
-      await page.locator(`#funko-${name}`).getByRole("button", { name: "Start" }).click();
+    await t.step("from the keyboard: Tab reaches Start, its focus shows, Enter presses it", async () => {
+      const card = page.locator(`#funko-${name}`);
+      await card.getByLabel("Instances").focus();
+      const start = card.getByRole("button", { name: "Start" });
+      const unfocused = await start.evaluate(focusRing);
+      await tabTo(page, start);
+      assert.notEqual(await start.evaluate(focusRing), unfocused, "the focused button looks focused");
+      await page.keyboard.press("Enter");
       await page.locator("#flash").getByText("Nothing to start or stop: 1 instance").waitFor();
       assert.match(await page.locator("#flash").innerText(), new RegExp(`1 instance of ${name} running already`));
     });
@@ -119,17 +127,24 @@ Deno.test("the admin web UI in Chromium: login, scale, logs, deploy, secrets", a
       assert.equal((await instancesOf(docker, name)).length, 2);
     });
 
-    await t.step("Stop asks for confirmation, and cancelling keeps the instances", async () => {
-      let question = "";
-      page.once("dialog", (dialog) => {
-        question = dialog.message();
-        dialog.dismiss();
-      });
-      await page.locator(`#funko-${name}`).getByRole("button", { name: "Stop" }).click();
-      await waitUntil(() => Promise.resolve(question !== ""), "the confirmation dialog");
-      assert.match(question, new RegExp(`Stop and remove every instance of ${name}\\?`));
-      assert.equal((await instancesOf(docker, name)).length, 2);
-    });
+    await t.step(
+      "Stop (Space from the keyboard) asks for confirmation, and cancelling keeps the instances",
+      async () => {
+        const stop = page.locator(`#funko-${name}`).getByRole("button", { name: "Stop" });
+        await page.locator(`#funko-${name}`).getByRole("button", { name: "Start" }).focus();
+        await tabTo(page, stop);
+        // Only now: a handler left over by a failed step would also answer a later step's dialog.
+        let question = "";
+        page.once("dialog", (dialog) => {
+          question = dialog.message();
+          dialog.dismiss();
+        });
+        await page.keyboard.press("Space");
+        await waitUntil(() => Promise.resolve(question !== ""), "the confirmation dialog");
+        assert.match(question, new RegExp(`Stop and remove every instance of ${name}\\?`));
+        assert.equal((await instancesOf(docker, name)).length, 2);
+      },
+    );
 
     await t.step("destructive buttons look it: red, unlike the others", async () => {
       const color = (label: string) =>
@@ -185,7 +200,8 @@ Deno.test("the admin web UI in Chromium: login, scale, logs, deploy, secrets", a
 
     await t.step("a deploy shows its progress live and ends deployed", async () => {
       await Deno.writeTextFile(join(folder, "funko.yml"), manifest("v2"));
-      await faasoOk(["build", folder, "-q"], { env: { FAASO_DATA: data } });
+      const built = await faasoOk(["build", folder, "-q"], { env: { FAASO_DATA: data } });
+      v2 = /:(\d{8}T\d{6}Z) and/.exec(built.stdout)![1]!;
       await page.locator(`#funko-${name}`).getByRole("button", { name: "Deploy", exact: true }).click();
       const status = page.locator(`#deploy-${name} [data-job-status]`);
       await status.waitFor();
@@ -220,6 +236,12 @@ Deno.test("the admin web UI in Chromium: login, scale, logs, deploy, secrets", a
       await page.reload();
       const card = page.locator(`#funko-${name}`);
       await card.getByText("Build history").click();
+      assert.match(await card.locator("summary", { hasText: "Build history" }).innerText(), /Build history \(2\)/);
+      const latest = card.locator(`tr[data-build="${v2}"]`);
+      const latestText = await latest.innerText();
+      assert.ok(/latest/.test(latestText) && /running/.test(latestText), `v2 latest, running: ${latestText}`);
+      assert.equal(await latest.getByRole("button").count(), 0, "the latest build has no deploy button");
+      assert.doesNotMatch(await card.locator(`tr[data-build="${v1}"]`).innerText(), /latest|running/, "v1, older");
       page.once("dialog", (dialog) => dialog.accept());
       await card.locator(`tr[data-build="${v1}"]`).getByRole("button", { name: "Deploy this build" }).click();
       const status = page.locator(`#deploy-${name} [data-job-status]`);
@@ -270,6 +292,35 @@ Deno.test("the admin web UI in Chromium: login, scale, logs, deploy, secrets", a
       }
       const file = await Deno.readTextFile(join(data, "secrets", name, "api-key"));
       assert.equal(file, value, "stored as typed");
+    });
+
+    await t.step("a secret replaced in the form, then deleted with its button", async () => {
+      const value = `ui-secret-${crypto.randomUUID()}`;
+      const file = join(data, "secrets", name, "api-key");
+      const secrets = page.locator("#secrets");
+      await secrets.getByLabel("Name").fill("api-key");
+      await secrets.getByLabel("Value").fill(value);
+      await secrets.getByRole("button", { name: "Add or replace" }).click();
+      await waitUntil(async () => await Deno.readTextFile(file) === value, "the new value in the file");
+      await page.reload();
+      assert.equal(await page.locator("#secrets code", { hasText: "api-key" }).count(), 1, "listed once");
+      const [instance] = await instancesOf(docker, name);
+      const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value));
+      const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+      assert.equal(await waitForHttp(`http://${instance!.address}:3000/secret/api-key`), hex, "instances read it");
+      let question = "";
+      page.once("dialog", (dialog) => {
+        question = dialog.message();
+        dialog.accept();
+      });
+      await page.locator("#secrets tr", { hasText: "api-key" }).getByRole("button", { name: "Delete" }).click();
+      await page.locator("#secrets").getByText("No secrets.").waitFor();
+      assert.equal(question, `Delete the secret api-key of ${name}?`);
+      await assert.rejects(Deno.stat(file), Deno.errors.NotFound, "the file is gone");
+      const decoder = new TextDecoder();
+      for (const body of [await page.content(), ...tap.responses().map((answer) => decoder.decode(answer.body))]) {
+        assert.ok(!body.includes(value), "the new value came back");
+      }
     });
 
     await t.step("errors appear as messages on the page", async () => {
@@ -332,13 +383,6 @@ Deno.test("the admin web UI in Chromium: login, scale, logs, deploy, secrets", a
     await cleanupFunko(docker, name);
   }
 });
-
-/** An element's colour as the browser renders it (run in the page: typed without the DOM library). */
-function computedColor(element: {
-  ownerDocument: { defaultView: { getComputedStyle(element: unknown): { color: string } } };
-}): string {
-  return element.ownerDocument.defaultView.getComputedStyle(element).color;
-}
 
 /** Runs a command in a pseudo-terminal (util-linux script) and returns what the terminal showed. */
 async function inTerminal(args: string[], env: Record<string, string>): Promise<string> {

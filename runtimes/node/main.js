@@ -15,11 +15,13 @@ else throw new Error("funko.js must export an Express Router or a function (app)
 const name = process.env.FAASO_FUNKO || "funko";
 const server = app.listen(3000, "0.0.0.0", () => console.log(`${name} (node) listening on port 3000`));
 
-// As PID 1, node ignores SIGTERM unless it handles it: finish the requests in flight, then exit.
+// As PID 1, node ignores SIGTERM unless it handles it: take no new connections, finish the requests in
+// flight however long they take (the engine's stop timeout, the funko's drain, is the limit), then exit.
 function stop() {
   server.close(() => process.exit(0));
+  // Node 18's close() leaves keep-alive connections open: close each one as soon as it is idle.
   server.closeIdleConnections();
-  setTimeout(() => process.exit(0), 5000).unref();
+  setInterval(() => server.closeIdleConnections(), 100).unref();
 }
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);
