@@ -19,6 +19,7 @@ import { removeScaled, sleepFunko, SLEEPY, waitAnswers } from "../lib/scaled.ts"
 import { buildScaled } from "../lib/scaled.ts";
 import { instancesOf } from "../lib/docker.ts";
 import { faaso } from "../lib/proc.ts";
+import { counted } from "../../core/words.ts";
 
 const SETTINGS = "scale: {min: 0, max: 1}\nidle: {pause_after: 1h, stop_after: never}\ndrain: 2s\n" +
   "healthcheck:\n  interval: 1s\n";
@@ -171,7 +172,7 @@ export async function wakeOnRequest(ctx: BenchContext): Promise<void> {
         ratio: "",
         target: "0",
         pass: failed === 0,
-        note: `${instances.length} instance(s) after it`,
+        note: `${counted(instances.length, "instance")} after it`,
       },
       {
         scenario: "12 wake on request",
