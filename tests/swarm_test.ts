@@ -341,23 +341,32 @@ Deno.test("FaaSO on a three-node swarm: push, spread, proxy, rolling deploys, se
     }
 
     if (
-      !await t.step("faaso sleep scales the service to 0; a request through the proxy wakes it", async () => {
-        const since = performance.now();
-        const replicas = async () =>
-          (await docker.services.inspectOrNull(`faaso-${name}`))?.Spec.Mode?.Replicated?.Replicas;
-        const slept = await remote(["sleep", name]);
-        assert.equal(slept.code, 0, slept.stderr);
-        assert.match(slept.stdout, new RegExp(`${name} sleeps \\(stopped\\)`));
-        assert.equal(await replicas(), 0);
-        await waitUntil(async () => (await serving()).length === 0, "its tasks are gone", 60_000);
-        const woken = await fetch(`${proxy}/funko/${name}/version`, { signal: AbortSignal.timeout(60_000) });
-        assert.equal(woken.status, 200, await woken.clone().text());
-        assert.equal(await woken.text(), "v2");
-        assert.ok((await replicas() ?? 0) >= 1, "scaled up again by the wake");
-        const back = await remote(["scale", name, "3"]);
-        assert.equal(back.code, 0, back.stderr);
-        lap("sleep and wake", since);
-      })
+      !await t.step(
+        "faaso sleep scales the service to 0; a request through the proxy wakes it; down while asleep stays down",
+        async () => {
+          const since = performance.now();
+          const replicas = async () =>
+            (await docker.services.inspectOrNull(`faaso-${name}`))?.Spec.Mode?.Replicated?.Replicas;
+          const slept = await remote(["sleep", name]);
+          assert.equal(slept.code, 0, slept.stderr);
+          assert.match(slept.stdout, new RegExp(`${name} sleeps \\(stopped\\)`));
+          assert.equal(await replicas(), 0);
+          await waitUntil(async () => (await serving()).length === 0, "its tasks are gone", 60_000);
+          const woken = await fetch(`${proxy}/funko/${name}/version`, { signal: AbortSignal.timeout(60_000) });
+          assert.equal(woken.status, 200, await woken.clone().text());
+          assert.equal(await woken.text(), "v2");
+          assert.ok((await replicas() ?? 0) >= 1, "scaled up again by the wake");
+          // Asleep, then taken down: a request gets 503 and wakes nothing (down is on purpose).
+          assert.equal((await remote(["sleep", name])).code, 0);
+          const down = await remote(["down", name]);
+          assert.equal(down.code, 0, down.stderr);
+          assert.equal((await fetch(`${proxy}/funko/${name}/`, { signal: AbortSignal.timeout(30_000) })).status, 503);
+          assert.equal(await replicas(), 0, "down keeps it at 0");
+          const back = await remote(["scale", name, "3"]);
+          assert.equal(back.code, 0, back.stderr);
+          lap("sleep and wake", since);
+        },
+      )
     ) {
       failed = true;
       return;

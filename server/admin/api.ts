@@ -154,7 +154,11 @@ export function adminApi(deps: ServerDeps): Hono {
 
   api.post("/funkos/:name/down", (c) => {
     const name = checkFunkoName(c.req.param("name"));
-    return operationResponse((progress) => down(lifecycle, name, progress), c.req.raw.signal);
+    return operationResponse(async (progress) => {
+      const result = await down(lifecycle, name, progress);
+      deps.scaling?.sleeper.takenDown(name);
+      return result;
+    }, c.req.raw.signal);
   });
 
   api.delete("/funkos/:name", (c) => {

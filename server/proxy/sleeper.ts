@@ -371,6 +371,16 @@ export class Sleeper implements Waker {
     }).catch((error) => this.#options.progress({ kind: "warning", text: `${funko}: ${(error as Error).message}` }));
   }
 
+  /**
+   * Forgets that the funko sleeps: `faaso down` took it down on purpose, and a
+   * request must get 503, not wake it. (A container funko's removal says so
+   * by its events; a swarm funko asleep is already at 0 replicas, so its
+   * `down` causes none.)
+   */
+  takenDown(funko: string): void {
+    if (this.#funkos.has(funko)) this.#forget(funko);
+  }
+
   #forget(funko: string): void {
     this.#funkos.delete(funko);
     this.#options.table.setAsleep(funko, false);
