@@ -20,7 +20,7 @@ const TASK: Instance = {
   created: new Date(),
 };
 
-Deno.test("Sleeper on a swarm: an idle funko's service goes to 0, and it stays asleep once its tasks are gone", async () => {
+Deno.test("Sleeper on a swarm: an idle funko's service goes to 0, it stays asleep once its tasks are gone, down ends it", async () => {
   const root = await Deno.makeTempDir({ prefix: "faaso-sleeper-test-" });
   try {
     const calls: string[] = [];
@@ -67,6 +67,17 @@ Deno.test("Sleeper on a swarm: an idle funko's service goes to 0, and it stays a
     sleeper.observe({ action: "destroy", id: TASK.id, funko: "hello" });
     await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal(sleeper.canWake("hello"), false);
+    assert.equal(states.get("hello"), undefined);
+    // Asleep again, then faaso down: no event (it is at 0 already), yet the sleep ends and nothing wakes it.
+    replicas = 1;
+    table.upsert(TASK);
+    await sleeper.sleep("hello", "paused");
+    table.remove(TASK.id);
+    sleeper.observe({ action: "destroy", id: TASK.id, funko: "hello" });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.ok(sleeper.canWake("hello"), "asleep again");
+    sleeper.takenDown("hello");
+    assert.equal(sleeper.canWake("hello"), false, "down while asleep: a request gets 503, not a wake");
     assert.equal(states.get("hello"), undefined);
   } finally {
     await Deno.remove(root, { recursive: true });
