@@ -80,6 +80,15 @@ Deno.test("Sleeper on a swarm: an idle funko's service goes to 0, it stays aslee
     assert.equal(sleeper.canWake("hello"), false, "down while asleep: a request gets 503, not a wake");
     assert.equal(states.get("hello"), undefined);
   } finally {
-    await Deno.remove(root, { recursive: true });
+    // The sleep records are written in the background: the last write may still be under way.
+    for (let i = 0;; i++) {
+      try {
+        await Deno.remove(root, { recursive: true });
+        break;
+      } catch (error) {
+        if (i === 20) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
   }
 });
