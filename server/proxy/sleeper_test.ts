@@ -80,15 +80,18 @@ Deno.test("Sleeper on a swarm: an idle funko's service goes to 0, it stays aslee
     assert.equal(sleeper.canWake("hello"), false, "down while asleep: a request gets 503, not a wake");
     assert.equal(states.get("hello"), undefined);
   } finally {
-    // The sleep records are written in the background: the last write may still be under way.
-    for (let i = 0;; i++) {
-      try {
-        await Deno.remove(root, { recursive: true });
-        break;
-      } catch (error) {
-        if (i === 20) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    }
+    await removeWhenWritten(root);
   }
 });
+
+/** Removes the test's data folder: the sleep records are written in the background, a last write may be under way. */
+async function removeWhenWritten(root: string): Promise<void> {
+  for (let attempt = 1; attempt <= 20; attempt++) {
+    try {
+      return await Deno.remove(root, { recursive: true });
+    } catch (error) {
+      if (attempt === 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
