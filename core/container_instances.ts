@@ -16,15 +16,17 @@ import type {
 import { LogLineStream } from "../docker/mod.ts";
 import { type ContainerRepairDeps, repairContainer, replaceContainer } from "./container_repair.ts";
 import { notFound } from "./errors.ts";
-import { durationToNanos, type FunkoSettings, memoryToBytes, settingsFromLabels } from "./manifest.ts";
+import { type FunkoSettings, memoryToBytes, settingsFromLabels } from "./manifest.ts";
 import { instanceFilters, instanceName, LABELS, latestImage, NETWORK } from "./names.ts";
 import { SECRETS_MOUNT } from "./secrets.ts";
 import { type InstanceEvent, toInstanceEvent } from "./instance_events.ts";
 import { CONTAINER_CAPABILITIES } from "./instance_capabilities.ts";
 import {
+  engineHealthcheck,
   healthFromStatus,
   type Instance,
   type InstanceBackend,
+  instanceLabels,
   type InstanceLogsOptions,
   type InstanceState,
   probeLabels,
@@ -273,7 +275,6 @@ export function instanceConfig(
   settings: FunkoSettings,
   secretsFolder?: string,
 ): ContainerCreateBody {
-  const health = settings.healthcheck;
   return {
     Image: latestImage(funko),
     Hostname: funko,
@@ -284,20 +285,9 @@ export function instanceConfig(
     ],
     // The port and health path ride on the container, so a listing tells the proxy where and how to
     // reach each instance without asking the engine about its image.
-    Labels: {
-      [LABELS.funko]: funko,
-      [LABELS.role]: "instance",
-      [LABELS.port]: String(settings.port),
-      [LABELS.health]: settings.health,
-    },
-    Healthcheck: {
-      // Without a command the image's own check (the runtime's GET /ping) stays.
-      ...(health.command ? { Test: ["CMD-SHELL", health.command] } : {}),
-      Interval: durationToNanos(health.interval),
-      Timeout: durationToNanos(health.timeout),
-      StartPeriod: durationToNanos(health.start_period),
-      Retries: health.retries,
-    },
+    Labels: instanceLabels(funko, settings),
+    // Without a command the image's own check (the runtime's GET /ping) stays.
+    Healthcheck: engineHealthcheck(settings.healthcheck),
     HostConfig: {
       NetworkMode: NETWORK,
       RestartPolicy: { Name: RESTART_POLICY },

@@ -7,7 +7,7 @@
  * @module
  */
 import type { LogLine } from "../docker/mod.ts";
-import { DEFAULT_PORT, healthPath } from "./manifest.ts";
+import { DEFAULT_PORT, durationToNanos, type FunkoSettings, healthPath } from "./manifest.ts";
 import { LABELS } from "./names.ts";
 import type { InstanceEvent } from "./instance_events.ts";
 import type { FunkoService, InstanceCapabilities } from "./instance_capabilities.ts";
@@ -151,6 +151,36 @@ export interface InstanceBackend {
    * to end before SIGKILL.
    */
   stop(instance: Instance, timeoutSeconds?: number, signal?: AbortSignal): Promise<void>;
+}
+
+/**
+ * The labels an instance carries, as a container or a swarm task: its funko
+ * and role, and the port and health path {@linkcode probeLabels} reads back
+ * (so a listing tells the proxy where and how to reach each instance).
+ */
+export function instanceLabels(
+  funko: string,
+  settings: Pick<FunkoSettings, "port" | "health">,
+): Record<string, string> {
+  return {
+    [LABELS.funko]: funko,
+    [LABELS.role]: "instance",
+    [LABELS.port]: String(settings.port),
+    [LABELS.health]: settings.health,
+  };
+}
+
+/** The funko's healthcheck in the Engine API's terms (nanoseconds); without a command the image's own check stays. */
+export function engineHealthcheck(
+  health: FunkoSettings["healthcheck"],
+): { Test?: string[]; Interval: number; Timeout: number; StartPeriod: number; Retries: number } {
+  return {
+    ...(health.command ? { Test: ["CMD-SHELL", health.command] } : {}),
+    Interval: durationToNanos(health.interval),
+    Timeout: durationToNanos(health.timeout),
+    StartPeriod: durationToNanos(health.start_period),
+    Retries: health.retries,
+  };
 }
 
 /**

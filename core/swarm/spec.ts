@@ -8,7 +8,8 @@
  */
 import type { SecretReference, ServiceSpec, UpdateConfig } from "../../docker/mod.ts";
 import { durationToNanos, type FunkoSettings, memoryToBytes } from "../manifest.ts";
-import { imageRepo, LABELS, NETWORK } from "../names.ts";
+import { engineHealthcheck, instanceLabels } from "../instances.ts";
+import { imageRepo, NETWORK } from "../names.ts";
 import { INSTANCE_UID, SECRETS_MOUNT } from "../secrets.ts";
 
 /** A funko's service name: `faaso-NAME`, as its image repository. */
@@ -95,15 +96,9 @@ export interface FunkoServiceInput {
  */
 export function funkoServiceSpec(input: FunkoServiceInput): ServiceSpec {
   const { funko, settings } = input;
-  const health = settings.healthcheck;
   // As on a container instance: the port and health path ride on the tasks, so a listing tells the proxy where
   // and how to reach each one.
-  const labels = {
-    [LABELS.funko]: funko,
-    [LABELS.role]: "instance",
-    [LABELS.port]: String(settings.port),
-    [LABELS.health]: settings.health,
-  };
+  const labels = instanceLabels(funko, settings);
   const limits = {
     ...(settings.memory ? { MemoryBytes: memoryToBytes(settings.memory) } : {}),
     ...(settings.cpus ? { NanoCPUs: Math.round(settings.cpus * 1e9) } : {}),
@@ -122,14 +117,7 @@ export function funkoServiceSpec(input: FunkoServiceInput): ServiceSpec {
           `FAASO_FUNKO=${funko}`,
           "FAASO_INSTANCE={{.Task.Name}}",
         ],
-        Healthcheck: {
-          // Without a command the image's own check (the runtime's GET /ping) stays.
-          ...(health.command ? { Test: ["CMD-SHELL", health.command] } : {}),
-          Interval: durationToNanos(health.interval),
-          Timeout: durationToNanos(health.timeout),
-          StartPeriod: durationToNanos(health.start_period),
-          Retries: health.retries,
-        },
+        Healthcheck: engineHealthcheck(settings.healthcheck),
         StopGracePeriod: durationToNanos(settings.drain),
         Secrets: input.secrets,
       },
