@@ -8,7 +8,7 @@
  */
 import { join } from "node:path";
 import { Docker } from "../../docker/mod.ts";
-import { FAASO_ARGS, FUNKO_DIR, run, runOk, waitFor } from "./proc.ts";
+import { FAASO_ARGS, FUNKO_DIR, run, runOk, sleep, waitFor } from "./proc.ts";
 import type { FaasoProxy } from "./serve.ts";
 
 /** Scenario 12's funko: min 0, put to sleep and woken by the bench itself (its idle timers never fire). */
@@ -52,6 +52,19 @@ export async function adminOperation(proxy: FaasoProxy, path: string, body: unkn
 /** Puts a funko to sleep through the proxy (paused, or stopped). */
 export function sleepFunko(proxy: FaasoProxy, funko: string, stop = false): Promise<void> {
   return adminOperation(proxy, `/funkos/${funko}/sleep`, { stop });
+}
+
+/** Polls `url` every millisecond until it answers 200; ms since `t0`. Throws after `timeoutMs` from `t0`. */
+export async function firstOk(url: string, t0: number, timeoutMs = 30_000): Promise<number> {
+  while (performance.now() - t0 < timeoutMs) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      await response.body?.cancel();
+      if (response.status === 200) return performance.now() - t0;
+    } catch { /* not yet */ }
+    await sleep(1);
+  }
+  throw new Error(`No 200 from ${url} within ${timeoutMs / 1000} s`);
 }
 
 /** Waits until `url` answers 200; throws after `timeoutMs`. */

@@ -15,7 +15,7 @@ import type { BenchContext } from "../lib/context.ts";
 import { containerIp, subscribeEvents } from "../lib/docker.ts";
 import { median, percentile, run, runOk, sleep, waitFor } from "../lib/proc.ts";
 import { ratioText } from "../lib/report.ts";
-import { removeScaled, sleepFunko, SLEEPY, waitAnswers } from "../lib/scaled.ts";
+import { firstOk, removeScaled, sleepFunko, SLEEPY, waitAnswers } from "../lib/scaled.ts";
 import { buildScaled } from "../lib/scaled.ts";
 import { instancesOf } from "../lib/docker.ts";
 import { faaso } from "../lib/proc.ts";
@@ -32,19 +32,6 @@ async function firstByte(url: string): Promise<number> {
   const body = await response.text();
   if (response.status !== 200) throw new Error(`${url} answered ${response.status}: ${body.slice(0, 200)}`);
   return ms;
-}
-
-/** Polls `url` every millisecond until it answers 200; ms since `t0`. */
-async function firstOk(url: string, t0: number): Promise<number> {
-  while (performance.now() - t0 < 30_000) {
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      await response.body?.cancel();
-      if (response.status === 200) return performance.now() - t0;
-    } catch { /* not yet */ }
-    await sleep(1);
-  }
-  throw new Error(`No 200 from ${url} within 30 s`);
 }
 
 /**

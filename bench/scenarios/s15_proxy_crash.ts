@@ -15,7 +15,7 @@ import type { BenchContext } from "../lib/context.ts";
 import { FUNKO } from "../lib/context.ts";
 import { freePort, median, ROOT, run, runOk, sleep } from "../lib/proc.ts";
 import { ratioText } from "../lib/report.ts";
-import { waitAnswers } from "../lib/scaled.ts";
+import { firstOk, waitAnswers } from "../lib/scaled.ts";
 
 const IMAGE = "bench-proxy:latest";
 const HELLO = 'Deno.serve({port:8888},()=>new Response("ok"))';
@@ -25,15 +25,7 @@ async function recovery(container: string, url: string): Promise<number> {
   const pid = Number((await runOk("docker", ["inspect", "-f", "{{.State.Pid}}", container])).stdout.trim());
   const t0 = performance.now();
   Deno.kill(pid, "SIGKILL");
-  while (performance.now() - t0 < 60_000) {
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(500) });
-      await response.body?.cancel();
-      if (response.status === 200) return performance.now() - t0;
-    } catch { /* not yet */ }
-    await sleep(10);
-  }
-  throw new Error(`${container}: no 200 from ${url} within 60 s of the kill`);
+  return await firstOk(url, t0, 60_000);
 }
 
 /** Runs scenario 15 and adds its row. */
