@@ -80,7 +80,9 @@ export function startTimedLoad(targets: () => string[], options: LoadOptions = {
         if (status !== 200) text = `status ${status}: ${text.slice(0, 200)}`;
       } catch (error) {
         status = 0;
-        text = (error as Error).message;
+        // fetch's own message ("fetch failed") hides why; its cause says (refused, reset, closed early).
+        const cause = (error as Error).cause;
+        text = (error as Error).message + (cause instanceof Error ? `: ${cause.message}` : "");
       }
       outcomes.push({ url, start, end: Date.now(), status, text });
       await sleep(options.pauseMs ?? 5);

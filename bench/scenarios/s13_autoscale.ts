@@ -40,8 +40,19 @@ export async function autoscaling(ctx: BenchContext): Promise<void> {
     let enoughMs = NaN;
     let targetMs = NaN;
     let peak = 0;
+    // Where the time goes: when each autoscaler step was logged and when each count of ready instances was reached.
+    const timeline: string[] = [];
+    let seenLines = ctx.proxy.lines.length;
+    let lastReady = -1;
     while (performance.now() - t0 < seconds * 1000) {
       const now = await ready();
+      const at = ((performance.now() - t0) / 1000).toFixed(1);
+      for (const line of ctx.proxy.lines.slice(seenLines)) {
+        if (line.includes(`Autoscaling ${AUTO}`)) timeline.push(`${at} s ${line.replace(/^.*Autoscaling \S+ /, "")}`);
+      }
+      seenLines = ctx.proxy.lines.length;
+      if (now !== lastReady) timeline.push(`${at} s ${now} ready`);
+      lastReady = now;
       peak = Math.max(peak, now);
       if (now >= 8 && Number.isNaN(enoughMs)) enoughMs = performance.now() - t0;
       // Until what the autoscaler aims at serves, once it aims above the 1 it started from.
@@ -114,7 +125,8 @@ export async function autoscaling(ctx: BenchContext): Promise<void> {
         note: `of ${after.requests}`,
       },
     );
-    ctx.raw.autoscale = { enoughMs, targetMs, aimed, peak, step, backMs, trickle: after };
+    ctx.raw.autoscale = { enoughMs, targetMs, aimed, peak, step, backMs, trickle: after, timeline };
+    console.error(`Scenario 13's step, from the start of the load:\n  ${timeline.join("\n  ")}`);
   } finally {
     await removeScaled(AUTO);
   }
