@@ -110,7 +110,8 @@ export function describeFailures(failures: Outcome[]): string {
   if (failures.length === 0) return "0 failed";
   const reasons = new Map<string, number>();
   for (const failure of failures) {
-    const reason = failure.text.replace(/\d+/g, "N").slice(0, 100);
+    // Without the URL (fetch's message repeats it), so that the cause fits.
+    const reason = failure.text.replace(/ for url \([^)]*\)/, "").replace(/\d+/g, "N").slice(0, 100);
     reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
   }
   const top = [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([reason, n]) => `${n}x ${reason}`);
