@@ -227,20 +227,7 @@ export class Containers {
 
   /** Streams a container's output, demultiplexed into stdout and stderr chunks. */
   async logs(id: string, options: LogsOptions = {}): Promise<ReadableStream<LogChunk>> {
-    const response = await this.#transport.request("GET", `/containers/${id}/logs`, {
-      query: {
-        stdout: "1",
-        stderr: "1",
-        follow: options.follow ? "1" : undefined,
-        tail: options.tail !== undefined ? String(options.tail) : undefined,
-        since: options.since,
-        timestamps: options.timestamps ? "1" : undefined,
-      },
-      expect: [200],
-      signal: options.signal,
-    });
-    const body = response.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
-    return body.pipeThrough(new LogDemuxStream(options.tty ?? false));
+    return await requestLogs(this.#transport, `/containers/${id}/logs`, options);
   }
 
   /** Waits until a container stops and returns its exit code. */
@@ -260,4 +247,30 @@ export class Containers {
 
 function listQuery(filters: Record<string, string[]>, options: { all?: boolean }) {
   return { all: options.all ?? true ? "1" : "0", filters };
+}
+
+/**
+ * `GET .../logs` of a container, a service or a task, both streams,
+ * demultiplexed (raw when `tty`: a TTY's output has no framing).
+ */
+export async function requestLogs(
+  transport: DockerTransport,
+  path: string,
+  options: LogsOptions & { details?: boolean },
+): Promise<ReadableStream<LogChunk>> {
+  const response = await transport.request("GET", path, {
+    query: {
+      stdout: "1",
+      stderr: "1",
+      follow: options.follow ? "1" : undefined,
+      tail: options.tail !== undefined ? String(options.tail) : undefined,
+      since: options.since,
+      timestamps: options.timestamps ? "1" : undefined,
+      details: options.details ? "1" : undefined,
+    },
+    expect: [200],
+    signal: options.signal,
+  });
+  const body = response.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+  return body.pipeThrough(new LogDemuxStream(options.tty ?? false));
 }

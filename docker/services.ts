@@ -5,7 +5,8 @@
  * @see https://docs.docker.com/engine/api/v1.41/#tag/Service
  * @module
  */
-import { type LogChunk, LogDemuxStream } from "./streams.ts";
+import { requestLogs } from "./containers.ts";
+import type { LogChunk } from "./streams.ts";
 import { type DockerTransport, NO_REGISTRY_AUTH } from "./transport.ts";
 
 /** A file a secret is mounted as, in a task's container. */
@@ -201,19 +202,5 @@ export async function swarmLogs(
   path: string,
   options: SwarmLogsOptions,
 ): Promise<ReadableStream<LogChunk>> {
-  const response = await transport.request("GET", path, {
-    query: {
-      stdout: "1",
-      stderr: "1",
-      follow: options.follow ? "1" : undefined,
-      tail: options.tail !== undefined ? String(options.tail) : undefined,
-      since: options.since,
-      timestamps: options.timestamps ? "1" : undefined,
-      details: options.details ? "1" : undefined,
-    },
-    expect: [200],
-    signal: options.signal,
-  });
-  const body = response.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
-  return body.pipeThrough(new LogDemuxStream(false));
+  return await requestLogs(transport, path, { ...options, tty: false });
 }
