@@ -78,8 +78,10 @@ export async function stopInstances(
     deps.docker.images.inspectOrNull(latestImage(funko)),
   ]);
   const drainSeconds = Math.ceil(drainMs(settingsFromLabels(image?.Config.Labels)) / 1000);
-  // Newest first: the listing's order; of the latest image first.
-  const ordered = [...instances].sort((a, b) => Number(b.imageId === image?.Id) - Number(a.imageId === image?.Id));
+  // Newest first: the listing's order; of the latest image first; warm spares last (they are removed).
+  const ordered = [...instances].sort((a, b) =>
+    Number(!!a.spare) - Number(!!b.spare) || Number(b.imageId === image?.Id) - Number(a.imageId === image?.Id)
+  );
   const [kept, ...others] = ordered;
   await Promise.all([
     ...(kept && !isStopped(kept) ? [deps.instances.stop(kept, drainSeconds)] : []),
@@ -104,11 +106,18 @@ export async function wakeInstances(deps: LifecycleDeps, funko: string, signal?:
     const serving = (await deps.instances.list(funko, signal)).filter((instance) => instance.state === "running");
     return { kind: "create", instances: serving };
   }
-  const instances = await deps.instances.list(funko, signal);
+  const all = await deps.instances.list(funko, signal);
+  const instances = all.filter((instance) => !instance.spare);
   const paused = instances.filter((instance) => instance.state === "paused");
   if (paused.length > 0) {
     await Promise.all(paused.map((instance) => deps.instances.unpause(instance, signal)));
     return { kind: "unpause", instances: await fresh(deps, paused, signal) };
+  }
+  // No instance of its own is paused, but a warm spare is: taking it is a thaw too.
+  const spare = all.find((instance) => instance.spare && instance.state === "paused");
+  if (spare && deps.instances.takeSpare) {
+    const taken = await deps.instances.takeSpare(spare, signal);
+    return { kind: "unpause", instances: await fresh(deps, [taken], signal) };
   }
   const image = await deps.docker.images.inspectOrNull(latestImage(funko), signal);
   const stopped = instances.filter(isStopped)
@@ -179,7 +188,7 @@ export async function sleepFunko(
   options: { stop?: boolean } = {},
   progress: Progress = silent,
 ): Promise<SleepResult> {
-  const instances = await deps.instances.list(funko);
+  const instances = (await deps.instances.list(funko)).filter((instance) => !instance.spare);
   if (instances.length === 0) {
     throw notFound(`Cannot put ${funko} to sleep: it has no instances (faaso up ${funko} starts it)`);
   }
@@ -211,7 +220,7 @@ export async function wakeFunko(
   timeoutMs = 30_000,
   progress: Progress = silent,
 ): Promise<SleepResult> {
-  const instances = await deps.instances.list(funko);
+  const instances = (await deps.instances.list(funko)).filter((instance) => !instance.spare);
   if (instances.some((instance) => instance.state === "running") && !instances.some((i) => i.state === "paused")) {
     await states.set(funko, null);
     return { funko, state: "awake", instances: [] };

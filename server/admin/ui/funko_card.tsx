@@ -105,6 +105,7 @@ export function InstancesTable(props: { funko: FunkoStatus }) {
                   <tr key={instance.id} data-instance={instance.name}>
                     <td>
                       <code>{instance.name}</code>
+                      {instance.spare ? <span class="muted">warm spare</span> : null}
                     </td>
                     <td>
                       <HealthBadge instance={instance} />
