@@ -111,13 +111,15 @@ export async function wakeInstances(deps: LifecycleDeps, funko: string, signal?:
   const paused = instances.filter((instance) => instance.state === "paused");
   if (paused.length > 0) {
     await Promise.all(paused.map((instance) => deps.instances.unpause(instance, signal)));
-    return { kind: "unpause", instances: await fresh(deps, paused, signal) };
+    // A pause keeps the address: no second look at the engine before the probe (it would cost the wake ~5 ms).
+    const thawed = paused.map((instance): Instance => ({ ...instance, state: "running" }));
+    return { kind: "unpause", instances: await fresh(deps, thawed, signal, { unlessAddressed: true }) };
   }
   // No instance of its own is paused, but a warm spare is: taking it is a thaw too.
   const spare = all.find((instance) => instance.spare && instance.state === "paused");
   if (spare && deps.instances.takeSpare) {
     const taken = await deps.instances.takeSpare(spare, signal);
-    return { kind: "unpause", instances: await fresh(deps, [taken], signal) };
+    return { kind: "unpause", instances: await fresh(deps, [taken], signal, { unlessAddressed: true }) };
   }
   const image = await deps.docker.images.inspectOrNull(latestImage(funko), signal);
   const stopped = instances.filter(isStopped)
@@ -130,9 +132,22 @@ export async function wakeInstances(deps: LifecycleDeps, funko: string, signal?:
   return { kind: "create", instances: [await deps.instances.create(funko, signal)] };
 }
 
-/** The instances as the engine reports them now (their address after a start). */
-async function fresh(deps: LifecycleDeps, instances: Instance[], signal?: AbortSignal): Promise<Instance[]> {
-  const now = await Promise.all(instances.map((instance) => deps.instances.get(instance.id, signal)));
+/**
+ * The instances as the engine reports them now (their address after a start);
+ * with `unlessAddressed`, those whose address is known already are kept as
+ * they are.
+ */
+async function fresh(
+  deps: LifecycleDeps,
+  instances: Instance[],
+  signal?: AbortSignal,
+  options: { unlessAddressed?: boolean } = {},
+): Promise<Instance[]> {
+  const now = await Promise.all(
+    instances.map((instance) =>
+      options.unlessAddressed && instance.address ? instance : deps.instances.get(instance.id, signal)
+    ),
+  );
   return now.filter((instance): instance is Instance => instance !== null);
 }
 

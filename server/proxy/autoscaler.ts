@@ -15,12 +15,15 @@
 import type { FunkoSettings } from "../../core/manifest.ts";
 import { type Progress, silent } from "../../core/progress.ts";
 import { type LifecycleDeps, scale } from "../../core/scale.ts";
-import { autoscales, warmOf, windowsOf } from "../../core/scaling.ts";
+import { autoscales, TARGET_UTILIZATION, warmOf, windowsOf } from "../../core/scaling.ts";
 import { waitReady } from "../../core/sleep.ts";
 import { AutoscaleDecider, ConcurrencyWindow, type Decision } from "./autoscale_decider.ts";
 import type { FunkoOps } from "./funko_ops.ts";
 import { isHealthy, type RoutingTable } from "./routing_table.ts";
 import { WarmSpares } from "./warm_spares.ts";
+
+/** How far back a burst is looked at when warm spares can meet it at once. */
+const BURST_WINDOW_MS = 1000;
 
 /** How long a new instance gets to answer its probe before it is left to Docker's healthcheck. */
 const NEW_INSTANCE_PROBE_MS = 60_000;
@@ -119,6 +122,16 @@ export class Autoscaler {
         },
         { now, stable, panic, ready: counts.ready, live: counts.live },
       );
+      // While panicking, paused warm spares are taken as far as the last second's peak asks, not as the panic
+      // window's average climbs: one costs an unpause and goes back when the load does. Starts still wait for the
+      // panic window (tried on 2 cores: starting as fast as the last second asks overshot and slowed the step;
+      // bench/README.md).
+      if (decision.panicking && counts.sparesReady > 0) {
+        const recent = state.window.peak(now, BURST_WINDOW_MS);
+        const burst = Math.ceil(recent / (settings.concurrency * TARGET_UTILIZATION));
+        const reach = Math.min(burst, counts.live + counts.sparesReady, settings.scale.max);
+        decision.target = Math.max(decision.target, reach);
+      }
       state.last = { ...decision, stable, panic };
       // Asleep, being woken or put to sleep, at zero by hand, or busy: no step now.
       if (!isAwake(funko) || counts.live === 0 || ops.busy(funko)) continue;
