@@ -147,6 +147,68 @@ Deno.test("warm spares: made paused, never routed, taken under load, made again,
   }
 });
 
+Deno.test("warm spares of a funko that sleeps: paused with it, kept while paused, removed when it stops", async (t) => {
+  await using folder = await tempFolder();
+  using docker = testDocker();
+  const name = uniqueName("it-warmz");
+  const env = { FAASO_DATA: join(folder.path, "data"), FAASO_PASSWORD: crypto.randomUUID() };
+  const settings = "scale: {min: 0, max: 2, warm: 1}\nidle: {pause_after: 3s, stop_after: 6s}\n" +
+    "healthcheck:\n  interval: 1s\n";
+  let server: HostServer | undefined;
+  const step = async (name: string, fn: () => Promise<void>) => {
+    if (!await t.step(name, fn)) throw new Error(`Step failed: ${name}`);
+  };
+  const states = async () => {
+    const { serving, spares } = await containersOf(docker, name);
+    return { serving: serving.map((i) => i.state).sort(), spares: spares.map((i) => i.state).sort() };
+  };
+  try {
+    await faasoOk(["build", await echoFunko(folder.path, name, settings), "-q"]);
+    await faasoOk(["up", name]);
+    server = await serve(env);
+    const base = `${server.url}/funko/${name}`;
+    await waitUntil(() => answers(`${base}/`), "it answers");
+    let servingName = "";
+    await step("idle: the instance is paused beside its paused spare", async () => {
+      await waitUntil(async () => (await containersOf(docker, name)).spares.length === 1, "a spare", 60_000);
+      await waitUntil(
+        async () => {
+          const now = await states();
+          return now.serving.join() === "paused" && now.spares.join() === "paused";
+        },
+        "the instance paused",
+        30_000,
+      );
+      servingName = (await containersOf(docker, name)).serving[0]!.name;
+    });
+    await step("a request wakes the instance, not the spare", async () => {
+      const response = await get(`${base}/`);
+      assert.equal(response.status, 200);
+      assert.equal(await response.text(), servingName);
+      assert.deepEqual(await states(), { serving: ["running"], spares: ["paused"] });
+    });
+    await step("idle again, then stopped: the instance is kept stopped, the spare removed", async () => {
+      await waitUntil(
+        async () => {
+          const now = await states();
+          return now.serving.join() === "exited" && now.spares.length === 0;
+        },
+        "stopped, no spare",
+        60_000,
+      );
+      const response = await get(`${base}/`);
+      assert.equal(response.status, 200, "a request wakes it from stopped");
+      assert.equal(await response.text(), servingName);
+    });
+  } catch (error) {
+    if (server) console.error(`faaso serve said:\n${server.lines.join("\n")}`);
+    throw error;
+  } finally {
+    await server?.stop();
+    await cleanupFunko(docker, name);
+  }
+});
+
 async function token(url: string, password: string): Promise<string> {
   const response = await fetch(`${url}/admin/api/login`, { method: "POST", body: JSON.stringify({ password }) });
   return (await response.json()).token;
