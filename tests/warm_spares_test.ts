@@ -67,6 +67,15 @@ Deno.test("warm spares: made paused, never routed, taken under load, made again,
       assert.match(status.stdout, /1 instance running/);
       assert.equal(status.stdout.match(/\(warm spare\)/g)?.length, 2, status.stdout);
       assert.match(status.stdout, /2 warm spares ready/);
+      // The web UI's page of the funko marks them too.
+      const page = await fetch(`${server!.url}/admin/funkos/${name}`, {
+        headers: { cookie: `faaso_session=${await token(server!.url, password)}` },
+      });
+      const html = await page.text();
+      assert.equal(page.status, 200, html.slice(0, 200));
+      assert.equal(html.match(/<small class="muted"> warm spare<\/small>/g)?.length, 2, html);
+      assert.match(html, /2 warm spares ready/);
+      assert.match(html, /<dd>1 to 3, 2 warm spares<\/dd>/);
       assert.equal((await admin.funko(name)).scale, 1, "spares count towards no scale");
     });
 
