@@ -110,6 +110,8 @@ export class WarmSpares {
     for (const spare of [...running, ...fresh]) {
       const look = await waitReady(lifecycle, spare, SPARE_PROBE_MS);
       if (!look.result.ready) {
+        // Removed meanwhile (faaso down, rm): nothing went wrong.
+        if (!await lifecycle.instances.get(spare.id)) return;
         await lifecycle.instances.remove(spare, 0);
         throw new Error(`${spare.name} did not answer its probe (${look.result.reason}), so it was removed`);
       }
