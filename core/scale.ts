@@ -90,10 +90,10 @@ export async function scale(
   }
   const live = instances.filter(isLive);
   const stopped = instances.filter((instance) => !isLive(instance) && !instance.spare);
-  // Warm spares stay while the funko runs and they are of its latest image, running or paused; else they go.
+  // Warm spares stay while the funko runs and they are of its latest image and not stopped; else they go.
   const staleSpares = instances.filter((instance) =>
     instance.spare &&
-    (target === 0 || instance.imageId !== image?.Id || (instance.state !== "running" && instance.state !== "paused"))
+    (target === 0 || instance.imageId !== image?.Id || instance.state === "exited" || instance.state === "dead")
   );
   const result: ScaleResult = { funko, before: live.length, after: live.length, started: [], removed: [] };
 
@@ -240,9 +240,9 @@ export async function up(
   return await scale(deps, funko, desired || initialScale(settingsFromLabels(image?.Config.Labels)), progress, options);
 }
 
-/** How many containers run or should: the live ones and the stopped ones that are not retiring. */
+/** How many containers run or should: the live ones and the stopped ones that are not retiring (spares aside). */
 async function containersDesired(deps: LifecycleDeps, funko: string): Promise<number> {
-  const instances = await deps.instances.list(funko);
+  const instances = (await deps.instances.list(funko)).filter((instance) => !instance.spare);
   const stopped = await notRetiring(deps, instances.filter((instance) => !isLive(instance)));
   return instances.filter(isLive).length + stopped.length;
 }

@@ -77,6 +77,9 @@ Deno.test("warm spares: made paused, never routed, taken under load, made again,
       assert.match(html, /2 warm spares ready/);
       assert.match(html, /<dd>1 to 3, 2 warm spares<\/dd>/);
       assert.equal((await admin.funko(name)).scale, 1, "spares count towards no scale");
+      // faaso up counts what runs or should, spares aside: nothing to start.
+      await faasoOk(["up", name]);
+      assert.ok(oneAndTwoSpares(await containersOf(docker, name)), "faaso up started nothing");
     });
 
     await step("under load the autoscaler takes both spares: renamed and unpaused, no container created", async () => {
