@@ -188,7 +188,10 @@ export class LocalBackend implements Backend {
     const watched = scaled ? await proxyAnswers(this.proxyUrl) : undefined;
     const withActivity = funkos.map((f) => ({
       ...f,
-      activity: { ...engineActivity(f.instances, sleeping.get(f.name)), ...(watched === undefined ? {} : { watched }) },
+      activity: {
+        ...engineActivity(f.instances.filter((i) => !i.spare), sleeping.get(f.name)),
+        ...(watched === undefined ? {} : { watched }),
+      },
     }));
     // Schedules and calls are the server's (the same data folder): shown when its store exists.
     return await withInvocations(withActivity, await this.#callStore(false));

@@ -17,7 +17,16 @@ import { LogLineStream } from "../docker/mod.ts";
 import { type ContainerRepairDeps, repairContainer, replaceContainer } from "./container_repair.ts";
 import { notFound } from "./errors.ts";
 import { type FunkoSettings, memoryToBytes, settingsFromLabels } from "./manifest.ts";
-import { instanceFilters, instanceName, LABELS, latestImage, NETWORK } from "./names.ts";
+import {
+  instanceFilters,
+  instanceName,
+  isSpareName,
+  LABELS,
+  latestImage,
+  NETWORK,
+  spareName,
+  takenSpareName,
+} from "./names.ts";
 import { SECRETS_MOUNT } from "./secrets.ts";
 import { type InstanceEvent, toInstanceEvent } from "./instance_events.ts";
 import { CONTAINER_CAPABILITIES } from "./instance_capabilities.ts";
@@ -65,10 +74,13 @@ export class ContainerInstances implements InstanceBackend {
     const container = await this.#docker.containers.inspectOrNull(id, signal);
     if (!container?.Config.Labels?.[LABELS.funko]) return null;
     const health = container.State.Health?.Status;
+    const name = container.Name.replace(/^\//, "");
+    const funko = container.Config.Labels[LABELS.funko] ?? "";
     return {
       id: container.Id,
-      name: container.Name.replace(/^\//, ""),
-      funko: container.Config.Labels[LABELS.funko] ?? "",
+      name,
+      funko,
+      ...(isSpareName(funko, name) ? { spare: true } : {}),
       state: container.State.Status as InstanceState,
       health: health && health !== "none" ? health : "none",
       address: container.NetworkSettings.Networks[NETWORK]?.IPAddress || undefined,
@@ -140,14 +152,38 @@ export class ContainerInstances implements InstanceBackend {
    * secrets at /secrets, and starts it.
    * A container that cannot start is removed again.
    */
-  async create(funko: string, signal?: AbortSignal): Promise<Instance> {
+  create(funko: string, signal?: AbortSignal): Promise<Instance> {
+    const name = instanceName(funko);
+    return this.#createNamed(funko, name, name, signal);
+  }
+
+  /**
+   * Creates and starts a warm spare, `faaso-NAME-spare-xxxxxx`: made like an
+   * instance, named apart; its FAASO_INSTANCE is the name it takes in service.
+   */
+  createSpare(funko: string, signal?: AbortSignal): Promise<Instance> {
+    const name = spareName(funko);
+    return this.#createNamed(funko, name, takenSpareName(funko, name), signal);
+  }
+
+  /**
+   * Takes a spare into service: `docker rename` to its instance name (a
+   * `rename` event every proxy sees), then `docker unpause` when paused.
+   */
+  async takeSpare(spare: Instance, signal?: AbortSignal): Promise<Instance> {
+    const name = takenSpareName(spare.funko, spare.name);
+    await this.#docker.containers.rename(spare.id, name, signal);
+    if (spare.state === "paused") await this.#docker.containers.unpause(spare.id, signal);
+    return { ...spare, name, spare: undefined, state: "running" };
+  }
+
+  async #createNamed(funko: string, name: string, serving: string, signal?: AbortSignal): Promise<Instance> {
     const image = await this.#docker.images.inspectOrNull(latestImage(funko), signal);
     if (!image) throw notFound(`Cannot start ${funko}: there is no image ${latestImage(funko)}`);
     const secrets = this.#secretsFolder ? await this.#secretsFolder(funko) : undefined;
-    const name = instanceName(funko);
     return await this.#createAndStart(
       name,
-      instanceConfig(funko, name, settingsFromLabels(image.Config.Labels), secrets),
+      instanceConfig(funko, serving, settingsFromLabels(image.Config.Labels), secrets),
       signal,
     );
   }
@@ -301,10 +337,13 @@ export function instanceConfig(
 
 /** Reads an instance from a container listing. */
 export function toInstance(container: ContainerSummary): Instance {
+  const name = container.Names[0]?.replace(/^\//, "") ?? container.Id.slice(0, 12);
+  const funko = container.Labels[LABELS.funko] ?? "";
   return {
     id: container.Id,
-    name: container.Names[0]?.replace(/^\//, "") ?? container.Id.slice(0, 12),
-    funko: container.Labels[LABELS.funko] ?? "",
+    name,
+    funko,
+    ...(isSpareName(funko, name) ? { spare: true } : {}),
     state: container.State as InstanceState,
     health: healthFromStatus(container.Status),
     address: container.NetworkSettings?.Networks?.[NETWORK]?.IPAddress || undefined,

@@ -53,7 +53,8 @@ export async function deploy(
   const settings = settingsFromLabels(image.Config.Labels);
   const existing = await deps.instances.list(funko);
   const old = existing.filter(isLive);
-  // Stopped instances of an older image would come back at the next start: they go with the old ones.
+  // Stopped instances of an older image would come back at the next start, and warm spares would serve it when
+  // taken: they go with the old ones (the proxy makes new spares).
   const leftovers = existing.filter((instance) => !isLive(instance));
   const result: DeployResult = {
     funko,

@@ -42,7 +42,8 @@ export function toInstanceEvent(event: DockerEvent): InstanceEvent | null {
   if (action === "unpause") return { action: "start", id, funko, time: event.time, detail: "unpause" };
   if (action === "start" || action === "restart") return { action: "start", id, funko, time: event.time };
   if (action === "pause") return { action: "stop", id, funko, detail: "pause" };
-  if (action === "update") return { action: "update", id, funko };
+  // A rename is a spare taken into service: read it again.
+  if (action === "update" || action === "rename") return { action: "update", id, funko };
   if (action.startsWith("health_status")) {
     const health = action.slice(action.indexOf(":") + 1).trim() as InstanceHealth;
     return { action: "health", id, funko, health };

@@ -63,6 +63,12 @@ export interface Instance {
   node?: string;
   /** The host folder mounted at /secrets (known when read one by one): the secrets store it was started with. */
   secretsFolder?: string;
+  /**
+   * A warm spare (named `faaso-NAME-spare-xxxxxx`): started and paused for the
+   * autoscaler to take; it serves nothing and counts towards no scale until
+   * taken (renamed to an instance name).
+   */
+  spare?: boolean;
   /** The exit code of its last run, when it has stopped or crashed before (known when read one by one). */
   exitCode?: number;
   /** Whether the kernel killed its last run for going over its memory limit (known when read one by one). */
@@ -151,6 +157,14 @@ export interface InstanceBackend {
    * to end before SIGKILL.
    */
   stop(instance: Instance, timeoutSeconds?: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Creates and starts a warm spare of `funko` (`faaso-NAME-spare-xxxxxx`),
+   * which serves nothing until taken. Absent where the backend keeps no
+   * spares (a swarm service's tasks are all alike).
+   */
+  createSpare?(funko: string, signal?: AbortSignal): Promise<Instance>;
+  /** Takes a spare into service: renames it to an instance name and thaws it when paused. */
+  takeSpare?(spare: Instance, signal?: AbortSignal): Promise<Instance>;
 }
 
 /**

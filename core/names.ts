@@ -119,8 +119,32 @@ export function buildTag(repoTags: readonly string[] | null | undefined, funko: 
 
 /** A new instance's container name: `faaso-NAME-` and six random characters. */
 export function instanceName(funko: string): string {
+  return `faaso-${funko}-${randomSuffix()}`;
+}
+
+/**
+ * A new warm spare's container name: `faaso-NAME-spare-` and six random
+ * characters. Taking the spare into service renames it to the instance name
+ * without `spare-` ({@linkcode takenSpareName}), the name its FAASO_INSTANCE
+ * says from the start; so `docker ps` always tells spares from serving instances.
+ */
+export function spareName(funko: string): string {
+  return `faaso-${funko}-spare-${randomSuffix()}`;
+}
+
+/** The name a spare takes when it goes into service: `faaso-NAME-spare-abc123` becomes `faaso-NAME-abc123`. */
+export function takenSpareName(funko: string, spare: string): string {
+  return `faaso-${funko}-${spare.slice(`faaso-${funko}-spare-`.length)}`;
+}
+
+/** Whether a container name is one of the funko's warm spares (see {@linkcode spareName}). */
+export function isSpareName(funko: string, name: string): boolean {
+  const prefix = `faaso-${funko}-spare-`;
+  return name.startsWith(prefix) && /^[a-z0-9]{6}$/.test(name.slice(prefix.length));
+}
+
+function randomSuffix(): string {
   const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
   const bytes = crypto.getRandomValues(new Uint8Array(6));
-  const suffix = Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
-  return `faaso-${funko}-${suffix}`;
+  return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
 }

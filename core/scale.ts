@@ -45,8 +45,9 @@ export interface LifecycleDeps {
   drain?: DrainHook;
 }
 
-/** Whether an instance counts towards the funko's scale. */
+/** Whether an instance counts towards the funko's scale (a warm spare does not, until taken). */
 export function isLive(instance: Instance): boolean {
+  if (instance.spare) return false;
   return instance.state === "running" || instance.state === "restarting" || instance.state === "created" ||
     instance.state === "paused";
 }
@@ -88,7 +89,12 @@ export async function scale(
     );
   }
   const live = instances.filter(isLive);
-  const stopped = instances.filter((instance) => !isLive(instance));
+  const stopped = instances.filter((instance) => !isLive(instance) && !instance.spare);
+  // Warm spares stay while the funko runs and they are of its latest image and not stopped; else they go.
+  const staleSpares = instances.filter((instance) =>
+    instance.spare &&
+    (target === 0 || instance.imageId !== image?.Id || instance.state === "exited" || instance.state === "dead")
+  );
   const result: ScaleResult = { funko, before: live.length, after: live.length, started: [], removed: [] };
 
   const missing = target - live.length;
@@ -129,7 +135,10 @@ export async function scale(
   }
 
   const surplus = [...live].sort(removalOrder(image?.Id)).slice(0, Math.max(live.length - target, 0));
-  const leftovers = stopped.filter((instance) => !restartable.some((started) => started.id === instance.id));
+  const leftovers = [
+    ...stopped.filter((instance) => !restartable.some((started) => started.id === instance.id)),
+    ...staleSpares,
+  ];
   for (const instance of [...surplus, ...leftovers]) progress({ kind: "step", text: `Removing ${instance.name}` });
   await Promise.all([
     retireAndRemove(deps, surplus, drainMs(settingsFromLabels(image?.Config.Labels))),
@@ -231,9 +240,9 @@ export async function up(
   return await scale(deps, funko, desired || initialScale(settingsFromLabels(image?.Config.Labels)), progress, options);
 }
 
-/** How many containers run or should: the live ones and the stopped ones that are not retiring. */
+/** How many containers run or should: the live ones and the stopped ones that are not retiring (spares aside). */
 async function containersDesired(deps: LifecycleDeps, funko: string): Promise<number> {
-  const instances = await deps.instances.list(funko);
+  const instances = (await deps.instances.list(funko)).filter((instance) => !instance.spare);
   const stopped = await notRetiring(deps, instances.filter((instance) => !isLive(instance)));
   return instances.filter(isLive).length + stopped.length;
 }

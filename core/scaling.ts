@@ -28,7 +28,18 @@ export const ScaleRange = z.object({
     (window) => durationMs(window) >= 6000 && durationMs(window) <= 3_600_000,
     "use a duration from 6s to 1h",
   ).optional(),
-}).strict().refine((range) => range.min <= range.max, { message: "must not be below min", path: ["max"] });
+  /**
+   * Warm spares: instances started, probed and kept paused (memory held, no
+   * CPU) for the autoscaler to take in one unpause instead of a start of
+   * seconds. At most `max - min`; only for an autoscaled funko.
+   */
+  warm: z.number().int().min(0).max(MAX_SCALE).optional(),
+}).strict()
+  .refine((range) => range.min <= range.max, { message: "must not be below min", path: ["max"] })
+  .refine((range) => range.min > range.max || (range.warm ?? 0) <= range.max - range.min, {
+    message: "must not be above max - min (a warm spare stands in for an instance the autoscaler may add)",
+    path: ["warm"],
+  });
 
 /** A validated scale range. */
 export type ScaleRange = z.infer<typeof ScaleRange>;
@@ -107,6 +118,11 @@ export function autoscales(settings: ScalingSettings): boolean {
   return settings.scale.min < settings.scale.max;
 }
 
+/** How many warm spares the funko keeps (paused, for the autoscaler to take): `scale.warm`, 0 when not autoscaled. */
+export function warmOf(settings: Pick<ScalingSettings, "scale">): number {
+  return settings.scale.min < settings.scale.max ? settings.scale.warm ?? 0 : 0;
+}
+
 /** What idle means for the funko in milliseconds; null when it never sleeps (`scale.min` above 0). */
 export function idleOf(settings: ScalingSettings): { pauseAfterMs: number; stopAfterMs: number | null } | null {
   if (settings.scale.min > 0) return null;
@@ -138,6 +154,8 @@ export function describeScaling(settings: ScalingSettings): string {
     ? `autoscaled ${scaleText(scale)} at ${settings.concurrency} requests in flight per instance over ` +
       (scale.window ?? DEFAULT_WINDOW)
     : `fixed at ${scale.min}`;
+  const warm = warmOf(settings);
+  if (warm > 0) text += `; ${warm} warm ${warm === 1 ? "spare" : "spares"} kept paused`;
   const idle = settings.scale.min === 0 ? settings.idle ?? IdleSettings.parse({}) : undefined;
   if (idle) {
     text += `; paused after ${idle.pause_after} idle, ` +

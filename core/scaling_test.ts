@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { parseManifest } from "./funko.ts";
 import { settingsFromLabels, settingsOf } from "./manifest.ts";
-import { autoscales, describeScaling, idleOf, initialScale, windowsOf } from "./scaling.ts";
+import { autoscales, describeScaling, idleOf, initialScale, warmOf, windowsOf } from "./scaling.ts";
 
 Deno.test("scale: N is fixed, {min, max} autoscales; both read as a range", () => {
   const fixed = settingsOf(parseManifest("name: a\nscale: 3\n"));
@@ -38,6 +38,14 @@ Deno.test("idle, hold and scale.window are read and baked into the image's setti
     "autoscaled 0 to 4 at 100 requests in flight per instance over 6s; paused after 2s idle, never stopped; " +
       "requests wait up to 1s for an instance, 5 at most",
   );
+  const warm = settingsOf(parseManifest("name: a\nscale: {min: 1, max: 8, warm: 2}\nconcurrency: 8\n"));
+  assert.equal(warmOf(warm), 2);
+  assert.equal(warmOf(settings), 0, "no spares unless asked for");
+  assert.equal(
+    describeScaling(warm),
+    "autoscaled 1 to 8 at 8 requests in flight per instance over 60s; 2 warm spares kept paused; " +
+      "requests wait up to 30s for an instance, 1000 at most",
+  );
   assert.equal(
     describeScaling(settingsOf(parseManifest("name: a\nscale: 2\n"))),
     "fixed at 2; requests wait up to 30s for an instance, 1000 at most",
@@ -65,6 +73,11 @@ Deno.test("bad scaling settings are refused naming the field and what to write",
     ["scale: {min: 3, max: 2}", "scale.max: must not be below min"],
     ["scale: {min: 0, max: 4, mx: 1}", "scale: unknown field mx"],
     ["scale: {min: 0, max: 4, window: 1s}", "scale.window: use a duration from 6s to 1h"],
+    [
+      "scale: {min: 1, max: 3, warm: 3}",
+      "scale.warm: must not be above max - min (a warm spare stands in for an instance the autoscaler may add)",
+    ],
+    ["scale: {min: 1, max: 3, warm: -1}", "scale.warm: Too small: expected number to be >=0"],
     [
       "scale: 3\nidle: {pause_after: 1m}",
       "idle: only a funko with scale.min 0 sleeps when idle; set scale: {min: 0, max: 3}, or remove idle",

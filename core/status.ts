@@ -57,6 +57,8 @@ export interface FunkoActivity {
   target: number | null;
   /** Whether the autoscaler is panicking (a burst: it does not scale down). */
   panicking: boolean;
+  /** Warm spares paused and ready for the autoscaler to take (a proxy says; `scale.warm`). */
+  spares?: number;
   /**
    * Who says: the proxy (`faaso serve`, which sees the requests), or this
    * machine's engine alone (local mode: only whether instances are paused or

@@ -169,6 +169,15 @@ export class Containers {
   }
 
   /**
+   * Renames a container (a `rename` event).
+   *
+   * @see https://docs.docker.com/engine/api/v1.41/#operation/ContainerRename
+   */
+  async rename(id: string, name: string, signal?: AbortSignal): Promise<void> {
+    await this.#transport.call("POST", `/containers/${id}/rename`, { query: { name }, expect: [204], signal });
+  }
+
+  /**
    * Changes a container's resources or restart policy while it runs.
    *
    * @see https://docs.docker.com/engine/api/v1.41/#operation/ContainerUpdate

@@ -26,16 +26,20 @@ export interface BenchInstance {
   health: string;
   /** Whether it is running. */
   running: boolean;
+  /** Whether it is a warm spare (`faaso-NAME-spare-xxxxxx`). */
+  spare: boolean;
 }
 
-/** The funko's instance containers (running or not). */
-export async function instancesOf(funko: string): Promise<BenchInstance[]> {
-  return (await instances.list(funko)).map((instance) => ({
+/** The funko's instance containers (running or not); its warm spares only when asked for. */
+export async function instancesOf(funko: string, options: { spares?: boolean } = {}): Promise<BenchInstance[]> {
+  const listed = (await instances.list(funko)).filter((instance) => !instance.spare || options.spares);
+  return listed.map((instance) => ({
     id: instance.id,
     name: instance.name,
     ip: instance.address ?? "",
     health: instance.health,
     running: instance.state === "running",
+    spare: instance.spare === true,
   }));
 }
 

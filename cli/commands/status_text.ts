@@ -49,8 +49,9 @@ export function printStatus(
         ? c.red(`  last exit code ${instance.exitCode ?? "?"}${oom}`)
         : "";
       const node = instance.node ? ` on ${instance.node}` : "";
+      const spare = instance.spare ? " (warm spare)" : "";
       output.print(
-        `  ${instance.name}  ${instance.state}${health}  ${instance.address ?? "-"}${node}${date}${crashes}`,
+        `  ${instance.name}  ${instance.state}${spare}${health}  ${instance.address ?? "-"}${node}${date}${crashes}`,
       );
     }
     if (funko.latest?.foreign) output.warn(foreignLatestNote(funko.name));
@@ -110,6 +111,7 @@ export function activityLine(funko: FunkoStatus): string {
     if (activity.target !== null) {
       parts.push(`autoscaler target ${activity.target}${activity.panicking ? " (panic)" : ""}`);
     }
+    if (activity.spares) parts.push(counted(activity.spares, "warm spare") + " ready");
   } else if (scaled) {
     parts.push(
       activity.watched

@@ -54,6 +54,15 @@ export class ConcurrencyWindow {
     }
     return count === 0 ? 0 : sum / count;
   }
+
+  /** The largest sample of the last `windowMs` (0 without any). */
+  peak(now: number, windowMs: number): number {
+    let peak = 0;
+    for (let i = this.#times.length - 1; i >= 0 && this.#times[i]! > now - windowMs; i--) {
+      peak = Math.max(peak, this.#values[i]!);
+    }
+    return peak;
+  }
 }
 
 /** A funko's autoscaling settings. */

@@ -8,9 +8,13 @@ Deno.test("ConcurrencyWindow averages the samples of a trailing window and forge
   for (let t = 0; t < 10_000; t += 1000) window.add(t, t < 5000 ? 0 : 10);
   assert.equal(window.average(9000, 10_000), 5);
   assert.equal(window.average(9000, 3000), 10, "the last 3 s only");
+  assert.equal(window.peak(9000, 10_000), 10);
+
   window.add(20_000, 4);
   assert.equal(window.average(20_000, 10_000), 4, "samples older than the window are gone");
   assert.equal(new ConcurrencyWindow().average(0, 6000), 0);
+  assert.equal(window.peak(20_000, 1000), 4);
+  assert.equal(new ConcurrencyWindow().peak(0, 1000), 0);
 });
 
 Deno.test("AutoscaleDecider wants ceil(in flight / (concurrency x 0.7)) within min..max", () => {

@@ -43,5 +43,12 @@ export function notingBackend(
     create: (funko, signal) => backend.create(funko, signal),
     repair: (instance, signal) => (expect(instance.id, "start"), backend.repair(instance, signal)),
     replace: (instance, signal) => backend.replace(instance, signal),
+    // Warm spares, where the backend keeps them; taking one thaws it.
+    ...(backend.createSpare && backend.takeSpare
+      ? {
+        createSpare: (funko, signal) => backend.createSpare!(funko, signal),
+        takeSpare: (spare, signal) => (thawedIfPaused(spare), backend.takeSpare!(spare, signal)),
+      }
+      : {}),
   };
 }

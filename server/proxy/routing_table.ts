@@ -58,11 +58,14 @@ export interface Endpoint {
   draining: boolean;
   /** Requests being served by it now, streams and WebSockets until they end. */
   inFlight: number;
+  /** A warm spare (core/instances.ts): never routed, counted apart, until taken into service. */
+  spare: boolean;
 }
 
 /** Whether an endpoint may get traffic at all (running, reachable, not being replaced, not asleep). */
 function isUsable(endpoint: Endpoint): boolean {
-  return endpoint.running && !endpoint.suspect && !endpoint.draining && !endpoint.asleep && endpoint.address !== "";
+  return endpoint.running && !endpoint.spare && !endpoint.suspect && !endpoint.draining && !endpoint.asleep &&
+    endpoint.address !== "";
 }
 
 /**
@@ -86,7 +89,7 @@ function isProbed(endpoint: Endpoint): boolean {
 
 /** Whether an endpoint may become ready soon (running, not ready yet, not unhealthy, not asleep). */
 function isPending(endpoint: Endpoint): boolean {
-  return endpoint.running && !endpoint.draining && !endpoint.asleep && !isHealthy(endpoint) &&
+  return endpoint.running && !endpoint.spare && !endpoint.draining && !endpoint.asleep && !isHealthy(endpoint) &&
     endpoint.health !== "unhealthy";
 }
 
@@ -115,6 +118,10 @@ export interface EndpointCounts {
   starting: number;
   /** Neither running nor paused (exited, created). */
   stopped: number;
+  /** Warm spares, paused or being made (counted in none of the others). */
+  spares: number;
+  /** Of the spares, those paused: ready to be taken. */
+  sparesReady: number;
 }
 
 /** Endpoints by funko, with the ready ones precomputed. */
@@ -144,6 +151,7 @@ export class RoutingTable {
         suspect: false,
         draining: false,
         inFlight: 0,
+        spare: false,
       };
       this.#byId.set(instance.id, endpoint);
       this.#routes(instance.funko).endpoints.set(instance.id, endpoint);
@@ -156,6 +164,7 @@ export class RoutingTable {
     endpoint.running = instance.state === "running";
     endpoint.paused = instance.state === "paused";
     endpoint.health = instance.health;
+    endpoint.spare = instance.spare === true;
     if (instance.retiring !== undefined) endpoint.draining = instance.retiring;
     if (!endpoint.running || !wasRunning) {
       // A (re)started instance proves itself anew.
@@ -286,12 +295,24 @@ export class RoutingTable {
 
   /** How many of the funko's instances are live, ready, paused, stopped. */
   counts(funko: string): EndpointCounts {
-    const counts: EndpointCounts = { live: 0, ready: 0, paused: 0, stopped: 0, draining: 0, starting: 0 };
+    const counts: EndpointCounts = {
+      live: 0,
+      ready: 0,
+      paused: 0,
+      stopped: 0,
+      draining: 0,
+      starting: 0,
+      spares: 0,
+      sparesReady: 0,
+    };
     const routes = this.#funkos.get(funko);
     if (!routes) return counts;
     counts.ready = routes.ready.length;
     for (const endpoint of routes.endpoints.values()) {
-      if (endpoint.paused) counts.paused++;
+      if (endpoint.spare) {
+        if (endpoint.running || endpoint.paused) counts.spares++;
+        if (endpoint.paused) counts.sparesReady++;
+      } else if (endpoint.paused) counts.paused++;
       else if (!endpoint.running) counts.stopped++;
       else if (endpoint.draining) counts.draining++;
       else if (!endpoint.asleep) {

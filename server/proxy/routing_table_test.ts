@@ -144,7 +144,16 @@ Deno.test("RoutingTable sends nothing to a funko put to sleep, new instances inc
 Deno.test("RoutingTable.markReady routes a woken instance whatever Docker's stale verdict, until its next one", () => {
   const table = new RoutingTable();
   table.upsert(instance("a", { state: "paused", health: "healthy" }));
-  assert.deepEqual(table.counts("hello"), { live: 0, ready: 0, paused: 1, stopped: 0, draining: 0, starting: 0 });
+  assert.deepEqual(table.counts("hello"), {
+    live: 0,
+    ready: 0,
+    paused: 1,
+    stopped: 0,
+    draining: 0,
+    starting: 0,
+    spares: 0,
+    sparesReady: 0,
+  });
   table.markReady(instance("a", { state: "running", health: "unhealthy" }));
   assert.equal(table.pick("hello")?.id, "a");
   // The unpause event's listing comes after: still routed.
@@ -166,7 +175,16 @@ Deno.test("RoutingTable counts requests in flight and arrivals per funko", () =>
   table.pick("hello");
   table.pick("hello", a);
   assert.equal(table.arrivals("hello") - before, 1, "a retry is no new arrival");
-  assert.deepEqual(table.counts("hello"), { live: 2, ready: 1, paused: 0, stopped: 0, draining: 0, starting: 1 });
+  assert.deepEqual(table.counts("hello"), {
+    live: 2,
+    ready: 1,
+    paused: 0,
+    stopped: 0,
+    draining: 0,
+    starting: 1,
+    spares: 0,
+    sparesReady: 0,
+  });
 });
 
 Deno.test("RoutingTable.pick skips every instance a retry already tried", () => {
@@ -175,4 +193,24 @@ Deno.test("RoutingTable.pick skips every instance a retry already tried", () => 
   for (let i = 0; i < 6; i++) assert.equal(table.pick("hello", new Set([a!, b!])), c);
   assert.notEqual(table.pick("hello", a), a);
   assert.equal(table.pick("hello", new Set([a!, b!, c!])), undefined, "none left");
+});
+
+Deno.test("RoutingTable never routes a warm spare and counts it apart, until it is taken", () => {
+  const table = new RoutingTable();
+  table.upsert(instance("a"));
+  // Being made: running, healthy by Docker and probed, and still no traffic.
+  table.upsert(instance("s", { name: "faaso-hello-spare-abc123", spare: true, health: "healthy" }));
+  table.update("s", { probed: true });
+  for (let i = 0; i < 4; i++) assert.equal(table.pick("hello")?.id, "a");
+  let counts = table.counts("hello");
+  assert.deepEqual([counts.live, counts.ready, counts.starting, counts.spares, counts.sparesReady], [1, 1, 0, 1, 0]);
+  table.upsert(instance("s", { name: "faaso-hello-spare-abc123", spare: true, state: "paused" }));
+  counts = table.counts("hello");
+  assert.deepEqual([counts.live, counts.paused, counts.spares, counts.sparesReady], [1, 0, 1, 1]);
+  // Taken: renamed and thawed, probed by the autoscaler.
+  table.markReady(instance("s", { name: "faaso-hello-k2j4m1", state: "running" }));
+  const picked = new Set(Array.from({ length: 4 }, () => table.pick("hello")?.id));
+  assert.deepEqual([...picked].sort(), ["a", "s"]);
+  counts = table.counts("hello");
+  assert.deepEqual([counts.live, counts.spares], [2, 0]);
 });

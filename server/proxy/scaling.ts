@@ -122,7 +122,13 @@ export async function startScaling(options: ScalingOptions): Promise<Scaling> {
     activity: (funko) => {
       const sleep = sleeper.activity(funko);
       const scale = autoscaler.activity(funko);
-      return { ...sleep, target: scale?.target ?? null, panicking: scale?.panicking ?? false, source: "proxy" };
+      return {
+        ...sleep,
+        target: scale?.target ?? null,
+        panicking: scale?.panicking ?? false,
+        ...(scale?.spares ? { spares: scale.spares } : {}),
+        source: "proxy",
+      };
     },
     stop: async () => {
       clearInterval(clock);

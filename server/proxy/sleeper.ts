@@ -181,7 +181,8 @@ export class Sleeper implements Waker {
     return this.#options.ops.run(funko, async () => {
       const state = this.#state(funko);
       const { table, held, states, progress } = this.#options;
-      const instances = await this.#own.instances.list(funko);
+      // Warm spares are paused already, and a stop removes them (stopInstances).
+      const instances = (await this.#own.instances.list(funko)).filter((instance) => !instance.spare);
       const running = instances.filter((instance) => instance.state === "running");
       if (depth === "paused" && running.length === 0) {
         // Asleep already: say how.
@@ -272,8 +273,10 @@ export class Sleeper implements Waker {
       table.setAsleep(funko, true);
       if (byFunko.get(funko)?.some((instance) => instance.state === "running")) this.#sleepAgain(funko);
     }
-    for (const [funko, own] of byFunko) {
+    for (const [funko, listed] of byFunko) {
       if (states.get(funko) || ops.busy(funko)) continue;
+      // Paused warm spares beside a running instance are no sleep.
+      const own = listed.filter((instance) => !instance.spare);
       if (own.some((instance) => instance.state === "paused") && !own.some((i) => i.state === "running")) {
         this.#adoptSleep(funko);
       }

@@ -7,7 +7,8 @@
  * @module
  */
 import { readyWhen } from "../../../core/manifest.ts";
-import { describeScaling, scaleText } from "../../../core/scaling.ts";
+import { describeScaling, scaleText, warmOf } from "../../../core/scaling.ts";
+import { counted } from "../../../core/words.ts";
 import type { FunkoStatus, InstanceStatus } from "../../../core/status.ts";
 import { ago } from "../../../core/time.ts";
 import { InvocationsSection } from "./invocations.tsx";
@@ -49,6 +50,8 @@ export function ActionForm(props: {
 /** The health of an instance as a coloured badge. */
 function HealthBadge(props: { instance: InstanceStatus }) {
   const { state, health } = props.instance;
+  // A warm spare waits paused on purpose.
+  if (props.instance.spare && state === "paused") return <span class="badge">paused</span>;
   if (state !== "running") return <span class="badge bad">{state}</span>;
   const kind = health === "healthy" || health === "none" ? "ok" : health === "starting" ? "warn" : "bad";
   return <span class={`badge ${kind}`}>{health === "none" ? "running" : health}</span>;
@@ -71,6 +74,7 @@ export function ActivityLine(props: { funko: FunkoStatus }) {
       {activity.lastRequest ? `last request ${ago(activity.lastRequest)}` : "no request seen since the proxy started"}
       {activity.inFlight ? ` · ${activity.inFlight} in flight` : ""}
       {activity.target !== null ? ` · autoscaler target ${activity.target}${activity.panicking ? " (panic)" : ""}` : ""}
+      {activity.spares ? ` · ${counted(activity.spares, "warm spare")} ready` : ""}
     </p>
   );
 }
@@ -105,6 +109,7 @@ export function InstancesTable(props: { funko: FunkoStatus }) {
                   <tr key={instance.id} data-instance={instance.name}>
                     <td>
                       <code>{instance.name}</code>
+                      {instance.spare ? <small class="muted">{" warm spare"}</small> : null}
                     </td>
                     <td>
                       <HealthBadge instance={instance} />
@@ -229,7 +234,7 @@ function SettingsList(props: { funko: FunkoStatus }) {
   const rows: [string, string][] = [
     ["Memory", settings.memory ?? "unlimited"],
     ["CPUs", settings.cpus === undefined ? "unlimited" : String(settings.cpus)],
-    ["Default scale", String(settings.scale)],
+    ["Scale", scaleText(settings.scale) + (warmOf(settings) ? `, ${counted(warmOf(settings), "warm spare")}` : "")],
     ["Drain", settings.drain],
     ["Environment", env.length ? env.join(", ") : "none"],
     [
