@@ -73,7 +73,7 @@ Deno.test("warm spares: made paused, never routed, taken under load, made again,
       });
       const html = await page.text();
       assert.equal(page.status, 200, html.slice(0, 200));
-      assert.equal(html.match(/<small class="muted"> warm spare<\/small>/g)?.length, 2, html);
+      assert.equal(html.match(/<\/code> <small class="muted">warm spare<\/small>/g)?.length, 2, html);
       assert.match(html, /2 warm spares ready/);
       assert.match(html, /<dd>1 to 3, 2 warm spares<\/dd>/);
       assert.equal((await admin.funko(name)).scale, 1, "spares count towards no scale");

@@ -109,7 +109,14 @@ export function InstancesTable(props: { funko: FunkoStatus }) {
                   <tr key={instance.id} data-instance={instance.name}>
                     <td>
                       <code>{instance.name}</code>
-                      {instance.spare ? <small class="muted">{" warm spare"}</small> : null}
+                      {instance.spare
+                        ? (
+                          <>
+                            {" "}
+                            <small class="muted">warm spare</small>
+                          </>
+                        )
+                        : null}
                     </td>
                     <td>
                       <HealthBadge instance={instance} />
