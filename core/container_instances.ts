@@ -259,9 +259,19 @@ export class ContainerInstances implements InstanceBackend {
     };
   }
 
-  /** Turns the container's restart policy off: an `update` event every proxy sees. */
+  /**
+   * Turns the container's restart policy off: an `update` event every proxy
+   * sees. One retired, stopped or removed meanwhile by someone else (the
+   * proxy's autoscaler shrinking while a local deploy retires the same old
+   * instance: "cannot update a deleted process") is retired already.
+   */
   async retire(instance: Instance, signal?: AbortSignal): Promise<void> {
-    await this.#docker.containers.update(instance.id, { RestartPolicy: { Name: "no" } }, signal);
+    try {
+      await this.#docker.containers.update(instance.id, { RestartPolicy: { Name: "no" } }, signal);
+    } catch (error) {
+      const now = await this.#docker.containers.inspectOrNull(instance.id, signal);
+      if (now && now.State.Running && now.HostConfig.RestartPolicy?.Name !== "no") throw error;
+    }
   }
 
   /** Stops the container (SIGTERM, then SIGKILL after the timeout) and removes it. */
