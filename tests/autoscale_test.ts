@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cleanupFunko, faasoOk, instancesOf, tempFolder, testDocker, uniqueName, waitUntil } from "./helpers.ts";
 import { startLoad } from "./load.ts";
-import { Admin, answers, echoFunko } from "./scale_helpers.ts";
+import { Admin, answers, echoFunko, loginToken } from "./scale_helpers.ts";
 import { type HostServer, serve } from "./serve_helpers.ts";
 
 const SETTINGS = "scale: {min: 1, max: 4, window: 6s}\nconcurrency: 2\nhealthcheck:\n  interval: 1s\n";
@@ -48,7 +48,7 @@ Deno.test("autoscaling: up under load to max, back down to min after it, no requ
       assert.equal(activity.target, 4);
       assert.ok((activity.inFlight ?? 0) > 0);
       const status = await faasoOk(["status", name], {
-        env: { FAASO_SERVER: server!.url, FAASO_TOKEN: await token(server!.url, password) },
+        env: { FAASO_SERVER: server!.url, FAASO_TOKEN: await loginToken(server!.url, password) },
       });
       assert.match(status.stdout, /autoscaler target 4/);
       assert.equal(heavy.report.failed, 0, heavy.report.failures.join("\n"));
@@ -72,8 +72,3 @@ Deno.test("autoscaling: up under load to max, back down to min after it, no requ
     await cleanupFunko(docker, name);
   }
 });
-
-async function token(url: string, password: string): Promise<string> {
-  const response = await fetch(`${url}/admin/api/login`, { method: "POST", body: JSON.stringify({ password }) });
-  return (await response.json()).token;
-}

@@ -37,6 +37,12 @@ export async function echoFunko(folder: string, name: string, settings: string):
   return path;
 }
 
+/** An admin API token of the server at `url`, logged in with its password. */
+export async function loginToken(url: string, password: string): Promise<string> {
+  const response = await fetch(`${url}/admin/api/login`, { method: "POST", body: JSON.stringify({ password }) });
+  return (await response.json()).token;
+}
+
 /** The admin API of a server, logged in with its password. */
 export class Admin {
   #url: string;

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { Instance } from "../core/instances.ts";
 import { cleanupFunko, faasoOk, instancesOf, tempFolder, testDocker, uniqueName, waitUntil } from "./helpers.ts";
 import { type Load, startLoad } from "./load.ts";
-import { Admin, answers, echoFunko, EventCounter, get } from "./scale_helpers.ts";
+import { Admin, answers, echoFunko, EventCounter, get, loginToken } from "./scale_helpers.ts";
 import { type HostServer, serve } from "./serve_helpers.ts";
 
 const SETTINGS = "scale: {min: 1, max: 3, warm: 2, window: 6s}\nconcurrency: 2\nhealthcheck:\n  interval: 1s\n";
@@ -62,14 +62,14 @@ Deno.test("warm spares: made paused, never routed, taken under load, made again,
       for (let i = 0; i < 10; i++) answered.add(await (await get(`${base}/`)).text());
       assert.deepEqual([...answered], [found.serving[0]!.name], "only the serving instance answers");
       const status = await faasoOk(["status", name], {
-        env: { FAASO_SERVER: server!.url, FAASO_TOKEN: await token(server!.url, password) },
+        env: { FAASO_SERVER: server!.url, FAASO_TOKEN: await loginToken(server!.url, password) },
       });
       assert.match(status.stdout, /1 instance running/);
       assert.equal(status.stdout.match(/\(warm spare\)/g)?.length, 2, status.stdout);
       assert.match(status.stdout, /2 warm spares ready/);
       // The web UI's page of the funko marks them too.
       const page = await fetch(`${server!.url}/admin/funkos/${name}`, {
-        headers: { cookie: `faaso_session=${await token(server!.url, password)}` },
+        headers: { cookie: `faaso_session=${await loginToken(server!.url, password)}` },
       });
       const html = await page.text();
       assert.equal(page.status, 200, html.slice(0, 200));
@@ -220,8 +220,3 @@ Deno.test("warm spares of a funko that sleeps: paused with it, kept while paused
     await cleanupFunko(docker, name);
   }
 });
-
-async function token(url: string, password: string): Promise<string> {
-  const response = await fetch(`${url}/admin/api/login`, { method: "POST", body: JSON.stringify({ password }) });
-  return (await response.json()).token;
-}
