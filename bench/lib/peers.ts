@@ -110,3 +110,22 @@ export async function startCaddy(upstreams: string[]): Promise<PeerProxy> {
     dir,
   );
 }
+
+/**
+ * Starts socat as a plain TCP relay to one upstream (`IP:3000`), 256 KiB per
+ * read and write, a process per connection: no HTTP at all. What copying the
+ * bytes through a second process costs on this machine, the floor under any
+ * proxy's large-body figures.
+ */
+export async function startSocat(upstream: string): Promise<PeerProxy> {
+  const dir = await Deno.makeTempDir({ prefix: "faaso-bench-socat-" });
+  const port = freePort();
+  return await spawnPeer(
+    "socat",
+    "socat",
+    ["-b", "262144", `TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, `TCP:${upstream}`],
+    `http://127.0.0.1:${port}`,
+    {},
+    dir,
+  );
+}

@@ -71,3 +71,18 @@ export async function wrk(url: string, options: WrkOptions): Promise<WrkResult> 
   if (!Number.isFinite(parsed.rps)) throw new Error(`Cannot read wrk's report:\n${result.stdout}`);
   return parsed;
 }
+
+/** The mean of runs of one target: requests/s and latencies averaged, counts added. */
+export function meanOfRuns(runs: WrkResult[]): WrkResult {
+  const avg = (pick: (w: WrkResult) => number) => runs.reduce((sum, w) => sum + pick(w), 0) / runs.length;
+  const sum = (pick: (w: WrkResult) => number) => runs.reduce((total, w) => total + pick(w), 0);
+  return {
+    ...runs[0]!,
+    requests: sum((w) => w.requests),
+    rps: avg((w) => w.rps),
+    p50: avg((w) => w.p50),
+    p99: avg((w) => w.p99),
+    errors: sum((w) => w.errors),
+    bytesPerSec: avg((w) => w.bytesPerSec),
+  };
+}

@@ -2,13 +2,13 @@
  * Scenario 11: large bodies. One instance; 100 MB downloads (`GET
  * /bytes/100000000`, with a Content-Length) and uploads (`POST /sink` of a
  * 100 MB file) by curl, one at a time, direct to the instance and through
- * FaaSO, nginx and Caddy, in rounds whose order alternates; MB/s is the
- * median. Then the proxies' resident memory while 1 GiB passes each way.
+ * FaaSO, nginx, Caddy and socat (a plain TCP relay: the copy floor), in rounds
+ * whose order alternates; MB/s is the median. Then the proxies' resident memory while 1 GiB passes each way.
  *
  * @module
  */
 import { type BenchContext, directUrl, proxyUrl, scaleTo, waitScaled } from "../lib/context.ts";
-import { type PeerProxy, startCaddy, startNginx } from "../lib/peers.ts";
+import { type PeerProxy, startCaddy, startNginx, startSocat } from "../lib/peers.ts";
 import { median, rssMb, run, sampleMaxRss } from "../lib/proc.ts";
 import { ratioText } from "../lib/report.ts";
 
@@ -56,11 +56,14 @@ export async function largeBodies(ctx: BenchContext): Promise<void> {
     peers.push(nginx);
     const caddy = await startCaddy(upstreams);
     peers.push(caddy);
+    const socat = await startSocat(upstreams[0]!);
+    peers.push(socat);
     const base: Record<string, string> = {
       direct: directUrl(instance!, ""),
       faaso: proxyUrl(ctx, ""),
       nginx: nginx.url,
       caddy: caddy.url,
+      socat: socat.url,
     };
     const rounds = ctx.quick ? 3 : 7;
     const down: Record<string, number[]> = {};
@@ -106,8 +109,10 @@ export async function largeBodies(ctx: BenchContext): Promise<void> {
         metric: `MB/s, median of ${rounds}`,
         unit: "MB/s",
         faaso,
-        peers: { direct, nginx: figures.nginx!, caddy: figures.caddy! },
-        ratio: `${ratioText(faaso, direct, "direct")}, ${ratioText(faaso, figures.caddy!, "caddy")}`,
+        peers: { direct, nginx: figures.nginx!, caddy: figures.caddy!, "socat (copy floor)": figures.socat! },
+        ratio: `${ratioText(faaso, direct, "direct")}, ${ratioText(faaso, figures.caddy!, "caddy")}, ${
+          ratioText(faaso, figures.socat!, "socat")
+        }; socat ${ratioText(figures.socat!, direct, "direct")}`,
         target: ">= 0.8x direct",
         pass: faaso >= 0.8 * direct && errors.faaso!.length === 0,
         note: `errors ${errorNote()}; FaaSO's runs: ${

@@ -12,7 +12,7 @@ import { type PeerProxy, startCaddy, startNginx } from "../lib/peers.ts";
 import { cpuSeconds, median, rssMb, sampleMaxRss, sleep } from "../lib/proc.ts";
 import { ratioText } from "../lib/report.ts";
 import { type FaasoProxy, startFaasoProxy } from "../lib/serve.ts";
-import { wrk, type WrkResult } from "../lib/wrk.ts";
+import { meanOfRuns, wrk, type WrkResult } from "../lib/wrk.ts";
 
 /** The connection counts scenario 1 measures. */
 export const CONNECTIONS = [32, 256] as const;
@@ -67,12 +67,16 @@ export async function proxyThroughput(ctx: BenchContext): Promise<void> {
         }
       }
       raw[`c${connections}`] = rounds;
-      addRows(ctx, connections, Object.fromEntries(Object.entries(rounds).map(([name, runs]) => [name, mean(runs)])));
+      addRows(
+        ctx,
+        connections,
+        Object.fromEntries(Object.entries(rounds).map(([name, runs]) => [name, meanOfRuns(runs)])),
+      );
       const perRequest = (name: string) => {
         const used = cpu[`${name} c${connections}`]!;
         return used.seconds / used.requests * 1e6;
       };
-      addMetricsRows(ctx, connections, mean(rounds.faaso!), mean(rounds["faaso-nometrics"]!), {
+      addMetricsRows(ctx, connections, meanOfRuns(rounds.faaso!), meanOfRuns(rounds["faaso-nometrics"]!), {
         on: perRequest("faaso"),
         off: perRequest("faaso-nometrics"),
       });
@@ -82,21 +86,6 @@ export async function proxyThroughput(ctx: BenchContext): Promise<void> {
     for (const peer of peers) await peer.stop();
     await unmetered?.stop();
   }
-}
-
-/** The mean of runs of one target: requests/s and latencies averaged, counts added. */
-function mean(runs: WrkResult[]): WrkResult {
-  const avg = (pick: (w: WrkResult) => number) => runs.reduce((sum, w) => sum + pick(w), 0) / runs.length;
-  const sum = (pick: (w: WrkResult) => number) => runs.reduce((total, w) => total + pick(w), 0);
-  return {
-    ...runs[0]!,
-    requests: sum((w) => w.requests),
-    rps: avg((w) => w.rps),
-    p50: avg((w) => w.p50),
-    p99: avg((w) => w.p99),
-    errors: sum((w) => w.errors),
-    bytesPerSec: avg((w) => w.bytesPerSec),
-  };
 }
 
 /** The rows of one connection count (each figure the mean of two runs). */
