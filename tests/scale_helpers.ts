@@ -83,13 +83,7 @@ export class Admin {
   }
 
   async #login(): Promise<string> {
-    if (this.#token) return this.#token;
-    const response = await fetch(`${this.#url}/admin/api/login`, {
-      method: "POST",
-      body: JSON.stringify({ password: this.#password }),
-    });
-    this.#token = (await response.json()).token;
-    return this.#token!;
+    return this.#token ??= await loginToken(this.#url, this.#password);
   }
 }
 

@@ -3,7 +3,8 @@
  * /bytes/100000000`, with a Content-Length) and uploads (`POST /sink` of a
  * 100 MB file) by curl, one at a time, direct to the instance and through
  * FaaSO, nginx, Caddy and socat (a plain TCP relay: the copy floor), in rounds
- * whose order alternates; MB/s is the median. Then the proxies' resident memory while 1 GiB passes each way.
+ * whose order alternates; MB/s is the median. Then the proxies' resident
+ * memory while 1 GiB passes each way.
  *
  * @module
  */

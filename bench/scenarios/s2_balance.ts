@@ -78,6 +78,10 @@ export async function balancing(ctx: BenchContext): Promise<void> {
       }
     }
     const mb = mapValues(mbRuns, meanOfRuns);
+    const eachRun = (pick: (w: WrkResult) => number) =>
+      Object.entries(mbRuns).map(([name, runs]) => `${name} ${runs.map((w) => pick(w).toFixed(0)).join("/")}`).join(
+        ", ",
+      );
     ctx.rows.push({
       scenario: "2 1 MB answer c8",
       metric: "MB/s",
@@ -89,11 +93,9 @@ export async function balancing(ctx: BenchContext): Promise<void> {
       }, ${ratioText(mb.faaso!.rps, mb.nginx!.rps, "nginx")}`,
       target: ">= 1x caddy",
       pass: mb.faaso!.rps >= mb.caddy!.rps,
-      note: `mean of 2 runs each: ${
-        Object.entries(mbRuns).map(([name, runs]) => `${name} ${runs.map((w) => w.rps.toFixed(0)).join("/")}`).join(
-          ", ",
-        )
-      }; errors: faaso ${mb.faaso!.errors}, nginx ${mb.nginx!.errors}, caddy ${mb.caddy!.errors}`,
+      note: `mean of 2 runs each: ${eachRun((w) => w.rps)}; errors: faaso ${mb.faaso!.errors}, nginx ${
+        mb.nginx!.errors
+      }, caddy ${mb.caddy!.errors}`,
     });
     ctx.rows.push({
       scenario: "2 1 MB answer c8",
@@ -104,11 +106,7 @@ export async function balancing(ctx: BenchContext): Promise<void> {
       ratio: ratioText(mb.faaso!.p99, mb.direct!.p99, "direct"),
       target: "<= 1.5x direct",
       pass: mb.faaso!.p99 <= 1.5 * mb.direct!.p99,
-      note: `direct is one instance, the proxies spread over 4; p99 of each run: ${
-        Object.entries(mbRuns).map(([name, runs]) => `${name} ${runs.map((w) => w.p99.toFixed(0)).join("/")}`).join(
-          ", ",
-        )
-      }`,
+      note: `direct is one instance, the proxies spread over 4; p99 of each run: ${eachRun((w) => w.p99)}`,
     });
     ctx.raw.balance = { hello, share: Object.fromEntries(counts), mb: mbRuns };
   } finally {
