@@ -7,7 +7,10 @@ FROM denoland/deno:bin-${DENO_VERSION} AS deno
 
 FROM debian:bookworm-slim
 COPY --from=deno /deno /usr/local/bin/deno
+# DENO_TOKIO_EVENT_INTERVAL=1: Deno looks at the sockets after every turn of its loop, not every 61st (the faaso task
+# sets it too; bench/README.md: p99 at 256 connections).
 ENV DENO_DIR=/opt/faaso/.deno \
+    DENO_TOKIO_EVENT_INTERVAL=1 \
     DENO_TLS_CA_STORE=mozilla,system \
     DENO_NO_UPDATE_CHECK=1 \
     FAASO_DATA=/data \

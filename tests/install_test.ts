@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { cleanupFunko, FAASO_ARGS, ROOT, tempFolder, testDocker, uniqueName } from "./helpers.ts";
+import { FAASO_ENV } from "./cli_args.ts";
 import { installFaaso } from "./installed.ts";
 
 async function run(command: string, args: string[], cwd: string, env: Record<string, string> = {}) {
@@ -21,7 +22,7 @@ async function run(command: string, args: string[], cwd: string, env: Record<str
   return { code: output.code, stdout: decoder.decode(output.stdout), stderr: decoder.decode(output.stderr) };
 }
 
-Deno.test("the installed faaso has exactly the faaso task's permissions and flags, config and lockfile", async () => {
+Deno.test("the installed faaso has exactly the faaso task's permissions, flags and environment, config and lockfile", async () => {
   await using root = await tempFolder();
   const faaso = await installFaaso(root.path);
   const launcher = await Deno.readTextFile(faaso);
@@ -33,6 +34,14 @@ Deno.test("the installed faaso has exactly the faaso task's permissions and flag
   const taskFlags = FAASO_ARGS.filter((word) => word.startsWith("--"));
   assert.deepEqual(flags.toSorted(), taskFlags.toSorted(), "the same flags as deno task faaso");
   assert.equal(FAASO_ARGS[0], "run");
+  // The task's variables, which Deno reads as it starts, are exported before the exec line; a caller's own value wins.
+  const exported = launcher.split("\n").filter((line) => line.startsWith("export "));
+  assert.deepEqual(
+    exported,
+    Object.entries(FAASO_ENV).map(([name, value]) => `export ${name}="\${${name}:-${value}}"`),
+  );
+  assert.ok(launcher.indexOf("export ") < launcher.indexOf("exec deno run "), launcher);
+  assert.equal(FAASO_ENV.DENO_TOKIO_EVENT_INTERVAL, "1", "the proxy's reactor interval (bench/README.md)");
   assert.ok(exec.includes(`'${new URL("main.ts", `file://${ROOT}`).href}'`), exec);
   // deno install copies the config (adding an empty `workspace`) and the lockfile beside it.
   const { workspace: _, ...copied } = JSON.parse(await Deno.readTextFile(config));

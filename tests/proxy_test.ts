@@ -15,6 +15,7 @@ import {
   uniqueName,
   waitUntil,
 } from "./helpers.ts";
+import { FAASO_ENV } from "./cli_args.ts";
 import { startLoad } from "./load.ts";
 import { execInProxy, savedToken, startProxy, writtenOutsideData } from "./proxy_helpers.ts";
 import { header, rawExchange } from "./raw_http.ts";
@@ -393,6 +394,11 @@ Deno.test("faaso serve in its image: remote build, balancing, streaming, failove
       const missing = await proxy.cli(["status", name]);
       assert.equal(missing.code, 1);
       assert.match(missing.stderr, new RegExp(`No funko named ${name}`));
+    });
+
+    await t.step("the image runs faaso serve with the faaso task's environment", async () => {
+      const env = (await docker.containers.inspectOrNull(proxy.id))?.Config.Env ?? [];
+      for (const [name, value] of Object.entries(FAASO_ENV)) assert.ok(env.includes(`${name}=${value}`), env.join(" "));
     });
 
     await t.step("the server wrote nowhere but its data folder", async () => {

@@ -21,6 +21,7 @@
  * @module
  */
 import { join } from "node:path";
+import { FAASO_ENV } from "./cli_args.ts";
 
 /** A test file's own folders. */
 export interface Sandbox {
@@ -83,10 +84,11 @@ export function sandbox(): Sandbox {
 /**
  * The environment for a FaaSO process (or a tool that runs one, like
  * hyperfine): the test process's own, without any FAASO_* variable or XDG
- * folder, with the sandbox's folders, plus `extra` (which wins). DOCKER_HOST
- * is kept: it says which engine the tests use, and the tests' own Docker client
- * follows it too. DENO_DIR is pinned so that the new HOME does not send Deno
- * looking for its cache elsewhere.
+ * folder, with the faaso task's variables (as users run it) and the
+ * sandbox's folders, plus `extra` (which wins). DOCKER_HOST is kept: it says
+ * which engine the tests use, and the tests' own Docker client follows it
+ * too. DENO_DIR is pinned so that the new HOME does not send Deno looking for
+ * its cache elsewhere.
  */
 export function isolatedEnv(extra: Record<string, string> = {}): Record<string, string> {
   const box = sandbox();
@@ -94,6 +96,7 @@ export function isolatedEnv(extra: Record<string, string> = {}): Record<string, 
   for (const [key, value] of Object.entries(Deno.env.toObject())) if (!CLEARED.test(key)) env[key] = value;
   return {
     ...env,
+    ...FAASO_ENV,
     DENO_DIR: DENO_DIR,
     HOME: box.home,
     XDG_CONFIG_HOME: box.configHome,
