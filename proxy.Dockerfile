@@ -33,4 +33,4 @@ EXPOSE 8888
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8888 && printf 'GET /ping HTTP/1.0\\r\\n\\r\\n' >&3 && read -r s <&3 && [[ $s == *' 200 '* ]]"]
 # Root, because the mounted Docker socket belongs to root (or the host's docker group).
-CMD ["deno", "run", "--cached-only", "--allow-net", "--allow-read", "--allow-write", "--allow-env", "--unstable-no-legacy-abort", "--v8-flags=--max-semi-space-size=16,--no-memory-pool,--heap-growing-percent=100", "main.ts", "serve"]
+CMD ["deno", "run", "--cached-only", "--allow-net", "--allow-read", "--allow-write", "--allow-env", "--unstable-no-legacy-abort", "--unstable-net", "--v8-flags=--max-semi-space-size=16,--no-memory-pool,--heap-growing-percent=100", "main.ts", "serve"]

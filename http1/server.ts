@@ -68,6 +68,11 @@ export interface Http1ServerOptions {
   handler: Http1Handler;
   /** Called with errors of the handler (answered with 500). */
   onError?: (error: unknown) => void;
+  /**
+   * Shares the port with other listeners that set it too (`SO_REUSEPORT`, needs
+   * `--unstable-net`): the kernel spreads new connections over them.
+   */
+  reusePort?: boolean;
 }
 
 interface Connection {
@@ -88,6 +93,7 @@ export class Http1Server {
   #serving = new Set<Promise<void>>();
   #closing = false;
   #turn = new ReactorTurn();
+  #requests = 0;
   #sweeper: ReturnType<typeof setInterval>;
 
   private constructor(listener: Deno.TcpListener, options: Http1ServerOptions) {
@@ -100,7 +106,16 @@ export class Http1Server {
 
   /** Listens on `hostname:port` (port 0: any free port). */
   static listen(options: Http1ServerOptions): Http1Server {
-    return new Http1Server(Deno.listen({ hostname: options.hostname, port: options.port }), options);
+    const { hostname, port, reusePort } = options;
+    const listener = reusePort
+      ? Deno.listen({ hostname, port, reusePort } as Deno.TcpListenOptions)
+      : Deno.listen({ hostname, port });
+    return new Http1Server(listener, options);
+  }
+
+  /** Requests read so far. */
+  get requests(): number {
+    return this.#requests;
   }
 
   /** Client connections open now, idle or busy (for metrics). */
@@ -200,6 +215,7 @@ export class Http1Server {
           break;
         }
         connection.busy = true;
+        this.#requests++;
         const request = current = new IncomingRequest(head, conn, remoteAddr, reader, startWatch);
         if (head.framing.kind !== "none" && request.header("expect")?.toLowerCase() === "100-continue") {
           await writeAll(conn, CONTINUE);

@@ -39,6 +39,7 @@ import {
   RoutingTable,
   startScaling,
 } from "./proxy/mod.ts";
+import { startThreads } from "./proxy/threads/mod.ts";
 import { isAsyncTarget, startInvocations } from "./async/mod.ts";
 import { WorkerCallStore } from "./async/worker_call_store.ts";
 import {
@@ -81,6 +82,11 @@ export interface ServeOptions {
   metrics?: boolean;
   /** Write an access log line per proxied request: to `-` (stderr) or a file. Default: none. */
   accessLog?: { destination: string; format: AccessLogFormat };
+  /**
+   * Threads that proxy (default 1): the main one, and workers beside it on
+   * the same port (`server/proxy/threads/`; needs `--unstable-net`).
+   */
+  threads?: number;
   /** Where to report what the server does. */
   progress: Progress;
   /** Told of every wake of a sleeping funko and how long it took to a ready instance (for metrics). */
@@ -122,10 +128,15 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 
 /** Binds the port, or says which one is busy and how to pick another. */
 function listen(options: ServeOptions, handler: Http1Handler): Http1Server {
+  const reusePort = (options.threads ?? 1) > 1;
   try {
+    // A port shared with SO_REUSEPORT binds beside any other listener that shares it, another faaso serve's
+    // too: a plain bind first finds the port busy.
+    if (reusePort && options.port !== 0) Deno.listen({ hostname: options.hostname, port: options.port }).close();
     return Http1Server.listen({
       port: options.port,
       hostname: options.hostname,
+      reusePort,
       onError: (error) => options.progress({ kind: "warning", text: `Unexpected error: ${String(error)}` }),
       handler,
     });
@@ -294,16 +305,37 @@ async function prepare(
   };
   const scrape = metricsEndpoint(metrics, metricsToken, credentials);
   const { hostname, port } = server.addr;
+  const threads = await startThreads({
+    count: options.threads ?? 1,
+    hostname: options.hostname,
+    server,
+    handler,
+    table,
+    metrics,
+    upstreamTimeoutMs: options.upstreamTimeoutMs,
+    accessLog: options.accessLog,
+    onUnreachable: (endpoint) => watcher.probe(endpoint),
+    progress: options.progress,
+  });
   const url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
   // Said once the server answers with the handler below: the listening line means ready.
   const announce = () => {
+    if (threads) {
+      options.progress({ kind: "step", text: `Proxy threads: ${threads.workers.counts.workers + 1}` });
+    }
     options.progress({
       kind: "step",
       text:
         `FaaSO ${VERSION} listening on ${url}: funkos at ${url}/funko/NAME/, the web UI and admin API at ${url}/admin/`,
     });
     if (metrics) {
-      metrics.countConnections(() => ({ client: server.openConnections, upstream: proxy.openConnections() }));
+      metrics.countConnections(() => {
+        const workers = threads?.workers.counts.connections();
+        return {
+          client: server.openConnections + (workers?.client ?? 0),
+          upstream: proxy.openConnections() + (workers?.upstream ?? 0),
+        };
+      });
       metrics.start();
       options.progress({
         kind: "step",
@@ -317,7 +349,7 @@ async function prepare(
   };
   await writeServeFile(options.data, localUrl(hostname, port));
 
-  const finished = server.finished.finally(async () => {
+  const finished = Promise.all([server.finished, threads?.finished]).then(() => {}).finally(async () => {
     keeper?.stop();
     await scaling.stop();
     await invocations.stop();
@@ -341,12 +373,14 @@ async function prepare(
       // Deliveries in flight are cut and stay queued, before the proxy's connections close under them.
       const stopped = invocations.stop();
       server.shutdown();
+      threads?.shutdown();
       // Requests in flight get a moment to finish; streams that never end (followed logs, SSE
       // through the proxy) are then cut, so that a stop takes seconds, not the engine's patience.
       const cut = setTimeout(() => {
         stopping.abort();
         proxy.close();
         server.closeAll();
+        threads?.closeAll();
       }, STREAM_GRACE_MS);
       await Promise.all([finished, stopped, scalingStopped]);
       clearTimeout(cut);

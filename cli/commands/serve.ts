@@ -15,6 +15,9 @@ import {
 import { FaasoError } from "../../core/errors.ts";
 import { type CliContext, readPassword } from "../context.ts";
 
+/** Proxy threads without --threads: one per core, up to this many (each is a V8 heap of its own, ~30-60 MB). */
+const MAX_DEFAULT_THREADS = 4;
+
 /** Adds `serve` to the program. */
 export function serveCommand(program: Command, ctx: CliContext): void {
   program.command("serve")
@@ -40,6 +43,12 @@ export function serveCommand(program: Command, ctx: CliContext): void {
     .option(
       "--registry <address>",
       "swarm mode: the registry builds are pushed to and nodes pull from, host:port[/path] (env FAASO_REGISTRY)",
+    )
+    .option(
+      "--threads <n>",
+      "threads that proxy: the main one and workers beside it on the same port (env FAASO_THREADS; " +
+        `default: the machine's cores, at most ${MAX_DEFAULT_THREADS})`,
+      Deno.env.get("FAASO_THREADS") || undefined,
     )
     .option("--no-metrics", "count no traffic: no /metrics, no figures in the web UI, faaso status and faaso top")
     .option(
@@ -72,6 +81,9 @@ export function serveCommand(program: Command, ctx: CliContext): void {
         return;
       }
       const port = wholeNumber("--port", options.port, 0, 65535);
+      const threads = options.threads === undefined
+        ? Math.min(MAX_DEFAULT_THREADS, navigator.hardwareConcurrency || 1)
+        : wholeNumber("--threads", options.threads, 1, 64);
       const timeout = Number(options.upstreamTimeout);
       if (!(timeout > 0)) {
         throw new FaasoError(`--upstream-timeout ${options.upstreamTimeout}: use a number of seconds`);
@@ -120,6 +132,7 @@ export function serveCommand(program: Command, ctx: CliContext): void {
           data: options.data ? new DataFolder(options.data) : DataFolder.fromEnv(),
           password: Deno.env.get("FAASO_PASSWORD") || undefined,
           upstreamTimeoutMs: timeout * 1000,
+          threads,
           metrics: options.metrics,
           accessLog,
           build,

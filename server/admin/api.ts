@@ -81,13 +81,17 @@ export function adminApi(deps: ServerDeps): Hono {
 
   // The traffic figures: for the read-only metrics token too (the CLI on the server's machine).
   const reader = requireReader(deps.credentials, deps.metricsToken);
-  api.get("/stats", reader, (c) => {
+  api.get("/stats", reader, async (c) => {
     const window = seconds(c.req.query("window"), 60, "window");
-    return c.json(metricsOf(deps).report(window));
+    const metrics = metricsOf(deps);
+    await metrics.caughtUp();
+    return c.json(metrics.report(window));
   });
-  api.get("/stats/:name", reader, (c) => {
+  api.get("/stats/:name", reader, async (c) => {
     const range = seconds(c.req.query("range"), 3600, "range");
-    return c.json(metricsOf(deps).history(checkFunkoName(c.req.param("name")), range));
+    const metrics = metricsOf(deps);
+    await metrics.caughtUp();
+    return c.json(metrics.history(checkFunkoName(c.req.param("name")), range));
   });
 
   api.use("*", requireToken(deps.credentials));

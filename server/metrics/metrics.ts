@@ -63,6 +63,7 @@ export class Metrics {
   readonly #table: RoutingTable;
   readonly #loop = new EventLoopMonitor();
   readonly #sources: MetricSource[] = [];
+  readonly #catchUps: (() => Promise<void>)[] = [];
   #connections: () => { client: number; upstream: number };
 
   constructor(options: MetricsOptions) {
@@ -96,6 +97,16 @@ export class Metrics {
     this.traffic.recordWake(funko, ms);
   }
 
+  /** Adds what must happen before the counts are read: the proxy's worker threads send theirs. */
+  catchUpWith(catchUp: () => Promise<void>): void {
+    this.#catchUps.push(catchUp);
+  }
+
+  /** Settles once every count made so far is in (see {@linkcode catchUpWith}); call before reading. */
+  async caughtUp(): Promise<void> {
+    await Promise.all(this.#catchUps.map((catchUp) => catchUp()));
+  }
+
   /** Adds series written at every scrape. */
   addSource(source: MetricSource): void {
     this.#sources.push(source);
@@ -103,6 +114,7 @@ export class Metrics {
 
   /** The Prometheus exposition. */
   async render(): Promise<string> {
+    await this.caughtUp();
     const text = new PrometheusText();
     const traffic = this.traffic;
     const funkos = [...traffic.entries()];

@@ -13,4 +13,5 @@ export { isMetricsTarget, metricsEndpoint } from "./endpoint.ts";
 export { PROMETHEUS_CONTENT_TYPE, PrometheusText } from "./exposition.ts";
 export { INSTANCE_STATES, Metrics, type MetricsOptions, type MetricSource } from "./metrics.ts";
 export { TrafficRecorder } from "./recorder.ts";
+export { Traffic, type TrafficSink } from "./traffic.ts";
 export { MetricsToken } from "./token.ts";

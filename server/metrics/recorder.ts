@@ -8,14 +8,14 @@
 import { Http1Body, type ServerRequest, type ServerResponse, type UpstreamErrorKind } from "../../http1/mod.ts";
 import type { ProxyExchange, ProxyObserver } from "../proxy/observer.ts";
 import type { AccessLog } from "./access_log.ts";
-import type { Traffic } from "./traffic.ts";
+import type { TrafficSink } from "./traffic.ts";
 
 /** Counts answers and logs them. */
 export class TrafficRecorder implements ProxyObserver {
-  readonly #traffic: Traffic | undefined;
+  readonly #traffic: TrafficSink | undefined;
   readonly #log: AccessLog | undefined;
 
-  constructor(traffic: Traffic | undefined, log: AccessLog | undefined) {
+  constructor(traffic: TrafficSink | undefined, log: AccessLog | undefined) {
     this.#traffic = traffic;
     this.#log = log;
   }

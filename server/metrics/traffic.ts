@@ -86,8 +86,20 @@ export interface TrafficOptions {
   now?: () => number;
 }
 
+/** What the proxy's observer counts into: {@linkcode Traffic}, or a worker thread's batch of it. */
+export interface TrafficSink {
+  /** Requests for names that are no funko. */
+  unknownRequests: number;
+  /** Counts an answer of a funko: status, method, duration in seconds. */
+  record(funko: string, status: number, method: string, seconds: number): void;
+  /** Counts an instance of `funko` failing a request. */
+  recordUpstreamError(funko: string, kind: UpstreamErrorKind): void;
+  /** A request started (+1) or stopped (-1) waiting for an instance of `funko`. */
+  waiting(funko: string, change: number): void;
+}
+
 /** The proxy's counts, by funko. */
-export class Traffic {
+export class Traffic implements TrafficSink {
   /** Requests for names that are no funko (404s, never a series of their own). */
   unknownRequests = 0;
   readonly #funkos = new Map<string, FunkoCounters>();

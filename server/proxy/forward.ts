@@ -61,6 +61,12 @@ export interface ProxyOptions {
   bodyTimeoutMs?: number;
   /** Told of every answer and upstream failure: the metrics and the access log (server/metrics/). */
   observer?: ProxyObserver;
+  /**
+   * A worker thread's (threads/): where a request goes that no instance ready
+   * here can take; the main thread holds it for a wake, or says why there is
+   * none. Default: this thread does.
+   */
+  elsewhere?: (request: ServerRequest) => Promise<ServerResponse | null>;
 }
 
 /** Handles one proxied request; null when it became a WebSocket relay (which has ended). */
@@ -105,7 +111,8 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
       return seen(request, exchange, { status: 308, headers: [["location", location]], body: null });
     }
     const found = table.pick(target.funko);
-    return found ? toInstance(request, target, found, exchange) : withoutReadyInstance(request, target, exchange);
+    if (found) return toInstance(request, target, found, exchange);
+    return options.elsewhere ? options.elsewhere(request) : withoutReadyInstance(request, target, exchange);
   }
 
   /** No instance is ready: wait for a starting one or a wake, else say why there is none. */
@@ -175,11 +182,11 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     endpoint: Endpoint,
     headers: [string, string][],
   ): Promise<ServerResponse | null> {
-    endpoint.inFlight++;
+    table.started(endpoint);
     try {
       return await relayWebSocket(request, endpoint.address, endpoint.port, target.rest + target.query, headers);
     } finally {
-      endpoint.inFlight--;
+      table.finished(endpoint);
     }
   }
 
@@ -197,7 +204,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     const tried = new Set<Endpoint>();
     for (let attempt = 0;; attempt++) {
       tried.add(endpoint);
-      endpoint.inFlight++;
+      table.started(endpoint);
       try {
         const upstream = await pool.request(endpoint.address, endpoint.port, {
           method: request.method,
@@ -210,8 +217,8 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
         });
         if (upstream.body instanceof ReadableStream) {
           const streaming = endpoint;
-          upstream.done.then(() => streaming.inFlight--);
-        } else endpoint.inFlight--;
+          upstream.done.then(() => table.finished(streaming));
+        } else table.finished(endpoint);
         const response: ServerResponse = {
           status: upstream.status,
           statusText: upstream.statusText,
@@ -223,7 +230,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
         exchange.done = upstream.done;
         return observer!.answered(request, exchange, response);
       } catch (error) {
-        endpoint.inFlight--;
+        table.finished(endpoint);
         const failure = error instanceof UpstreamError ? error : new UpstreamError("reset", String(error), false);
         if (failure.kind === "aborted") return seen(request, exchange, { status: 499, headers: [], body: null });
         observer?.upstreamFailed(target.funko, failure.kind);

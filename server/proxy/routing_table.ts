@@ -5,93 +5,31 @@
  * at once (instances starting now, or a sleeping funko being woken). It also
  * counts what the autoscaler and the idle timer read: requests in flight per
  * funko (streams and WebSockets until they end) and requests that arrived.
+ * With `faaso serve --threads N`, the main thread's table sends every change
+ * to the worker threads' copies and adds their counts to its own (threads/).
  *
  * @module
  */
-import type { Instance, InstanceHealth } from "../../core/instances.ts";
+import type { Instance } from "../../core/instances.ts";
+import {
+  type Endpoint,
+  type EndpointCounts,
+  type FunkoRouteState,
+  isHealthy,
+  isPending,
+  isProbed,
+  type RouteReplicas,
+} from "./endpoint.ts";
+import { ENDPOINT_SLOTS, FUNKO_SLOTS, type WorkerCounts } from "./threads/shared_counts.ts";
 
-/** An instance as the proxy sees it. */
-export interface Endpoint {
-  /** Instance ID. */
-  readonly id: string;
-  /** Instance name (`faaso-NAME-xxxxxx`). */
-  readonly name: string;
-  /** The funko. */
-  readonly funko: string;
-  /** `http://ADDRESS:PORT`. */
-  origin: string;
-  /** Its address on faaso-net. */
-  address: string;
-  /** The port its app listens on (the funko's `port`). */
-  port: number;
-  /** The path the proxy's probe GETs; null: the port accepting a connection is enough. */
-  healthPath: string | null;
-  /** Whether it is running (and not stopping). */
-  running: boolean;
-  /** Whether the engine says it is paused (frozen: a wake thaws it). */
-  paused: boolean;
-  /**
-   * Its funko is being put to sleep, or sleeps: no new request goes to it
-   * (requests wait for the wake instead), whatever the engine says.
-   */
-  asleep: boolean;
-  /**
-   * Made ready by the proxy itself, which probed it (a wake, an autoscaler's
-   * new instance): until Docker's next health event the probe decides, not
-   * Docker's verdict, which is stale after a pause (Docker marks a paused
-   * instance unhealthy without an event) or not there yet after a start.
-   */
-  trusted: boolean;
-  /** Docker's verdict. */
-  health: InstanceHealth;
-  /**
-   * The proxy's own probe (core/probe.ts: the health path, or the port) passed
-   * since the instance (re)started. Without a Docker healthcheck this is what
-   * makes it ready; with one, it only lets a cold start go ahead of Docker.
-   */
-  probed: boolean;
-  /** Why the last probe failed, for the 503 a request gets when no instance is ready. */
-  problem?: string;
-  /** A connection to it failed: no traffic until it proves itself again. */
-  suspect: boolean;
-  /** Being replaced (deploy): finishes its requests, gets no new ones. */
-  draining: boolean;
-  /** Requests being served by it now, streams and WebSockets until they end. */
-  inFlight: number;
-  /** A warm spare (core/instances.ts): never routed, counted apart, until taken into service. */
-  spare: boolean;
-}
-
-/** Whether an endpoint may get traffic at all (running, reachable, not being replaced, not asleep). */
-function isUsable(endpoint: Endpoint): boolean {
-  return endpoint.running && !endpoint.spare && !endpoint.suspect && !endpoint.draining && !endpoint.asleep &&
-    endpoint.address !== "";
-}
-
-/**
- * Whether an endpoint is healthy: Docker says so, or, without a Docker
- * healthcheck (an image that has none), the proxy's own probe passed.
- */
-export function isHealthy(endpoint: Endpoint): boolean {
-  return isUsable(endpoint) &&
-    (endpoint.health === "healthy" || ((endpoint.health === "none" || endpoint.trusted) && endpoint.probed));
-}
-
-/**
- * Whether an endpoint is still starting by Docker's count but passed the
- * proxy's own probe. Such endpoints get traffic only while their funko
- * has no healthy one (a cold start), never beside healthy ones (a deploy or
- * a scale-up waits for Docker's verdict).
- */
-function isProbed(endpoint: Endpoint): boolean {
-  return isUsable(endpoint) && endpoint.health === "starting" && endpoint.probed;
-}
-
-/** Whether an endpoint may become ready soon (running, not ready yet, not unhealthy, not asleep). */
-function isPending(endpoint: Endpoint): boolean {
-  return endpoint.running && !endpoint.spare && !endpoint.draining && !endpoint.asleep && !isHealthy(endpoint) &&
-    endpoint.health !== "unhealthy";
-}
+export {
+  type Endpoint,
+  type EndpointCounts,
+  type EndpointState,
+  type FunkoRouteState,
+  isHealthy,
+  type RouteReplicas,
+} from "./endpoint.ts";
 
 class FunkoRoutes {
   endpoints = new Map<string, Endpoint>();
@@ -102,32 +40,88 @@ class FunkoRoutes {
   arrivals = 0;
   /** Set on a funko the sleeper is putting to sleep: its instances, new ones included, get no traffic. */
   asleep = false;
-}
+  /** Where the worker threads count its arrivals. */
+  slot: number;
 
-/** How many instances of a funko do what, from the proxy's view. */
-export interface EndpointCounts {
-  /** Running or starting and not retiring nor asleep: what the autoscaler counts. */
-  live: number;
-  /** Ready for requests now. */
-  ready: number;
-  /** Paused by the engine. */
-  paused: number;
-  /** Retiring (a deploy or a scale-down drains them). */
-  draining: number;
-  /** Running, not ready yet (starting). */
-  starting: number;
-  /** Neither running nor paused (exited, created). */
-  stopped: number;
-  /** Warm spares, paused or being made (counted in none of the others). */
-  spares: number;
-  /** Of the spares, those paused: ready to be taken. */
-  sparesReady: number;
+  constructor(slot: number) {
+    this.slot = slot;
+  }
 }
 
 /** Endpoints by funko, with the ready ones precomputed. */
 export class RoutingTable {
   #funkos = new Map<string, FunkoRoutes>();
   #byId = new Map<string, Endpoint>();
+  #nextSlot = 0;
+  #nextFunkoSlot = 0;
+  /** The main thread's: the worker threads' counts and their copies of the routes. */
+  #replicas: RouteReplicas | undefined;
+  /** A worker thread's: where it counts for the main thread. */
+  #counts: WorkerCounts | undefined;
+
+  /** Adds the worker threads' counts to this table's, and tells them of every change from now on. */
+  attachReplicas(replicas: RouteReplicas): void {
+    this.#replicas = replicas;
+  }
+
+  /** A worker thread's copy of the routes: counts its requests where the main thread reads them. */
+  countInto(counts: WorkerCounts): void {
+    this.#counts = counts;
+  }
+
+  /** Settles once the worker threads (if any) have applied every change made so far. */
+  settled(): Promise<void> {
+    return this.#replicas?.settled() ?? Promise.resolve();
+  }
+
+  /** A request to the endpoint started: counted in flight until {@linkcode finished}. */
+  started(endpoint: Endpoint): void {
+    endpoint.inFlight++;
+    if (this.#counts) this.#counts.inFlight[endpoint.slot]!++;
+  }
+
+  /** A request to the endpoint ended. */
+  finished(endpoint: Endpoint): void {
+    endpoint.inFlight--;
+    if (this.#counts) this.#counts.inFlight[endpoint.slot]!--;
+  }
+
+  /** Requests in flight to an endpoint, in every thread. */
+  inFlightOf(endpoint: Pick<Endpoint, "inFlight" | "slot">): number {
+    return endpoint.inFlight + (this.#replicas?.inFlight(endpoint.slot) ?? 0);
+  }
+
+  /** A funko's routes, for the worker threads (no endpoints once it is forgotten). */
+  routeState(funko: string): FunkoRouteState {
+    const routes = this.#funkos.get(funko);
+    if (!routes) return { funko, slot: -1, asleep: false, endpoints: [] };
+    const endpoints = [...routes.endpoints.values()].map(({ inFlight: _, ...state }) => state);
+    return { funko, slot: routes.slot, asleep: routes.asleep, endpoints };
+  }
+
+  /** A worker thread's copy: takes a funko's routes as the main thread sent them. */
+  applyRoutes(state: FunkoRouteState): void {
+    const routes = this.#routes(state.funko);
+    routes.slot = state.slot;
+    routes.asleep = state.asleep;
+    const seen = new Set<string>();
+    for (const endpointState of state.endpoints) {
+      seen.add(endpointState.id);
+      const endpoint = this.#byId.get(endpointState.id);
+      if (endpoint) Object.assign(endpoint, endpointState);
+      else {
+        const added = { ...endpointState, inFlight: 0 };
+        this.#byId.set(added.id, added);
+        routes.endpoints.set(added.id, added);
+      }
+    }
+    for (const id of [...routes.endpoints.keys()]) {
+      if (seen.has(id)) continue;
+      routes.endpoints.delete(id);
+      this.#byId.delete(id);
+    }
+    this.#changed(state.funko);
+  }
 
   /** Adds or refreshes an instance. */
   upsert(instance: Instance): Endpoint {
@@ -152,6 +146,7 @@ export class RoutingTable {
         draining: false,
         inFlight: 0,
         spare: false,
+        slot: this.#nextSlot++ % ENDPOINT_SLOTS,
       };
       this.#byId.set(instance.id, endpoint);
       this.#routes(instance.funko).endpoints.set(instance.id, endpoint);
@@ -220,7 +215,10 @@ export class RoutingTable {
   pick(funko: string, exclude?: Endpoint | ReadonlySet<Endpoint>): Endpoint | undefined {
     const routes = this.#funkos.get(funko);
     if (!routes) return undefined;
-    if (!exclude) routes.arrivals++;
+    if (!exclude) {
+      routes.arrivals++;
+      this.#counts?.arrived(routes.slot);
+    }
     if (routes.ready.length === 0) return undefined;
     const ready = routes.ready;
     const start = routes.next++ % ready.length;
@@ -279,13 +277,15 @@ export class RoutingTable {
   inFlight(funko: string): number {
     const routes = this.#funkos.get(funko);
     let total = 0;
-    if (routes) { for (const endpoint of routes.endpoints.values()) total += endpoint.inFlight; }
+    if (routes) { for (const endpoint of routes.endpoints.values()) total += this.inFlightOf(endpoint); }
     return total;
   }
 
-  /** How many requests for the funko arrived so far (a counter: compare two readings). */
+  /** How many requests for the funko arrived so far, in every thread (a counter: compare two readings). */
   arrivals(funko: string): number {
-    return this.#funkos.get(funko)?.arrivals ?? 0;
+    const routes = this.#funkos.get(funko);
+    if (!routes) return 0;
+    return routes.arrivals + (this.#replicas?.arrivals(routes.slot) ?? 0);
   }
 
   /** Whether the funko is taken out of traffic to sleep. */
@@ -371,6 +371,7 @@ export class RoutingTable {
       if (routes.endpoints.size === 0) continue;
       out[funko] = [...routes.endpoints.values()].map(({ origin: _, ...endpoint }) => ({
         ...endpoint,
+        inFlight: this.inFlightOf(endpoint),
         ready: routes.ready.some((ready) => ready.id === endpoint.id),
       }));
     }
@@ -380,13 +381,14 @@ export class RoutingTable {
   #routes(funko: string): FunkoRoutes {
     let routes = this.#funkos.get(funko);
     if (!routes) {
-      routes = new FunkoRoutes();
+      routes = new FunkoRoutes(this.#nextFunkoSlot++ % FUNKO_SLOTS);
       this.#funkos.set(funko, routes);
     }
     return routes;
   }
 
   #changed(funko: string): void {
+    this.#replicas?.changed(funko);
     const routes = this.#funkos.get(funko);
     if (!routes) return;
     const endpoints = [...routes.endpoints.values()];
@@ -404,7 +406,13 @@ export class RoutingTable {
 export async function drainInTable(table: RoutingTable, ids: string[], drainMs: number): Promise<void> {
   for (const id of ids) table.update(id, { draining: true });
   const deadline = Date.now() + drainMs;
-  while (Date.now() < deadline && ids.some((id) => (table.get(id)?.inFlight ?? 0) > 0)) {
+  // The worker threads pick no draining instance once they have applied the change: only then can a zero count.
+  await table.settled();
+  const busy = (id: string) => {
+    const endpoint = table.get(id);
+    return endpoint !== undefined && table.inFlightOf(endpoint) > 0;
+  };
+  while (Date.now() < deadline && ids.some(busy)) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

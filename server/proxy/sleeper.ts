@@ -196,6 +196,8 @@ export class Sleeper implements Waker {
       const was = state.phase;
       state.phase = depth === "paused" ? "pausing" : "stopping";
       table.setAsleep(funko, true);
+      // The proxy's worker threads send no new request to it once they have applied that: only then do counts tell.
+      await table.settled();
       if (!options.force && table.inFlight(funko) + held(funko) > 0 && was === "awake") {
         // A request came in the meantime: stay awake.
         state.phase = "awake";
