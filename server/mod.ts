@@ -321,7 +321,7 @@ async function prepare(
   // Said once the server answers with the handler below: the listening line means ready.
   const announce = () => {
     if (threads) {
-      options.progress({ kind: "step", text: `Proxy threads: ${threads.workers.counts.workers + 1}` });
+      options.progress({ kind: "step", text: `Proxy threads: ${threads.workers.counts.threads}` });
     }
     options.progress({
       kind: "step",
@@ -330,7 +330,7 @@ async function prepare(
     });
     if (metrics) {
       metrics.countConnections(() => {
-        const workers = threads?.workers.counts.connections();
+        const workers = threads?.workers.counts.connectionsOfAll();
         return {
           client: server.openConnections + (workers?.client ?? 0),
           upstream: proxy.openConnections() + (workers?.upstream ?? 0),

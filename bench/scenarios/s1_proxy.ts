@@ -3,7 +3,8 @@
  * through `faaso serve`, nginx and Caddy, with wrk at 32 and 256 connections,
  * back to back in the same run. A second `faaso serve --no-metrics` beside the
  * first shows what counting costs: requests/s and CPU time per request with
- * metrics on and off. Also samples each proxy's memory (scenario 7).
+ * metrics on and off; a third with `--threads 1` what the worker threads
+ * bring. Also samples each proxy's memory (scenario 7).
  *
  * @module
  */
@@ -23,8 +24,10 @@ export async function proxyThroughput(ctx: BenchContext): Promise<void> {
   const upstream = `${instance!.ip}:3000`;
   const peers: PeerProxy[] = [];
   let unmetered: FaasoProxy | undefined;
+  let oneThread: FaasoProxy | undefined;
   try {
     unmetered = await startFaasoProxy(["--no-metrics"]);
+    oneThread = await startFaasoProxy(["--threads", "1"]);
     const nginx = await startNginx([upstream]);
     peers.push(nginx);
     const caddy = await startCaddy([upstream]);
@@ -36,6 +39,7 @@ export async function proxyThroughput(ctx: BenchContext): Promise<void> {
       { name: "direct", url: directUrl(instance!), pid: 0 },
       { name: "faaso", url: proxyUrl(ctx), pid: ctx.proxy.pid },
       { name: "faaso-nometrics", url: proxyUrl(ctx).replace(ctx.proxy.url, unmetered.url), pid: unmetered.pid },
+      { name: "faaso-1thread", url: proxyUrl(ctx).replace(ctx.proxy.url, oneThread.url), pid: oneThread.pid },
       { name: "nginx", url: `${nginx.url}/`, pid: nginx.pid },
       { name: "caddy", url: `${caddy.url}/`, pid: caddy.pid },
     ];
@@ -80,12 +84,59 @@ export async function proxyThroughput(ctx: BenchContext): Promise<void> {
         on: perRequest("faaso"),
         off: perRequest("faaso-nometrics"),
       });
+      addThreadRows(ctx, connections, meanOfRuns(rounds.faaso!), meanOfRuns(rounds["faaso-1thread"]!), {
+        threads: perRequest("faaso"),
+        one: perRequest("faaso-1thread"),
+      });
     }
     ctx.raw.proxy = { ...raw, cpu, metricsCost: await metricsCost(ctx, targets[1]!, targets[2]!) };
   } finally {
     for (const peer of peers) await peer.stop();
     await unmetered?.stop();
+    await oneThread?.stop();
   }
+}
+
+/** What the worker threads bring at one connection count: the default against `--threads 1`, same rounds. */
+function addThreadRows(
+  ctx: BenchContext,
+  connections: number,
+  threads: WrkResult,
+  one: WrkResult,
+  cpuMicros: { threads: number; one: number },
+): void {
+  const scenario = `1 proxy c${connections}`;
+  const count = /^Proxy threads: (\d+)$/m.exec(ctx.proxy.lines.join("\n"))?.[1] ?? "1";
+  const note = `faaso is the default (${count} threads); 2 runs each`;
+  ctx.rows.push({
+    scenario,
+    metric: "requests/s, one thread",
+    unit: "req/s",
+    faaso: threads.rps,
+    peers: { "--threads 1": one.rps },
+    ratio: ratioText(threads.rps, one.rps, "--threads 1"),
+    target: "",
+    note,
+  });
+  ctx.rows.push({
+    scenario,
+    metric: "latency p99, one thread",
+    unit: "ms",
+    faaso: threads.p99,
+    peers: { "--threads 1": one.p99 },
+    ratio: ratioText(threads.p99, one.p99, "--threads 1"),
+    target: "",
+  });
+  ctx.rows.push({
+    scenario,
+    metric: "CPU time per request, one thread",
+    unit: "µs",
+    faaso: cpuMicros.threads,
+    peers: { "--threads 1": cpuMicros.one },
+    ratio: ratioText(cpuMicros.threads, cpuMicros.one, "--threads 1"),
+    target: "",
+    note: "user + system time of the faaso serve process / requests",
+  });
 }
 
 /** The rows of one connection count (each figure the mean of two runs). */

@@ -73,15 +73,8 @@ export interface FunkoRouteState {
   endpoints: EndpointState[];
 }
 
-/**
- * The proxy's worker threads, as the main thread's table sees them: their
- * counts, added to its own, and when they have applied its changes.
- */
+/** The proxy's worker threads, as the main thread's table sees them: copies of its routes to keep in step. */
 export interface RouteReplicas {
-  /** Requests in flight in the workers to the endpoint with this slot. */
-  inFlight(slot: number): number;
-  /** Requests that arrived in the workers for the funko with this slot. */
-  arrivals(funkoSlot: number): number;
   /** A funko's routes changed: sent to the workers. */
   changed(funko: string): void;
   /** Settles once every worker has applied every change made so far. */

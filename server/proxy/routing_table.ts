@@ -20,7 +20,7 @@ import {
   isProbed,
   type RouteReplicas,
 } from "./endpoint.ts";
-import { ENDPOINT_SLOTS, FUNKO_SLOTS, type WorkerCounts } from "./threads/shared_counts.ts";
+import { ENDPOINT_SLOTS, FUNKO_SLOTS, type ThreadCounts } from "./threads/shared_counts.ts";
 
 export {
   type Endpoint,
@@ -54,18 +54,26 @@ export class RoutingTable {
   #byId = new Map<string, Endpoint>();
   #nextSlot = 0;
   #nextFunkoSlot = 0;
-  /** The main thread's: the worker threads' counts and their copies of the routes. */
+  /** The main thread's: the worker threads' copies of the routes. */
   #replicas: RouteReplicas | undefined;
-  /** A worker thread's: where it counts for the main thread. */
-  #counts: WorkerCounts | undefined;
+  /** Where this thread counts, beside the other proxy threads (threads/shared_counts.ts). */
+  #counts: ThreadCounts | undefined;
 
-  /** Adds the worker threads' counts to this table's, and tells them of every change from now on. */
+  /** Tells the worker threads' copies of the routes of every change from now on. */
   attachReplicas(replicas: RouteReplicas): void {
     this.#replicas = replicas;
   }
 
-  /** A worker thread's copy of the routes: counts its requests where the main thread reads them. */
-  countInto(counts: WorkerCounts): void {
+  /**
+   * Counts requests in flight and arrivals where every proxy thread reads
+   * them (what was counted so far goes there first), and weighs picks and
+   * reads totals by every thread's counts from now on.
+   */
+  countInto(counts: ThreadCounts): void {
+    for (const routes of this.#funkos.values()) {
+      counts.seed(-1, 0, routes.slot, routes.arrivals);
+      for (const endpoint of routes.endpoints.values()) counts.seed(endpoint.slot, endpoint.inFlight, -1, 0);
+    }
     this.#counts = counts;
   }
 
@@ -77,18 +85,18 @@ export class RoutingTable {
   /** A request to the endpoint started: counted in flight until {@linkcode finished}. */
   started(endpoint: Endpoint): void {
     endpoint.inFlight++;
-    if (this.#counts) this.#counts.inFlight[endpoint.slot]!++;
+    if (this.#counts) this.#counts.own[endpoint.slot]!++;
   }
 
   /** A request to the endpoint ended. */
   finished(endpoint: Endpoint): void {
     endpoint.inFlight--;
-    if (this.#counts) this.#counts.inFlight[endpoint.slot]!--;
+    if (this.#counts) this.#counts.own[endpoint.slot]!--;
   }
 
   /** Requests in flight to an endpoint, in every thread. */
   inFlightOf(endpoint: Pick<Endpoint, "inFlight" | "slot">): number {
-    return endpoint.inFlight + (this.#replicas?.inFlight(endpoint.slot) ?? 0);
+    return this.#counts ? this.#counts.totalInFlight(endpoint.slot) : endpoint.inFlight;
   }
 
   /** A funko's routes, for the worker threads (no endpoints once it is forgotten). */
@@ -222,11 +230,18 @@ export class RoutingTable {
     if (routes.ready.length === 0) return undefined;
     const ready = routes.ready;
     const start = routes.next++ % ready.length;
+    const counts = this.#counts;
     let best: Endpoint | undefined;
+    let bestLoad = 0;
     for (let i = 0; i < ready.length; i++) {
       const candidate = ready[(start + i) % ready.length]!;
       if (candidate === exclude || (exclude instanceof Set && exclude.has(candidate))) continue;
-      if (!best || candidate.inFlight < best.inFlight) best = candidate;
+      // Every proxy thread's requests in flight to it, when there are several.
+      const load = counts ? counts.totalInFlight(candidate.slot) : candidate.inFlight;
+      if (!best || load < bestLoad) {
+        best = candidate;
+        bestLoad = load;
+      }
     }
     return best;
   }
@@ -285,7 +300,7 @@ export class RoutingTable {
   arrivals(funko: string): number {
     const routes = this.#funkos.get(funko);
     if (!routes) return 0;
-    return routes.arrivals + (this.#replicas?.arrivals(routes.slot) ?? 0);
+    return this.#counts ? this.#counts.totalArrivals(routes.slot) : routes.arrivals;
   }
 
   /** Whether the funko is taken out of traffic to sleep. */

@@ -14,7 +14,7 @@ import type { Traffic } from "../../metrics/mod.ts";
 import type { AccessLogFormat } from "../../metrics/mod.ts";
 import type { Endpoint, RoutingTable } from "../routing_table.ts";
 import type { FromWorker, ToWorker } from "./messages.ts";
-import { SharedCounts } from "./shared_counts.ts";
+import { sharedCountsBuffer, ThreadCounts } from "./shared_counts.ts";
 import { recordBatch } from "./traffic_batch.ts";
 
 /** How long a barrier waits for a worker that does not answer (a stuck or dead worker does not stop a drain). */
@@ -43,11 +43,12 @@ export interface ProxyThreadsOptions {
 
 /** The running workers. */
 export class ProxyThreads {
-  /** What the workers count, read by the routing table and the metrics. */
-  readonly counts: SharedCounts;
+  /** What every proxy thread counts, as the main thread (thread 0) writes and reads it. */
+  readonly counts: ThreadCounts;
   /** Settles once every worker has closed its listener and connections. */
   readonly finished: Promise<void>;
   readonly #options: ProxyThreadsOptions;
+  readonly #buffer: SharedArrayBuffer;
   readonly #workers: Worker[] = [];
   readonly #done: Promise<void>[] = [];
   readonly #flushes = new Map<number, () => void>();
@@ -59,7 +60,8 @@ export class ProxyThreads {
 
   private constructor(options: ProxyThreadsOptions) {
     this.#options = options;
-    this.counts = new SharedCounts(options.workers);
+    this.#buffer = sharedCountsBuffer(options.workers + 1);
+    this.counts = new ThreadCounts(this.#buffer, 0);
     for (let i = 0; i < options.workers; i++) this.#spawn(i + 1);
     this.finished = Promise.all(this.#done).then(() => this.#terminate());
   }
@@ -67,9 +69,8 @@ export class ProxyThreads {
   /** Starts the workers; resolves once each listens, fails when one cannot. */
   static async start(options: ProxyThreadsOptions): Promise<ProxyThreads> {
     const threads = new ProxyThreads(options);
+    options.table.countInto(threads.counts);
     options.table.attachReplicas({
-      inFlight: (slot) => threads.counts.inFlight(slot),
-      arrivals: (slot) => threads.counts.arrivals(slot),
       changed: (funko) => threads.#changed(funko),
       settled: () => threads.settled(),
     });
@@ -84,7 +85,7 @@ export class ProxyThreads {
 
   /** Requests each worker read from its clients, in order (worker 1 first). */
   requests(): number[] {
-    return this.#workers.map((_, i) => this.counts.requests(i + 1));
+    return this.#workers.map((_, i) => this.counts.requestsOf(i + 1));
   }
 
   /** Settles once every worker applied every change of the routes made so far. */
@@ -92,7 +93,7 @@ export class ProxyThreads {
     this.#send();
     const version = this.#version;
     const deadline = Date.now() + WORKER_PATIENCE_MS;
-    const behind = () => this.#workers.some((_, i) => this.counts.applied(i + 1) < version);
+    const behind = () => this.#workers.some((_, i) => this.counts.appliedBy(i + 1) < version);
     while (!this.#stopped && behind() && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
@@ -167,7 +168,7 @@ export class ProxyThreads {
       port: options.port,
       relayPort: options.relayPort,
       token: options.token,
-      counts: this.counts.buffer,
+      counts: this.#buffer,
       upstreamTimeoutMs: options.upstreamTimeoutMs,
       metrics: options.traffic !== undefined,
       accessLog: options.accessLog,

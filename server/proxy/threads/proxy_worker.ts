@@ -14,7 +14,7 @@ import { createProxy, isFunkoTarget, type ProxyHandler } from "../forward.ts";
 import { RoutingTable } from "../routing_table.ts";
 import type { FromWorker, ToWorker, WorkerStart } from "./messages.ts";
 import { relayToMain } from "./relay.ts";
-import { WorkerCounts } from "./shared_counts.ts";
+import { ThreadCounts } from "./shared_counts.ts";
 import { BatchingSink } from "./traffic_batch.ts";
 
 /** How often counted traffic goes to the main thread, and the connection counts are noted. */
@@ -24,7 +24,7 @@ const CONNECTIONS_MS = 500;
 const table = new RoutingTable();
 let server: Http1Server | undefined;
 let proxy: ProxyHandler | undefined;
-let counts: WorkerCounts | undefined;
+let counts: ThreadCounts | undefined;
 let log: AccessLog | undefined;
 const sink = new BatchingSink();
 const relayPool = new Http1Pool();
@@ -62,7 +62,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
 };
 
 async function start(options: WorkerStart): Promise<void> {
-  counts = new WorkerCounts(options.counts, options.worker);
+  counts = new ThreadCounts(options.counts, options.worker);
   table.countInto(counts);
   for (const routes of options.routes) table.applyRoutes(routes);
   counts.applied(options.version);

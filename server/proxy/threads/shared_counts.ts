@@ -1,11 +1,11 @@
 /**
- * What the proxy's worker threads count, in memory the main thread reads
- * without asking: per instance, requests in flight; per funko, requests
- * that arrived; per thread, the routes version it applied, its open
- * connections and the requests it answered. Each worker writes only its own
- * region (one writer: plain increments), the main thread sums the regions.
- * The drains, the sleeper, the autoscaler and the metrics read these as they
- * read the main thread's own counts.
+ * What the proxy's threads count, in memory they share: per instance,
+ * requests in flight; per funko, requests that arrived; per thread, the
+ * routes version it applied, its open connections and the requests its
+ * listener read. Each thread (the main one is 0, workers 1, 2, ...) writes
+ * only its own region (one writer: plain increments) and reads the sums: a
+ * pick weighs every thread's requests in flight, and the drains, the
+ * sleeper, the autoscaler and the metrics read them as totals.
  *
  * Slots are handed out by the main thread's routing table in turn and wrap
  * around: an instance (funko) gets the slot of the one 16,384 (4,096) before
@@ -23,102 +23,98 @@ const ARRIVALS = ENDPOINT_SLOTS;
 const APPLIED = ARRIVALS + FUNKO_SLOTS;
 const CLIENT_CONNECTIONS = APPLIED + 1;
 const UPSTREAM_CONNECTIONS = APPLIED + 2;
-/** 32-bit cells per worker. */
+/** 32-bit cells per thread. */
 const CELLS = APPLIED + 3;
+/** Bytes per thread: the cells, then its request count (a float64, 8-byte aligned). */
+const REGION_BYTES = Math.ceil(CELLS * 4 / 8) * 8 + 8;
 
-/** One worker's view: the region it writes. */
-export class WorkerCounts {
-  readonly #cells: Int32Array;
-  readonly #requests: Float64Array;
+/** Memory for `threads` threads' counts (the main one included). */
+export function sharedCountsBuffer(threads: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(threads * REGION_BYTES);
+}
 
-  constructor(buffer: SharedArrayBuffer, worker: number) {
-    this.#cells = new Int32Array(buffer, (worker - 1) * CELLS * 4, CELLS);
-    this.#requests = new Float64Array(buffer, requestsOffset(buffer) + (worker - 1) * 8, 1);
-  }
+/** One thread's view: it writes its own region and reads every thread's. */
+export class ThreadCounts {
+  /** How many threads share the memory. */
+  readonly threads: number;
+  /** Every thread's cells, one region after the other. */
+  readonly #all: Int32Array;
+  /** This thread's cells: requests in flight by endpoint slot first (the routing table adds and takes). */
+  readonly own: Int32Array;
+  readonly #requests: Float64Array[];
+  readonly #thread: number;
 
-  /** The worker's in-flight cells, indexed by an endpoint's slot (the routing table adds and takes). */
-  get inFlight(): Int32Array {
-    return this.#cells;
+  constructor(buffer: SharedArrayBuffer, thread: number) {
+    this.threads = buffer.byteLength / REGION_BYTES;
+    this.#thread = thread;
+    this.#all = new Int32Array(buffer);
+    this.own = new Int32Array(buffer, thread * REGION_BYTES, CELLS);
+    this.#requests = Array.from(
+      { length: this.threads },
+      (_, i) => new Float64Array(buffer, i * REGION_BYTES + REGION_BYTES - 8, 1),
+    );
   }
 
   /** Counts a request that arrived for the funko with this slot. */
   arrived(funkoSlot: number): void {
-    this.#cells[ARRIVALS + funkoSlot]!++;
+    this.own[ARRIVALS + funkoSlot]!++;
   }
 
-  /** Counts a request the worker's listener read. */
+  /** Counts a request this thread's listener read. */
   request(): void {
-    this.#requests[0]!++;
+    this.#requests[this.#thread]![0]!++;
   }
 
-  /** Says that the worker applied the routes of this version. */
+  /** Says that this thread applied the routes of this version. */
   applied(version: number): void {
-    Atomics.store(this.#cells, APPLIED, version);
+    Atomics.store(this.own, APPLIED, version);
   }
 
-  /** Notes the worker's open connections. */
+  /** Notes this thread's open connections. */
   connections(client: number, upstream: number): void {
-    this.#cells[CLIENT_CONNECTIONS] = client;
-    this.#cells[UPSTREAM_CONNECTIONS] = upstream;
-  }
-}
-
-/** The main thread's view: every worker's region, summed. */
-export class SharedCounts {
-  /** The memory, for the workers. */
-  readonly buffer: SharedArrayBuffer;
-  /** How many workers write here. */
-  readonly workers: number;
-  readonly #cells: Int32Array;
-  readonly #requests: Float64Array;
-
-  constructor(workers: number) {
-    this.workers = workers;
-    this.buffer = new SharedArrayBuffer(workers * CELLS * 4 + workers * 8 + 8);
-    this.#cells = new Int32Array(this.buffer, 0, workers * CELLS);
-    this.#requests = new Float64Array(this.buffer, requestsOffset(this.buffer), workers);
+    this.own[CLIENT_CONNECTIONS] = client;
+    this.own[UPSTREAM_CONNECTIONS] = upstream;
   }
 
-  /** Requests in flight in the workers to the endpoint with this slot. */
-  inFlight(slot: number): number {
+  /** Sets this thread's counts for an endpoint and a funko (the main thread's, counted before the memory existed). */
+  seed(slot: number, inFlight: number, funkoSlot: number, arrivals: number): void {
+    if (slot >= 0) this.own[slot] = inFlight;
+    if (funkoSlot >= 0) this.own[ARRIVALS + funkoSlot] = arrivals;
+  }
+
+  /** Requests in flight to the endpoint with this slot, in every thread. */
+  totalInFlight(slot: number): number {
     let total = 0;
-    for (let worker = 0; worker < this.workers; worker++) total += Atomics.load(this.#cells, worker * CELLS + slot);
+    for (let thread = 0; thread < this.threads; thread++) total += Atomics.load(this.#all, thread * STRIDE + slot);
     return total;
   }
 
-  /** Requests that arrived in the workers for the funko with this slot. */
-  arrivals(funkoSlot: number): number {
-    let total = 0;
-    for (let worker = 0; worker < this.workers; worker++) {
-      total += Atomics.load(this.#cells, worker * CELLS + ARRIVALS + funkoSlot);
-    }
-    return total;
+  /** Requests that arrived for the funko with this slot, in every thread. */
+  totalArrivals(funkoSlot: number): number {
+    return this.totalInFlight(ARRIVALS + funkoSlot);
   }
 
-  /** The routes version worker `worker` (1, 2, ...) applied last. */
-  applied(worker: number): number {
-    return Atomics.load(this.#cells, (worker - 1) * CELLS + APPLIED);
+  /** The routes version thread `thread` applied last. */
+  appliedBy(thread: number): number {
+    return Atomics.load(this.#all, thread * STRIDE + APPLIED);
   }
 
-  /** The workers' open connections, as they last noted them. */
-  connections(): { client: number; upstream: number } {
+  /** Every thread's open connections, as each last noted them (the main thread notes none: it counts its own). */
+  connectionsOfAll(): { client: number; upstream: number } {
     let client = 0;
     let upstream = 0;
-    for (let worker = 0; worker < this.workers; worker++) {
-      client += Atomics.load(this.#cells, worker * CELLS + CLIENT_CONNECTIONS);
-      upstream += Atomics.load(this.#cells, worker * CELLS + UPSTREAM_CONNECTIONS);
+    for (let thread = 0; thread < this.threads; thread++) {
+      client += Atomics.load(this.#all, thread * STRIDE + CLIENT_CONNECTIONS);
+      upstream += Atomics.load(this.#all, thread * STRIDE + UPSTREAM_CONNECTIONS);
     }
     return { client, upstream };
   }
 
-  /** Requests worker `worker` (1, 2, ...) read from its clients. */
-  requests(worker: number): number {
-    return this.#requests[worker - 1]!;
+  /** Requests thread `thread`'s listener read. */
+  requestsOf(thread: number): number {
+    return this.#requests[thread]![0]!;
   }
 }
 
-/** Where the per-worker request counts start: after the cells, on an 8-byte boundary. */
-function requestsOffset(buffer: SharedArrayBuffer): number {
-  const workers = Math.floor((buffer.byteLength - 8) / (CELLS * 4 + 8));
-  return Math.ceil((workers * CELLS * 4) / 8) * 8;
-}
+/** Int32 cells from one thread's region to the next. */
+const STRIDE = REGION_BYTES / 4;

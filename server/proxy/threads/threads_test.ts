@@ -3,7 +3,7 @@ import type { Instance } from "../../../core/instances.ts";
 import type { ServerRequest } from "../../../http1/mod.ts";
 import { drainInTable, RoutingTable } from "../routing_table.ts";
 import { acceptRelayed, relayHeaders, relayToken } from "./relay.ts";
-import { SharedCounts, WorkerCounts } from "./shared_counts.ts";
+import { sharedCountsBuffer, ThreadCounts } from "./shared_counts.ts";
 
 function instance(id: string, change: Partial<Instance> = {}): Instance {
   return {
@@ -21,32 +21,31 @@ function instance(id: string, change: Partial<Instance> = {}): Instance {
   };
 }
 
-/** A main table with one worker's copy fed by hand, as the messages would. */
+/** A main table with one worker's copy fed by hand, as the messages would, counting in shared memory. */
 function mainAndWorker() {
-  const counts = new SharedCounts(1);
+  const buffer = sharedCountsBuffer(2);
   const main = new RoutingTable();
   const worker = new RoutingTable();
-  worker.countInto(new WorkerCounts(counts.buffer, 1));
+  worker.countInto(new ThreadCounts(buffer, 1));
   let settledCalls = 0;
   const sent: string[] = [];
-  main.attachReplicas({
-    inFlight: (slot) => counts.inFlight(slot),
-    arrivals: (slot) => counts.arrivals(slot),
-    changed: (funko) => sent.push(funko),
-    settled: () => {
-      settledCalls++;
-      for (const funko of sent.splice(0)) worker.applyRoutes(main.routeState(funko));
-      return Promise.resolve();
-    },
-  });
   const sync = () => {
     for (const funko of sent.splice(0)) worker.applyRoutes(main.routeState(funko));
   };
-  return { counts, main, worker, sync, settledCalls: () => settledCalls };
+  main.attachReplicas({
+    changed: (funko) => sent.push(funko),
+    settled: () => {
+      settledCalls++;
+      sync();
+      return Promise.resolve();
+    },
+  });
+  return { buffer, main, worker, sync, settledCalls: () => settledCalls };
 }
 
 Deno.test("a worker's copy of the routes picks what the main table would", () => {
-  const { main, worker, sync } = mainAndWorker();
+  const { buffer, main, worker, sync } = mainAndWorker();
+  main.countInto(new ThreadCounts(buffer, 0));
   main.upsert(instance("a"));
   main.upsert(instance("b", { health: "starting" }));
   sync();
@@ -62,25 +61,35 @@ Deno.test("a worker's copy of the routes picks what the main table would", () =>
   assert.ok(worker.knows("hello"), "a's routes are still there (draining)");
 });
 
-Deno.test("the main table counts a worker's requests in flight and arrivals", () => {
-  const { main, worker, sync } = mainAndWorker();
+Deno.test("the main table counts a worker's requests in flight and arrivals; picks weigh every thread's", () => {
+  const { buffer, main, worker, sync } = mainAndWorker();
   const mainEndpoint = main.upsert(instance("a"));
+  main.upsert(instance("b"));
+  // Counted before the threads started: kept.
+  main.started(mainEndpoint);
+  main.countInto(new ThreadCounts(buffer, 0));
+  main.finished(mainEndpoint);
   sync();
   const arrivals = main.arrivals("hello");
-  const picked = worker.pick("hello")!;
+  const picked = worker.get("a")!;
   worker.started(picked);
   worker.started(picked);
   assert.equal(main.inFlight("hello"), 2);
   assert.equal(main.inFlightOf(mainEndpoint), 2);
-  assert.equal(main.arrivals("hello"), arrivals + 1);
-  assert.equal(main.snapshot().hello![0]!.inFlight, 2);
+  assert.equal(main.snapshot().hello!.find((e) => e.id === "a")!.inFlight, 2);
+  // The main thread sends new requests to b, the one with fewer in flight in all threads.
+  assert.deepEqual(new Set(Array.from({ length: 4 }, () => main.pick("hello")?.id)), new Set(["b"]));
+  assert.equal(main.arrivals("hello"), arrivals + 4);
+  worker.pick("hello");
+  assert.equal(main.arrivals("hello"), arrivals + 5);
   worker.finished(picked);
   worker.finished(picked);
   assert.equal(main.inFlight("hello"), 0);
 });
 
 Deno.test("a drain waits for the workers to apply it, then for their requests in flight", async () => {
-  const { main, worker, sync, settledCalls } = mainAndWorker();
+  const { buffer, main, worker, sync, settledCalls } = mainAndWorker();
+  main.countInto(new ThreadCounts(buffer, 0));
   main.upsert(instance("a"));
   main.upsert(instance("b"));
   sync();
