@@ -10,8 +10,7 @@
  *
  * @module
  */
-import type { Traffic } from "../../metrics/mod.ts";
-import type { AccessLogFormat } from "../../metrics/mod.ts";
+import type { AccessLogFormat, Traffic } from "../../metrics/mod.ts";
 import type { Endpoint, RoutingTable } from "../routing_table.ts";
 import type { FromWorker, ToWorker } from "./messages.ts";
 import { sharedCountsBuffer, ThreadCounts } from "./shared_counts.ts";

@@ -41,13 +41,12 @@ export interface RunningThreads {
 }
 
 /**
- * Starts `threads - 1` workers on the proxy's port, and the relay listener
+ * Starts `count - 1` workers on the proxy's port, and the relay listener
  * (127.0.0.1, any port) where they hand the main thread what is not theirs.
  */
 export async function startThreads(options: StartThreadsOptions): Promise<RunningThreads | undefined> {
   const count = options.count;
   if (count <= 1) return undefined;
-  const main = options;
   const token = relayToken();
   const relay = Http1Server.listen({
     hostname: "127.0.0.1",
@@ -55,7 +54,7 @@ export async function startThreads(options: StartThreadsOptions): Promise<Runnin
     onError: (error) => options.progress({ kind: "warning", text: `Unexpected error: ${String(error)}` }),
     handler: (request) =>
       acceptRelayed(request, token)
-        ? main.handler(request)
+        ? options.handler(request)
         : jsonAnswer(403, "forbidden", "This port takes requests from FaaSO's own proxy threads only"),
   });
   let workers: ProxyThreads;
@@ -63,12 +62,12 @@ export async function startThreads(options: StartThreadsOptions): Promise<Runnin
     workers = await ProxyThreads.start({
       workers: count - 1,
       hostname: options.hostname,
-      port: main.server.addr.port,
+      port: options.server.addr.port,
       relayPort: relay.addr.port,
       token,
-      table: main.table,
+      table: options.table,
       upstreamTimeoutMs: options.upstreamTimeoutMs,
-      traffic: main.metrics?.traffic,
+      traffic: options.metrics?.traffic,
       accessLog: options.accessLog,
       onUnreachable: options.onUnreachable,
       onWarning: (text) => options.progress({ kind: "warning", text }),
@@ -77,10 +76,10 @@ export async function startThreads(options: StartThreadsOptions): Promise<Runnin
     relay.closeAll();
     throw new FaasoError(`Cannot start the proxy threads: ${(error as Error).message}`, { cause: error });
   }
-  main.metrics?.catchUpWith(() => workers.flush());
-  main.metrics?.addSource((text) => {
+  options.metrics?.catchUpWith(() => workers.flush());
+  options.metrics?.addSource((text) => {
     text.family("faaso_proxy_thread_requests_total", "counter", "Requests read by each proxy thread's listener");
-    text.sample("faaso_proxy_thread_requests_total", [["thread", "0"]], main.server.requests);
+    text.sample("faaso_proxy_thread_requests_total", [["thread", "0"]], options.server.requests);
     workers.requests().forEach((requests, i) => {
       text.sample("faaso_proxy_thread_requests_total", [["thread", String(i + 1)]], requests);
     });
